@@ -1,0 +1,136 @@
+// Package bastion builds the lab's "work" instance: Amazon Linux 2023 in a
+// public subnet with an IAM instance profile (no access keys on the box), SSH
+// only from the member's CIDR, SSM Session Manager, IMDSv2, an encrypted root
+// volume, and the lab's tools and environment variables.
+package bastion
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// SSMPolicyArn lets Session Manager reach the instance without SSH.
+const SSMPolicyArn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+// BastionArgs configures the bastion.
+type BastionArgs struct {
+	VpcID        pulumi.StringInput
+	SubnetID     pulumi.StringInput // a public subnet
+	InstanceType string
+	Arm          bool   // arm64 (Graviton) instance type
+	SSHCidr      string // the only source allowed on port 22
+	SSHKeyName   string // optional EC2 key pair; SSM works without one
+	PolicyArn    string // what the instance role may do in AWS (admin by default, as in the study)
+	UserData     UserData
+}
+
+// Bastion is the lab's work instance.
+type Bastion struct {
+	pulumi.ResourceState
+
+	RoleArn         pulumi.StringOutput // the instance role: has an EKS access entry
+	SecurityGroupID pulumi.StringOutput // admitted by the nodes
+	InstanceID      pulumi.StringOutput // for `aws ssm start-session --target`
+	PublicIP        pulumi.StringOutput // for ssh
+}
+
+// NewBastion registers the role, instance profile, security group and instance.
+func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pulumi.ResourceOption) (*Bastion, error) {
+	b := &Bastion{}
+	if err := ctx.RegisterComponentResource("eks-lab:bastion:Bastion", name, b, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(b)
+
+	role, err := iam.NewRole(ctx, name, &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		Description:      pulumi.String("EKS lab bastion: runs kubectl, helm, eksctl and aws"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("bastion: role: %w", err)
+	}
+	for _, p := range []struct{ suffix, arn string }{{"access", args.PolicyArn}, {"ssm", SSMPolicyArn}} {
+		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+p.suffix, &iam.RolePolicyAttachmentArgs{
+			Role: role.Name, PolicyArn: pulumi.String(p.arn),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("bastion: policy %s: %w", p.arn, err)
+		}
+	}
+	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("bastion: instance profile: %w", err)
+	}
+
+	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
+		VpcId:       args.VpcID,
+		Description: pulumi.String("EKS lab bastion: SSH from the member only"),
+		Ingress: ec2.SecurityGroupIngressArray{&ec2.SecurityGroupIngressArgs{
+			Description: pulumi.String("SSH from sshCidr"),
+			Protocol:    pulumi.String("tcp"), FromPort: pulumi.Int(22), ToPort: pulumi.Int(22),
+			CidrBlocks: pulumi.StringArray{pulumi.String(args.SSHCidr)},
+		}},
+		Egress: ec2.SecurityGroupEgressArray{&ec2.SecurityGroupEgressArgs{
+			Description: pulumi.String("downloads, AWS APIs, the cluster"),
+			Protocol:    pulumi.String("-1"), FromPort: pulumi.Int(0), ToPort: pulumi.Int(0),
+			CidrBlocks: pulumi.StringArray{pulumi.String("0.0.0.0/0")},
+		}},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("bastion: security group: %w", err)
+	}
+
+	arch := "x86_64"
+	if args.Arm {
+		arch = "arm64"
+	}
+	ami, err := ssm.LookupParameter(ctx, &ssm.LookupParameterArgs{
+		Name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch,
+	}, pulumi.Parent(b))
+	if err != nil {
+		return nil, fmt.Errorf("bastion: Amazon Linux 2023 AMI: %w", err)
+	}
+	script, err := args.UserData.Render()
+	if err != nil {
+		return nil, fmt.Errorf("bastion: user data: %w", err)
+	}
+	var keyName pulumi.StringPtrInput
+	if args.SSHKeyName != "" {
+		keyName = pulumi.String(args.SSHKeyName)
+	}
+	instance, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
+		Ami:                 pulumi.String(ami.Value),
+		InstanceType:        pulumi.String(args.InstanceType),
+		SubnetId:            args.SubnetID,
+		VpcSecurityGroupIds: pulumi.StringArray{sg.ID()},
+		IamInstanceProfile:  profile.Name,
+		KeyName:             keyName,
+		UserData:            pulumi.String(script),
+		MetadataOptions: &ec2.InstanceMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"),
+			HttpTokens:   pulumi.String("required"), // IMDSv2 only
+			// 1 hop: only the instance itself, not containers on it, gets the role.
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		RootBlockDevice: &ec2.InstanceRootBlockDeviceArgs{
+			Encrypted: pulumi.Bool(true), VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(30),
+		},
+		Tags: pulumi.StringMap{"Name": pulumi.String(name)},
+	}, parent,
+		// A newer AL2023 image must not replace the bastion in the middle of a lab.
+		pulumi.IgnoreChanges([]string{"ami"}))
+	if err != nil {
+		return nil, fmt.Errorf("bastion: instance: %w", err)
+	}
+
+	b.RoleArn = role.Arn
+	b.SecurityGroupID = sg.ID().ToStringOutput()
+	b.InstanceID = instance.ID().ToStringOutput()
+	b.PublicIP = instance.PublicIp
+	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
+		"roleArn": b.RoleArn, "securityGroupId": b.SecurityGroupID, "instanceId": b.InstanceID, "publicIp": b.PublicIP,
+	})
+}

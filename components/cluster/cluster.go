@@ -1,0 +1,266 @@
+// Package cluster builds the lab's EKS cluster: the control plane through
+// pulumi-eks (access entries, OIDC provider, endpoint access), the vpc-cni,
+// kube-proxy and coredns managed add-ons, a managed node group, and the rule
+// that lets the bastion reach the nodes.
+package cluster
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ClusterAdminPolicyArn is the EKS access policy equivalent to cluster-admin.
+const ClusterAdminPolicyArn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+// LogTypes are the control-plane logs sent to CloudWatch.
+var LogTypes = []string{"api", "audit", "authenticator"}
+
+// ClusterArgs configures the cluster and its node group.
+type ClusterArgs struct {
+	Name                      string
+	Version                   string // Kubernetes minor version, e.g. "1.35"
+	VpcID                     pulumi.StringInput
+	PublicSubnetIDs           pulumi.StringArrayInput
+	PrivateSubnetIDs          pulumi.StringArrayInput
+	NodeSubnetIDs             pulumi.StringArrayInput // where the nodes run: public (the study) or private
+	EndpointPublicAccessCidrs []string
+
+	NodeInstanceType string
+	NodeArm          bool // arm64 (Graviton) AMI
+	NodeDesiredSize  int
+	NodeMinSize      int
+	NodeMaxSize      int
+	NodeDiskSizeGiB  int
+	SSHKeyName       string            // optional EC2 key pair for ssh from the bastion to the nodes
+	InstanceTags     map[string]string // tags for node instances and volumes (provider default tags do not reach them)
+
+	BastionRoleArn         pulumi.StringInput // gets cluster-admin through an access entry
+	BastionSecurityGroupID pulumi.StringInput // admitted to the nodes on every port
+}
+
+// Cluster is the EKS cluster with its nodes.
+type Cluster struct {
+	pulumi.ResourceState
+
+	Name              pulumi.StringOutput // the EKS cluster name
+	Kubeconfig        pulumi.StringOutput // secret: kubeconfig JSON that uses `aws eks get-token`
+	OidcProviderArn   pulumi.StringOutput // for IRSA trust policies
+	OidcIssuer        pulumi.StringOutput // issuer without https://
+	SecurityGroupID   pulumi.StringOutput // the EKS cluster security group, which the managed nodes use
+	NodeGroup         *awseks.NodeGroup   // the managed node group: controllers depend on it
+	NodeGroupRoleName pulumi.StringOutput
+}
+
+// NewCluster registers the cluster, its add-ons and its node group.
+func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource("eks-lab:cluster:Cluster", name, c, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(c)
+
+	// EKS would create this log group itself with no expiry, and it would
+	// outlive the lab and keep billing; owning it lets destroy remove it.
+	logs, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
+		Name:            pulumi.String("/aws/eks/" + args.Name + "/cluster"),
+		RetentionInDays: pulumi.Int(1),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: log group: %w", err)
+	}
+
+	authAPI := eks.AuthenticationModeApi
+	skip := true
+	disabled := false
+	useDefaultCni := true // vpc-cni is managed below as an EKS add-on
+	controlPlane, err := eks.NewCluster(ctx, name, &eks.ClusterArgs{
+		Name:                      pulumi.String(args.Name),
+		Version:                   pulumi.String(args.Version),
+		VpcId:                     args.VpcID,
+		PublicSubnetIds:           args.PublicSubnetIDs,
+		PrivateSubnetIds:          args.PrivateSubnetIDs,
+		EndpointPublicAccess:      pulumi.Bool(true),
+		PublicAccessCidrs:         pulumi.ToStringArray(args.EndpointPublicAccessCidrs),
+		EndpointPrivateAccess:     pulumi.Bool(true), // the bastion reaches the API inside the VPC
+		AuthenticationMode:        &authAPI,
+		CreateOidcProvider:        pulumi.Bool(true),
+		EnabledClusterLogTypes:    pulumi.ToStringArray(LogTypes),
+		SkipDefaultNodeGroup:      &skip,
+		SkipDefaultSecurityGroups: &skip, // nodes use the EKS cluster security group
+		UseDefaultVpcCni:          &useDefaultCni,
+		CorednsAddonOptions:       &eks.CoreDnsAddonOptionsArgs{Enabled: &disabled},
+		KubeProxyAddonOptions:     &eks.KubeProxyAddonOptionsArgs{Enabled: &disabled},
+		AccessEntries: map[string]eks.AccessEntryArgs{
+			"bastion": {
+				PrincipalArn: args.BastionRoleArn,
+				AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+					"cluster-admin": eks.AccessPolicyAssociationArgs{
+						PolicyArn:   pulumi.String(ClusterAdminPolicyArn),
+						AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+					},
+				},
+			},
+		},
+	}, parent, pulumi.DependsOn([]pulumi.Resource{logs}))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: eks: %w", err)
+	}
+	// The name is fixed by config; resolving it from the component's URN makes
+	// every consumer wait for the control plane.
+	clusterName := controlPlane.URN().ApplyT(func(pulumi.URN) string { return args.Name }).(pulumi.StringOutput)
+	afterControlPlane := pulumi.DependsOn([]pulumi.Resource{controlPlane})
+
+	// The bastion runs kubectl against the nodes and SSHes into them.
+	if _, err := ec2.NewSecurityGroupRule(ctx, name+"-bastion-to-nodes", &ec2.SecurityGroupRuleArgs{
+		Type:                  pulumi.String("ingress"),
+		SecurityGroupId:       controlPlane.ClusterSecurityGroupId,
+		SourceSecurityGroupId: args.BastionSecurityGroupID,
+		Protocol:              pulumi.String("-1"),
+		FromPort:              pulumi.Int(0),
+		ToPort:                pulumi.Int(0),
+		Description:           pulumi.String("all traffic from the lab bastion"),
+	}, parent); err != nil {
+		return nil, fmt.Errorf("cluster: bastion ingress rule: %w", err)
+	}
+
+	// vpc-cni and kube-proxy before the nodes, so nodes join with managed
+	// versions; coredns after them, since it only becomes healthy on nodes.
+	var preNodeAddons []pulumi.Resource
+	for _, addon := range []string{"vpc-cni", "kube-proxy"} {
+		a, err := newAddon(ctx, name, addon, clusterName, parent, afterControlPlane)
+		if err != nil {
+			return nil, err
+		}
+		preNodeAddons = append(preNodeAddons, a)
+	}
+
+	nodeRole, err := nodeRole(ctx, name, parent)
+	if err != nil {
+		return nil, err
+	}
+	lt, err := ec2.NewLaunchTemplate(ctx, name+"-nodes", &ec2.LaunchTemplateArgs{
+		Description: pulumi.String("lab nodes: IMDSv2 only, encrypted root volume"),
+		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
+			HttpEndpoint: pulumi.String("enabled"),
+			HttpTokens:   pulumi.String("required"),
+			// Hop limit 1 keeps pods from borrowing the node role through IMDS;
+			// the controllers get region and VPC from their values instead.
+			HttpPutResponseHopLimit: pulumi.Int(1),
+		},
+		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
+			DeviceName: pulumi.String("/dev/xvda"),
+			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
+				VolumeSize: pulumi.Int(args.NodeDiskSizeGiB), VolumeType: pulumi.String("gp3"),
+				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
+			},
+		}},
+		KeyName: optional(args.SSHKeyName),
+		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.ToStringMap(args.InstanceTags)},
+			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.ToStringMap(args.InstanceTags)},
+		},
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: launch template: %w", err)
+	}
+	amiType := "AL2023_x86_64_STANDARD"
+	if args.NodeArm {
+		amiType = "AL2023_ARM_64_STANDARD"
+	}
+	nodes, err := awseks.NewNodeGroup(ctx, name+"-nodes", &awseks.NodeGroupArgs{
+		ClusterName:   clusterName,
+		NodeGroupName: pulumi.String(args.Name + "-nodes"),
+		NodeRoleArn:   nodeRole.Arn,
+		SubnetIds:     args.NodeSubnetIDs,
+		InstanceTypes: pulumi.StringArray{pulumi.String(args.NodeInstanceType)},
+		AmiType:       pulumi.String(amiType),
+		CapacityType:  pulumi.String("ON_DEMAND"),
+		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
+			DesiredSize: pulumi.Int(args.NodeDesiredSize), MinSize: pulumi.Int(args.NodeMinSize), MaxSize: pulumi.Int(args.NodeMaxSize),
+		},
+		UpdateConfig:   &awseks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
+		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
+	}, parent, pulumi.DependsOn(append(preNodeAddons, nodeRole.attachments...)),
+		// The cluster autoscaler or a member's `eksctl scale` may move desired size.
+		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+	if err != nil {
+		return nil, fmt.Errorf("cluster: node group: %w", err)
+	}
+	if _, err := newAddon(ctx, name, "coredns", clusterName, parent, pulumi.DependsOn([]pulumi.Resource{nodes})); err != nil {
+		return nil, err
+	}
+
+	c.Name = clusterName
+	c.Kubeconfig = pulumi.ToSecret(controlPlane.KubeconfigJson).(pulumi.StringOutput)
+	c.OidcProviderArn = controlPlane.OidcProviderArn
+	c.OidcIssuer = controlPlane.OidcIssuer
+	c.SecurityGroupID = controlPlane.ClusterSecurityGroupId
+	c.NodeGroup = nodes
+	c.NodeGroupRoleName = nodeRole.role.Name
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name": c.Name, "kubeconfig": c.Kubeconfig, "oidcProviderArn": c.OidcProviderArn, "oidcIssuer": c.OidcIssuer,
+	})
+}
+
+func newAddon(ctx *pulumi.Context, name, addon string, clusterName pulumi.StringInput, opts ...pulumi.ResourceOption) (*awseks.Addon, error) {
+	a, err := awseks.NewAddon(ctx, name+"-"+addon, &awseks.AddonArgs{
+		ClusterName: clusterName,
+		AddonName:   pulumi.String(addon),
+		// EKS installs self-managed copies at creation; adopt them.
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: add-on %s: %w", addon, err)
+	}
+	return a, nil
+}
+
+type role struct {
+	role        *iam.Role
+	Arn         pulumi.StringOutput
+	attachments []pulumi.Resource
+}
+
+// NodePolicies are the managed policies of the node role: join the cluster,
+// run the VPC CNI, pull from ECR, and be reachable by SSM Session Manager.
+var NodePolicies = []string{
+	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+}
+
+func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*role, error) {
+	r, err := iam.NewRole(ctx, name+"-nodes", &iam.RoleArgs{
+		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
+		Description:      pulumi.String("EKS lab managed node group"),
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: node role: %w", err)
+	}
+	out := &role{role: r, Arn: r.Arn}
+	for i, arn := range NodePolicies {
+		a, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-nodes-%d", name, i), &iam.RolePolicyAttachmentArgs{
+			Role: r.Name, PolicyArn: pulumi.String(arn),
+		}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: node role policy %s: %w", arn, err)
+		}
+		out.attachments = append(out.attachments, a)
+	}
+	return out, nil
+}
+
+func optional(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}

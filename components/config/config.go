@@ -1,0 +1,303 @@
+// Package config is the lab's typed configuration: every stack setting, its
+// default (the study group's week-2 lab) and its validation. Load fails before
+// any resource is registered, with errors that name the key, the bad value
+// and the fix.
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eks-study/lab/components/network/subnetplan"
+)
+
+// Namespace is the Pulumi project name, and so the config namespace of every
+// project key ("eks-lab:vpcCidr").
+const Namespace = "eks-lab"
+
+// NatMode says how private subnets reach the internet.
+type NatMode string
+
+// NAT gateway modes. "none" is the study's layout (nodes in public subnets)
+// and bills nothing; "single" is one NAT for all AZs; "per-az" survives an AZ outage.
+const (
+	NatNone   NatMode = "none"
+	NatSingle NatMode = "single"
+	NatPerAZ  NatMode = "per-az"
+)
+
+// Subnet tiers a node group can run in.
+const (
+	TierPublic  = "public"
+	TierPrivate = "private"
+)
+
+// Samples toggles the sample workloads of the networking week.
+type Samples struct {
+	EchoNLB          bool // echo server behind an NLB, ip targets
+	ProxyProtocolNLB bool // the same with PROXY protocol v2: the client IP survives
+	InstanceModeNLB  bool // NLB instance targets, externalTrafficPolicy Cluster and Local
+	Game2048ALB      bool // 2048 behind an ALB Ingress
+	Tetris           bool // tetris behind an NLB with an ExternalDNS hostname
+	Netshoot         bool // netshoot, one pod per node
+	Iperf3           bool // iperf3 server and client on different nodes
+	KubeOpsView      bool // kube-ops-view, reached by port-forward
+}
+
+// Config is the validated lab configuration of one stack.
+type Config struct {
+	Project string
+	Stack   string
+
+	Region             string
+	AZCount            int
+	VpcCidr            string
+	SubnetPrefixLength int
+	NatGateways        NatMode
+	NodeSubnets        string // TierPublic or TierPrivate
+	// Subnets is the effective layout: publicSubnetCidrs/privateSubnetCidrs
+	// when given, else carved from VpcCidr by subnetplan.Plan.
+	Subnets subnetplan.Layout
+
+	ClusterName               string
+	KubernetesVersion         string
+	EndpointPublicAccessCidrs []string
+	NodeInstanceType          string
+	NodeDesiredSize           int
+	NodeMinSize               int
+	NodeMaxSize               int
+	NodeDiskSizeGiB           int
+
+	SSHCidr              string
+	AllowSSHFromAnywhere bool
+	SSHKeyName           string
+	BastionInstanceType  string
+	BastionPolicyArn     string
+
+	Owner string
+	// Expiry is when the lab should be gone. ExpiryFromConfig is false when it
+	// was defaulted to "now + DefaultLifetime".
+	Expiry           time.Time
+	ExpiryFromConfig bool
+
+	Domain       string
+	HostedZoneID string
+	LBController bool
+	// ExternalDNS is effective: the toggle is on and a domain and zone are set.
+	ExternalDNS       bool
+	ALBGroupName      string
+	ACMCertificateArn string
+	Samples           Samples
+}
+
+// DefaultLifetime is how long a lab lives when eks-lab:expiry is not set.
+const DefaultLifetime = 8 * time.Hour
+
+// Source gives raw config values: Pulumi's stack config in the program, a map
+// in tests and in cmd/lab. ok is false when the key is not set.
+type Source func(key string) (value string, ok bool)
+
+// MapSource reads "namespace:key" entries from a map of raw config.
+func MapSource(raw map[string]string) Source {
+	return func(key string) (string, bool) {
+		v, ok := raw[key]
+		return v, ok
+	}
+}
+
+// Load reads every key from src, applies defaults, and validates. now is the
+// clock used for the default expiry.
+func Load(project, stack string, src Source, now time.Time) (*Config, error) {
+	r := reader{src: src}
+	c := &Config{
+		Project: project,
+		Stack:   stack,
+
+		Region:             r.str("aws:region", Defaults.Region),
+		AZCount:            r.integer("availabilityZoneCount", Defaults.AZCount),
+		VpcCidr:            r.str("vpcCidr", Defaults.VpcCidr),
+		SubnetPrefixLength: r.integer("subnetPrefixLength", Defaults.SubnetPrefixLength),
+		NatGateways:        NatMode(r.str("natGateways", string(Defaults.NatGateways))),
+		NodeSubnets:        r.str("nodeSubnets", Defaults.NodeSubnets),
+
+		ClusterName:       r.str("clusterName", Defaults.ClusterName),
+		KubernetesVersion: r.str("kubernetesVersion", Defaults.KubernetesVersion),
+		NodeInstanceType:  r.str("nodeInstanceType", Defaults.NodeInstanceType),
+		NodeDesiredSize:   r.integer("nodeDesiredSize", Defaults.NodeDesiredSize),
+		NodeMinSize:       r.integer("nodeMinSize", Defaults.NodeMinSize),
+		NodeMaxSize:       r.integer("nodeMaxSize", Defaults.NodeMaxSize),
+		NodeDiskSizeGiB:   r.integer("nodeDiskSizeGiB", Defaults.NodeDiskSizeGiB),
+
+		SSHCidr:              r.str("sshCidr", ""),
+		AllowSSHFromAnywhere: r.boolean("allowSshFromAnywhere", false),
+		SSHKeyName:           r.str("sshKeyName", ""),
+		BastionInstanceType:  r.str("bastionInstanceType", Defaults.BastionInstanceType),
+		BastionPolicyArn:     r.str("bastionPolicyArn", Defaults.BastionPolicyArn),
+
+		Owner: r.str("owner", stack),
+
+		Domain:            r.str("domain", ""),
+		HostedZoneID:      r.str("hostedZoneId", ""),
+		LBController:      r.boolean("lbController", true),
+		ALBGroupName:      r.str("albGroupName", ""),
+		ACMCertificateArn: r.str("acmCertificateArn", ""),
+		Samples: Samples{
+			EchoNLB:          r.boolean("sampleEchoNlb", false),
+			ProxyProtocolNLB: r.boolean("sampleProxyProtocolNlb", false),
+			InstanceModeNLB:  r.boolean("sampleInstanceModeNlb", false),
+			Game2048ALB:      r.boolean("sample2048Alb", false),
+			Tetris:           r.boolean("sampleTetris", false),
+			Netshoot:         r.boolean("sampleNetshoot", false),
+			Iperf3:           r.boolean("sampleIperf3", false),
+			KubeOpsView:      r.boolean("sampleKubeOpsView", false),
+		},
+	}
+	publicCidrs := r.list("publicSubnetCidrs", nil)
+	privateCidrs := r.list("privateSubnetCidrs", nil)
+	c.EndpointPublicAccessCidrs = r.list("endpointPublicAccessCidrs", nil)
+	if c.EndpointPublicAccessCidrs == nil && c.SSHCidr != "" {
+		// The member's own address reaches the API; the bastion uses the private endpoint.
+		c.EndpointPublicAccessCidrs = []string{c.SSHCidr}
+	}
+	c.ExternalDNS = r.boolean("externalDns", true) && c.Domain != "" && c.HostedZoneID != ""
+
+	if raw, ok := src(Namespace + ":expiry"); ok && raw != "" {
+		t, err := time.Parse(time.RFC3339, raw)
+		if err != nil {
+			r.errs = append(r.errs, fmt.Errorf("%s:expiry = %q is not an RFC 3339 time; use e.g. %q or unset it for now + %s",
+				Namespace, raw, now.UTC().Add(DefaultLifetime).Format(time.RFC3339), DefaultLifetime))
+		}
+		c.Expiry, c.ExpiryFromConfig = t.UTC(), true
+	} else {
+		c.Expiry = now.UTC().Add(DefaultLifetime).Truncate(time.Minute)
+	}
+
+	errs := append(r.errs, c.validate(publicCidrs, privateCidrs)...)
+	if len(errs) > 0 {
+		return nil, &Error{Problems: errs}
+	}
+	return c, nil
+}
+
+// Defaults reproduce the study group's lab.
+var Defaults = struct {
+	Region              string
+	AZCount             int
+	VpcCidr             string
+	SubnetPrefixLength  int
+	NatGateways         NatMode
+	NodeSubnets         string
+	ClusterName         string
+	KubernetesVersion   string
+	NodeInstanceType    string
+	NodeDesiredSize     int
+	NodeMinSize         int
+	NodeMaxSize         int
+	NodeDiskSizeGiB     int
+	BastionInstanceType string
+	BastionPolicyArn    string
+}{
+	Region:             "ap-northeast-2",
+	AZCount:            3,
+	VpcCidr:            "192.168.0.0/16",
+	SubnetPrefixLength: 22,
+	NatGateways:        NatNone,
+	NodeSubnets:        TierPublic,
+	ClusterName:        "myeks",
+	// 1.35 is in EKS standard support until 2027-03-27; an older default would
+	// bill extended support ($0.60 instead of $0.10 per cluster hour).
+	KubernetesVersion:   "1.35",
+	NodeInstanceType:    "t3.medium",
+	NodeDesiredSize:     3,
+	NodeMinSize:         3,
+	NodeMaxSize:         6,
+	NodeDiskSizeGiB:     30,
+	BastionInstanceType: "t3.small",
+	// The study's bastion variant has admin rights; narrow it with bastionPolicyArn.
+	BastionPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+}
+
+// Error lists every configuration problem found, one per line.
+type Error struct{ Problems []error }
+
+func (e *Error) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.Error()
+	}
+	if len(lines) == 1 {
+		return "invalid configuration: " + lines[0]
+	}
+	return "invalid configuration:\n  " + strings.Join(lines, "\n  ")
+}
+
+// reader collects parse errors instead of stopping at the first.
+type reader struct {
+	src  Source
+	errs []error
+}
+
+func fullKey(key string) string {
+	if strings.Contains(key, ":") {
+		return key
+	}
+	return Namespace + ":" + key
+}
+
+func (r *reader) raw(key string) (string, bool) {
+	v, ok := r.src(fullKey(key))
+	if !ok || strings.TrimSpace(v) == "" {
+		return "", false
+	}
+	return strings.TrimSpace(v), true
+}
+
+func (r *reader) str(key, def string) string {
+	if v, ok := r.raw(key); ok {
+		return v
+	}
+	return def
+}
+
+func (r *reader) integer(key string, def int) int {
+	v, ok := r.raw(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s = %q is not a whole number; set it to e.g. %d", fullKey(key), v, def))
+		return def
+	}
+	return n
+}
+
+func (r *reader) boolean(key string, def bool) bool {
+	v, ok := r.raw(key)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s = %q is not true or false", fullKey(key), v))
+		return def
+	}
+	return b
+}
+
+// list reads a YAML list, which Pulumi passes to programs as a JSON array.
+func (r *reader) list(key string, def []string) []string {
+	v, ok := r.raw(key)
+	if !ok {
+		return def
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(v), &out); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s = %s is not a list of strings; write it as a YAML list, e.g. [\"203.0.113.7/32\"]", fullKey(key), v))
+		return def
+	}
+	return out
+}

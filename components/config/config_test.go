@@ -1,0 +1,185 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+var testNow = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
+
+// base is the smallest valid stack: the study defaults plus the one required key.
+func base() map[string]string {
+	return map[string]string{"eks-lab:sshCidr": "203.0.113.7/32"}
+}
+
+func load(t *testing.T, overrides map[string]string) (*Config, error) {
+	t.Helper()
+	raw := base()
+	for k, v := range overrides {
+		if v == "<unset>" {
+			delete(raw, k)
+			continue
+		}
+		raw[k] = v
+	}
+	return Load("eks-lab", "dev", MapSource(raw), testNow)
+}
+
+func TestDefaultsReproduceTheStudyLab(t *testing.T) {
+	c, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		what      string
+		got, want any
+	}{
+		{"region", c.Region, "ap-northeast-2"},
+		{"AZs", c.AZCount, 3},
+		{"VPC", c.VpcCidr, "192.168.0.0/16"},
+		{"cluster", c.ClusterName, "myeks"},
+		{"node type", c.NodeInstanceType, "t3.medium"},
+		{"nodes", [3]int{c.NodeMinSize, c.NodeDesiredSize, c.NodeMaxSize}, [3]int{3, 3, 6}},
+		{"node tier", c.NodeSubnets, TierPublic},
+		{"NAT", c.NatGateways, NatNone},
+		{"public subnets", c.Subnets.Public, prefixes("192.168.0.0/22", "192.168.4.0/22", "192.168.8.0/22")},
+		{"private subnets", c.Subnets.Private, prefixes("192.168.12.0/22", "192.168.16.0/22", "192.168.20.0/22")},
+		{"endpoint CIDRs default to the SSH CIDR", c.EndpointPublicAccessCidrs, []string{"203.0.113.7/32"}},
+		{"expiry defaults to now + 8h", c.Expiry, testNow.Add(8 * time.Hour)},
+		{"expiry defaulted", c.ExpiryFromConfig, false},
+		{"owner defaults to the stack", c.Owner, "dev"},
+		{"controller on", c.LBController, true},
+		{"no DNS without a zone", c.ExternalDNS, false},
+	}
+	for _, ch := range checks {
+		if got, want := strings.TrimSpace(sprint(ch.got)), sprint(ch.want); got != want {
+			t.Errorf("%s = %s, want %s", ch.what, got, want)
+		}
+	}
+}
+
+func TestOverridesAreRead(t *testing.T) {
+	c, err := load(t, map[string]string{
+		"aws:region": "eu-west-1", "eks-lab:availabilityZoneCount": "2", "eks-lab:vpcCidr": "10.20.0.0/20",
+		"eks-lab:natGateways": "per-az", "eks-lab:nodeSubnets": "private",
+		"eks-lab:endpointPublicAccessCidrs": `["198.51.100.0/24","203.0.113.7/32"]`,
+		"eks-lab:expiry":                    "2026-11-26T18:00:00Z",
+		"eks-lab:domain":                    "lab.example.com", "eks-lab:hostedZoneId": "Z0123456789ABCDEFGHIJ",
+		"eks-lab:sampleTetris": "true",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Region != "eu-west-1" || c.AZCount != 2 || c.NatGateways != NatPerAZ || c.NodeSubnets != TierPrivate {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if sprint(c.Subnets.Private) != sprint(prefixes("10.20.8.0/22", "10.20.12.0/22")) {
+		t.Errorf("private subnets = %v", c.Subnets.Private)
+	}
+	if len(c.EndpointPublicAccessCidrs) != 2 || !c.ExpiryFromConfig || c.Expiry.Hour() != 18 {
+		t.Errorf("list or expiry not read: %v %v", c.EndpointPublicAccessCidrs, c.Expiry)
+	}
+	if !c.ExternalDNS || !c.Samples.Tetris {
+		t.Errorf("ExternalDNS should be on with a domain and zone")
+	}
+}
+
+// Every rule: the error names the key, the bad value, and says what to do.
+func TestValidationRules(t *testing.T) {
+	cases := []struct {
+		name  string
+		set   map[string]string
+		wants []string // substrings of the error
+	}{
+		{"bad region", map[string]string{"aws:region": "seoul"}, []string{"aws:region", `"seoul"`, "ap-northeast-2"}},
+		{"bad CIDR", map[string]string{"eks-lab:vpcCidr": "192.168.0.0/33"}, []string{"eks-lab:vpcCidr", "192.168.0.0/33", "e.g. 192.168.0.0/16"}},
+		{"host bits", map[string]string{"eks-lab:vpcCidr": "192.168.1.0/16"}, []string{"eks-lab:vpcCidr", "host bits", "192.168.0.0/16"}},
+		{"VPC larger than AWS allows", map[string]string{"eks-lab:vpcCidr": "10.0.0.0/8"}, []string{"eks-lab:vpcCidr", "/16 to /28"}},
+		{"VPC too small for 2 x AZ /22", map[string]string{"eks-lab:vpcCidr": "192.168.0.0/20"}, []string{"eks-lab:vpcCidr", "192.168.0.0/20", "holds 4 subnets of /22", "needs 6", "larger VPC"}},
+		{"AZ count low", map[string]string{"eks-lab:availabilityZoneCount": "1"}, []string{"eks-lab:availabilityZoneCount", "= 1", "2 to 6"}},
+		{"AZ count high", map[string]string{"eks-lab:availabilityZoneCount": "7"}, []string{"eks-lab:availabilityZoneCount", "= 7"}},
+		{"AZ count not a number", map[string]string{"eks-lab:availabilityZoneCount": "three"}, []string{"eks-lab:availabilityZoneCount", `"three"`, "whole number"}},
+		{"overlapping subnets", map[string]string{
+			"eks-lab:publicSubnetCidrs":  `["192.168.0.0/22","192.168.4.0/22","192.168.8.0/22"]`,
+			"eks-lab:privateSubnetCidrs": `["192.168.8.0/24","192.168.16.0/22","192.168.20.0/22"]`,
+		}, []string{"publicSubnetCidrs", "192.168.8.0/22 and 192.168.8.0/24 overlap"}},
+		{"subnet outside VPC", map[string]string{
+			"eks-lab:publicSubnetCidrs":  `["10.0.0.0/22","192.168.4.0/22","192.168.8.0/22"]`,
+			"eks-lab:privateSubnetCidrs": `["192.168.12.0/22","192.168.16.0/22","192.168.20.0/22"]`,
+		}, []string{"10.0.0.0/22 is not inside the VPC"}},
+		{"subnet count", map[string]string{"eks-lab:publicSubnetCidrs": `["192.168.0.0/22"]`}, []string{"eks-lab:publicSubnetCidrs", "one CIDR per AZ"}},
+		{"SSH CIDR missing", map[string]string{"eks-lab:sshCidr": "<unset>"}, []string{"eks-lab:sshCidr", "required", "checkip"}},
+		{"SSH CIDR invalid", map[string]string{"eks-lab:sshCidr": "my-ip"}, []string{"eks-lab:sshCidr", `"my-ip"`}},
+		{"SSH open to the world", map[string]string{"eks-lab:sshCidr": "0.0.0.0/0"}, []string{"eks-lab:sshCidr", "0.0.0.0/0", "allowSshFromAnywhere"}},
+		{"nodes min > desired", map[string]string{"eks-lab:nodeMinSize": "4"}, []string{"eks-lab:nodeMinSize", "4/3/6", "min <= desired <= max"}},
+		{"nodes desired > max", map[string]string{"eks-lab:nodeDesiredSize": "7"}, []string{"eks-lab:nodeDesiredSize", "3/7/6"}},
+		{"bad instance type", map[string]string{"eks-lab:nodeInstanceType": "medium"}, []string{"eks-lab:nodeInstanceType", `"medium"`, "t3.medium"}},
+		{"bad bastion type", map[string]string{"eks-lab:bastionInstanceType": "T3.Small"}, []string{"eks-lab:bastionInstanceType"}},
+		{"cluster name", map[string]string{"eks-lab:clusterName": "my eks"}, []string{"eks-lab:clusterName", `"my eks"`, "letters, digits"}},
+		{"cluster name too long", map[string]string{"eks-lab:clusterName": strings.Repeat("a", 101)}, []string{"eks-lab:clusterName"}},
+		{"k8s version", map[string]string{"eks-lab:kubernetesVersion": "1.35.2"}, []string{"eks-lab:kubernetesVersion", "1.35"}},
+		{"NAT mode", map[string]string{"eks-lab:natGateways": "two"}, []string{"eks-lab:natGateways", `"two"`, "none, single or per-az"}},
+		{"private nodes without NAT", map[string]string{"eks-lab:nodeSubnets": "private"}, []string{"eks-lab:nodeSubnets", "without NAT", "natGateways"}},
+		{"endpoint CIDR", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["office"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"office"`}},
+		{"endpoint CIDRs not a list", map[string]string{"eks-lab:endpointPublicAccessCidrs": `1.2.3.4/32`}, []string{"eks-lab:endpointPublicAccessCidrs", "not a list"}},
+		{"policy ARN", map[string]string{"eks-lab:bastionPolicyArn": "AdministratorAccess"}, []string{"eks-lab:bastionPolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"}},
+		{"domain without zone", map[string]string{"eks-lab:domain": "example.com"}, []string{"eks-lab:domain", "hostedZoneId", "both or neither"}},
+		{"bad zone", map[string]string{"eks-lab:domain": "example.com", "eks-lab:hostedZoneId": "example.com"}, []string{"eks-lab:hostedZoneId", "list-hosted-zones-by-name"}},
+		{"ACM in another region", map[string]string{"eks-lab:acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555"}, []string{"eks-lab:acmCertificateArn", "ap-northeast-2"}},
+		{"sample without controller", map[string]string{"eks-lab:lbController": "false", "eks-lab:sampleEchoNlb": "true"}, []string{"eks-lab:sampleEchoNlb", "Load Balancer Controller"}},
+		{"tetris without DNS", map[string]string{"eks-lab:sampleTetris": "true"}, []string{"eks-lab:sampleTetris", "hostedZoneId"}},
+		{"bool", map[string]string{"eks-lab:lbController": "yes please"}, []string{"eks-lab:lbController", "true or false"}},
+		{"expiry", map[string]string{"eks-lab:expiry": "tomorrow"}, []string{"eks-lab:expiry", `"tomorrow"`, "RFC 3339"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.set)
+			if err == nil {
+				t.Fatalf("config %v accepted", tc.set)
+			}
+			for _, w := range tc.wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestAllProblemsAreReportedAtOnce(t *testing.T) {
+	_, err := load(t, map[string]string{"aws:region": "x", "eks-lab:clusterName": "-", "eks-lab:sshCidr": "<unset>"})
+	cfgErr, ok := err.(*Error)
+	if !ok || len(cfgErr.Problems) != 3 {
+		t.Fatalf("want 3 problems, got %v", err)
+	}
+}
+
+func TestSSHFromAnywhereNeedsTheFlag(t *testing.T) {
+	if _, err := load(t, map[string]string{"eks-lab:sshCidr": "0.0.0.0/0", "eks-lab:allowSshFromAnywhere": "true"}); err != nil {
+		t.Fatalf("explicitly allowed 0.0.0.0/0 rejected: %v", err)
+	}
+}
+
+func prefixes(ss ...string) []netip.Prefix {
+	out := make([]netip.Prefix, len(ss))
+	for i, s := range ss {
+		out[i] = netip.MustParsePrefix(s)
+	}
+	return out
+}
+
+func sprint(v any) string { return strings.TrimSpace(fmt.Sprint(v)) }
+
+func TestIsArm(t *testing.T) {
+	for it, want := range map[string]bool{
+		"t3.medium": false, "t4g.medium": true, "m7g.large": true, "c6gn.xlarge": true, "x2gd.large": true,
+		"g5.xlarge": false, "g5g.xlarge": true, "m7i-flex.large": false, "m5.large": false,
+	} {
+		if got := IsArm(it); got != want {
+			t.Errorf("IsArm(%s) = %v, want %v", it, got, want)
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package lbcontroller
+
+import (
+	"encoding/json"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+type statement struct {
+	Effect    string
+	Action    any
+	Resource  any
+	Condition map[string]map[string]any
+}
+
+func strs(v any) []string {
+	switch x := v.(type) {
+	case string:
+		return []string{x}
+	case []any:
+		out := make([]string, len(x))
+		for i, e := range x {
+			out[i] = e.(string)
+		}
+		return out
+	}
+	return nil
+}
+
+func parsePolicy(t *testing.T) []statement {
+	t.Helper()
+	var doc struct {
+		Version   string
+		Statement []statement
+	}
+	if err := json.Unmarshal([]byte(PolicyDocument()), &doc); err != nil {
+		t.Fatalf("embedded policy is not JSON: %v", err)
+	}
+	if doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
+		t.Fatalf("policy version %q with %d statements", doc.Version, len(doc.Statement))
+	}
+	return doc.Statement
+}
+
+// statementsWith returns the Allow statements that grant action.
+func statementsWith(stmts []statement, action string) []statement {
+	var out []statement
+	for _, s := range stmts {
+		if s.Effect == "Allow" && slices.Contains(strs(s.Action), action) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func TestPolicyFileIsTheEmbeddedOneForTheAppVersion(t *testing.T) {
+	m := regexp.MustCompile(`^iam_policy_(v\d+\.\d+\.\d+)\.json$`).FindStringSubmatch(PolicyFile)
+	if m == nil || m[1] != AppVersion {
+		t.Fatalf("policy file %q does not carry app version %s", PolicyFile, AppVersion)
+	}
+	onDisk, err := os.ReadFile(PolicyFile)
+	if err != nil {
+		t.Fatalf("policy file for %s: %v", AppVersion, err)
+	}
+	if string(onDisk) != PolicyDocument() {
+		t.Fatalf("embedded policy is not %s", PolicyFile)
+	}
+	files, _ := os.ReadDir(".")
+	for _, f := range files {
+		if strings.HasPrefix(f.Name(), "iam_policy_") && f.Name() != PolicyFile {
+			t.Errorf("stale policy file %s next to %s", f.Name(), PolicyFile)
+		}
+	}
+}
+
+func TestChartVersionMatchesAppVersion(t *testing.T) {
+	// eks-charts releases chart 1.X.Y with controller v2.X.Y.
+	if strings.TrimPrefix(ChartVersion, "1.") != strings.TrimPrefix(AppVersion, "v2.") {
+		t.Fatalf("chart %s does not ship controller %s", ChartVersion, AppVersion)
+	}
+}
+
+func TestPolicyGrantsWhatTheControllerCalls(t *testing.T) {
+	stmts := parsePolicy(t)
+	for _, action := range []string{
+		"elasticloadbalancing:CreateLoadBalancer",
+		"elasticloadbalancing:CreateTargetGroup",
+		"elasticloadbalancing:DeleteLoadBalancer",
+		"elasticloadbalancing:RegisterTargets",
+		"ec2:CreateSecurityGroup",
+		"ec2:DeleteSecurityGroup",
+		"ec2:DescribeSubnets",
+		"wafv2:AssociateWebACL",
+		"wafv2:GetWebACLForResource",
+		"shield:GetSubscriptionState",
+		"shield:CreateProtection",
+		"acm:DescribeCertificate",
+		"iam:CreateServiceLinkedRole",
+	} {
+		if len(statementsWith(stmts, action)) == 0 {
+			t.Errorf("policy does not allow %s", action)
+		}
+	}
+}
+
+func TestCreateLoadBalancerRequiresTheClusterTag(t *testing.T) {
+	for _, s := range statementsWith(parsePolicy(t), "elasticloadbalancing:CreateLoadBalancer") {
+		if s.Condition["Null"]["aws:RequestTag/elbv2.k8s.aws/cluster"] != "false" {
+			t.Errorf("CreateLoadBalancer allowed without the elbv2.k8s.aws/cluster request tag: %+v", s.Condition)
+		}
+	}
+}
+
+func TestAddTagsIsConditioned(t *testing.T) {
+	stmts := statementsWith(parsePolicy(t), "elasticloadbalancing:AddTags")
+	if len(stmts) == 0 {
+		t.Fatal("no statement allows elasticloadbalancing:AddTags")
+	}
+	var onCreate bool
+	for _, s := range stmts {
+		for _, r := range strs(s.Resource) {
+			if r == "*" {
+				t.Errorf("AddTags allowed on every resource: %+v", s)
+			}
+		}
+		if eq, ok := s.Condition["StringEquals"]["elasticloadbalancing:CreateAction"]; ok {
+			onCreate = slices.Contains(strs(eq), "CreateLoadBalancer") && slices.Contains(strs(eq), "CreateTargetGroup")
+		}
+	}
+	if !onCreate {
+		t.Error("AddTags is not allowed while creating load balancers and target groups (elasticloadbalancing:CreateAction)")
+	}
+}
+
+func TestHelmValues(t *testing.T) {
+	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", "arn:aws:iam::123456789012:role/lbc")
+	for key, want := range map[string]any{
+		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "replicaCount": 2,
+		"ingressClass": "alb", "createIngressClassResource": true,
+	} {
+		if v[key] != want {
+			t.Errorf("values[%s] = %v, want %v", key, v[key], want)
+		}
+	}
+	sa := v["serviceAccount"].(map[string]any)
+	if sa["create"] != true || sa["name"] != "aws-load-balancer-controller" {
+		t.Errorf("serviceAccount = %v", sa)
+	}
+	if got := sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"]; got != "arn:aws:iam::123456789012:role/lbc" {
+		t.Errorf("role-arn annotation = %v", got)
+	}
+}

@@ -1,0 +1,159 @@
+// Package network builds the lab's VPC: public and private subnets per AZ
+// (the layout comes from subnetplan), an internet gateway, optional NAT
+// gateways, and the subnet tags the AWS Load Balancer Controller discovers.
+package network
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/config"
+	"github.com/eks-study/lab/components/network/subnetplan"
+)
+
+// NetworkArgs configures the VPC.
+type NetworkArgs struct {
+	VpcCidr     string
+	Zones       []string          // AZ names, one per subnet pair
+	Subnets     subnetplan.Layout // index i is Zones[i]
+	NatGateways config.NatMode
+	ClusterName string // for the kubernetes.io/cluster/<name> subnet tag
+}
+
+// Network is the lab VPC.
+type Network struct {
+	pulumi.ResourceState
+
+	VpcID            pulumi.StringOutput      // the VPC
+	PublicSubnetIDs  pulumi.StringArrayOutput // one per AZ, in Zones order; map public IPs
+	PrivateSubnetIDs pulumi.StringArrayOutput // one per AZ, in Zones order
+	NatGatewayCount  int                      // how many NAT gateways bill
+}
+
+// NewNetwork registers the VPC and everything in it.
+func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	if len(args.Zones) != len(args.Subnets.Public) || len(args.Zones) != len(args.Subnets.Private) {
+		return nil, fmt.Errorf("network: %d zones for %d public and %d private subnets", len(args.Zones), len(args.Subnets.Public), len(args.Subnets.Private))
+	}
+	n := &Network{}
+	if err := ctx.RegisterComponentResource("eks-lab:network:Network", name, n, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(n)
+
+	vpc, err := ec2.NewVpc(ctx, name, &ec2.VpcArgs{
+		CidrBlock: pulumi.String(args.VpcCidr),
+		// EKS nodes and the private API endpoint need VPC DNS.
+		EnableDnsSupport:   pulumi.Bool(true),
+		EnableDnsHostnames: pulumi.Bool(true),
+		Tags:               nameTag(name),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("network: vpc: %w", err)
+	}
+	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{VpcId: vpc.ID(), Tags: nameTag(name)}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("network: internet gateway: %w", err)
+	}
+	publicRoutes, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
+		VpcId:  vpc.ID(),
+		Routes: ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), GatewayId: igw.ID()}},
+		Tags:   nameTag(name + "-public"),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("network: public route table: %w", err)
+	}
+
+	clusterTag := "kubernetes.io/cluster/" + args.ClusterName
+	var publicIDs, privateIDs pulumi.StringArray
+	var publicSubnets []*ec2.Subnet
+	for i, zone := range args.Zones {
+		subnetName := fmt.Sprintf("%s-public-%s", name, zone)
+		s, err := ec2.NewSubnet(ctx, subnetName, &ec2.SubnetArgs{
+			VpcId:               vpc.ID(),
+			CidrBlock:           pulumi.String(args.Subnets.Public[i].String()),
+			AvailabilityZone:    pulumi.String(zone),
+			MapPublicIpOnLaunch: pulumi.Bool(true),
+			// internet-facing NLBs/ALBs are placed here by the controller.
+			Tags: pulumi.StringMap{"Name": pulumi.String(subnetName), "kubernetes.io/role/elb": pulumi.String("1"), clusterTag: pulumi.String("shared")},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("network: subnet %s: %w", subnetName, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, subnetName, &ec2.RouteTableAssociationArgs{
+			SubnetId: s.ID(), RouteTableId: publicRoutes.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("network: route table association %s: %w", subnetName, err)
+		}
+		publicSubnets = append(publicSubnets, s)
+		publicIDs = append(publicIDs, s.ID())
+	}
+
+	nats, err := natGateways(ctx, name, args, publicSubnets, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
+	if err != nil {
+		return nil, err
+	}
+	for i, zone := range args.Zones {
+		subnetName := fmt.Sprintf("%s-private-%s", name, zone)
+		s, err := ec2.NewSubnet(ctx, subnetName, &ec2.SubnetArgs{
+			VpcId:            vpc.ID(),
+			CidrBlock:        pulumi.String(args.Subnets.Private[i].String()),
+			AvailabilityZone: pulumi.String(zone),
+			// internal load balancers are placed here by the controller.
+			Tags: pulumi.StringMap{"Name": pulumi.String(subnetName), "kubernetes.io/role/internal-elb": pulumi.String("1"), clusterTag: pulumi.String("shared")},
+		}, parent)
+		if err != nil {
+			return nil, fmt.Errorf("network: subnet %s: %w", subnetName, err)
+		}
+		rtArgs := &ec2.RouteTableArgs{VpcId: vpc.ID(), Tags: nameTag(subnetName)}
+		if len(nats) > 0 {
+			nat := nats[i%len(nats)] // per-az: its own; single: the one
+			rtArgs.Routes = ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}}
+		}
+		rt, err := ec2.NewRouteTable(ctx, subnetName, rtArgs, parent)
+		if err != nil {
+			return nil, fmt.Errorf("network: route table %s: %w", subnetName, err)
+		}
+		if _, err := ec2.NewRouteTableAssociation(ctx, subnetName, &ec2.RouteTableAssociationArgs{
+			SubnetId: s.ID(), RouteTableId: rt.ID(),
+		}, parent); err != nil {
+			return nil, fmt.Errorf("network: route table association %s: %w", subnetName, err)
+		}
+		privateIDs = append(privateIDs, s.ID())
+	}
+
+	n.VpcID = vpc.ID().ToStringOutput()
+	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
+	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
+	n.NatGatewayCount = len(nats)
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId": n.VpcID, "publicSubnetIds": n.PublicSubnetIDs, "privateSubnetIds": n.PrivateSubnetIDs,
+	})
+}
+
+// natGateways creates none, one (in the first AZ) or one per AZ, each with an Elastic IP.
+func natGateways(ctx *pulumi.Context, name string, args *NetworkArgs, public []*ec2.Subnet, opts ...pulumi.ResourceOption) ([]*ec2.NatGateway, error) {
+	count := map[config.NatMode]int{config.NatNone: 0, config.NatSingle: 1, config.NatPerAZ: len(args.Zones)}[args.NatGateways]
+	var nats []*ec2.NatGateway
+	for i := 0; i < count; i++ {
+		natName := fmt.Sprintf("%s-nat-%s", name, args.Zones[i])
+		eip, err := ec2.NewEip(ctx, natName, &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: nameTag(natName)}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("network: elastic ip %s: %w", natName, err)
+		}
+		nat, err := ec2.NewNatGateway(ctx, natName, &ec2.NatGatewayArgs{
+			AllocationId: eip.ID(), SubnetId: public[i].ID(), Tags: nameTag(natName),
+		}, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("network: nat gateway %s: %w", natName, err)
+		}
+		nats = append(nats, nat)
+	}
+	return nats, nil
+}
+
+func nameTag(name string) pulumi.StringMap {
+	return pulumi.StringMap{"Name": pulumi.String(name)}
+}

@@ -1,0 +1,161 @@
+// Package program is the lab's Pulumi program: it loads and validates the
+// stack config, wires the components together, and returns the stack
+// outputs. infra/main.go runs it; tests and cmd/lab run it under mocks.
+package program
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/bastion"
+	"github.com/eks-study/lab/components/cluster"
+	"github.com/eks-study/lab/components/config"
+	"github.com/eks-study/lab/components/network"
+)
+
+// Run is the Pulumi program.
+func Run(ctx *pulumi.Context) error {
+	cfg, err := LoadConfig(ctx, time.Now())
+	if err != nil {
+		return err
+	}
+	outputs, err := Deploy(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for name, value := range outputs {
+		ctx.Export(name, value)
+	}
+	return nil
+}
+
+// LoadConfig reads and validates the stack's config before anything is registered.
+func LoadConfig(ctx *pulumi.Context, now time.Time) (*config.Config, error) {
+	return config.Load(ctx.Project(), ctx.Stack(), ctx.GetConfig, now)
+}
+
+// Tags are put on every AWS resource through the provider's default tags, so
+// that a lab can be found and audited after teardown.
+func Tags(cfg *config.Config) map[string]string {
+	return map[string]string{
+		"project": cfg.Project,
+		"stack":   cfg.Stack,
+		"owner":   cfg.Owner,
+		"expiry":  cfg.Expiry.Format(time.RFC3339),
+	}
+}
+
+// base is what the add-ons (controllers, DNS, samples) build on.
+type base struct {
+	cfg     *config.Config
+	aws     *aws.Provider
+	k8s     *kubernetes.Provider
+	vpcID   pulumi.StringOutput
+	cluster *cluster.Cluster
+}
+
+// Deploy registers the lab and returns its stack outputs.
+func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, error) {
+	awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
+		Region:      pulumi.String(cfg.Region),
+		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(Tags(cfg))},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("aws provider: %w", err)
+	}
+	withAWS := pulumi.Provider(awsProvider)
+
+	zones, err := availabilityZones(ctx, cfg, withAWS)
+	if err != nil {
+		return nil, err
+	}
+	net, err := network.NewNetwork(ctx, "lab", &network.NetworkArgs{
+		VpcCidr: cfg.VpcCidr, Zones: zones, Subnets: cfg.Subnets, NatGateways: cfg.NatGateways, ClusterName: cfg.ClusterName,
+	}, withAWS)
+	if err != nil {
+		return nil, err
+	}
+	firstPublicSubnet := net.PublicSubnetIDs.Index(pulumi.Int(0))
+	bast, err := bastion.NewBastion(ctx, "bastion", &bastion.BastionArgs{
+		VpcID: net.VpcID, SubnetID: firstPublicSubnet,
+		InstanceType: cfg.BastionInstanceType, Arm: config.IsArm(cfg.BastionInstanceType),
+		SSHCidr: cfg.SSHCidr, SSHKeyName: cfg.SSHKeyName, PolicyArn: cfg.BastionPolicyArn,
+		UserData: bastion.UserData{
+			ClusterName: cfg.ClusterName, Region: cfg.Region, KubernetesVersion: cfg.KubernetesVersion,
+			Arm: config.IsArm(cfg.BastionInstanceType), Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
+		},
+	}, withAWS)
+	if err != nil {
+		return nil, err
+	}
+	nodeSubnets := net.PublicSubnetIDs
+	if cfg.NodeSubnets == config.TierPrivate {
+		nodeSubnets = net.PrivateSubnetIDs
+	}
+	eks, err := cluster.NewCluster(ctx, cfg.ClusterName, &cluster.ClusterArgs{
+		Name: cfg.ClusterName, Version: cfg.KubernetesVersion, VpcID: net.VpcID,
+		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSubnetIDs: nodeSubnets,
+		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs,
+		NodeInstanceType:          cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
+		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
+		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
+		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID,
+	}, withAWS)
+	if err != nil {
+		return nil, err
+	}
+	k8sProvider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: eks.Kubeconfig})
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes provider: %w", err)
+	}
+
+	sshCommand := pulumi.Sprintf("ssh ec2-user@%s", bast.PublicIP)
+	if cfg.SSHKeyName != "" {
+		sshCommand = pulumi.Sprintf("ssh -i ~/.ssh/%s.pem ec2-user@%s", cfg.SSHKeyName, bast.PublicIP)
+	}
+	outputs := map[string]pulumi.Input{
+		"region":            pulumi.String(cfg.Region),
+		"expiry":            pulumi.String(cfg.Expiry.Format(time.RFC3339)),
+		"clusterName":       eks.Name,
+		"vpcId":             net.VpcID,
+		"availabilityZones": pulumi.ToStringArray(zones),
+		"publicSubnetIds":   net.PublicSubnetIDs,
+		"privateSubnetIds":  net.PrivateSubnetIDs,
+		"oidcProviderArn":   eks.OidcProviderArn,
+		"kubeconfig":        eks.Kubeconfig,
+		"kubeconfigCommand": pulumi.Sprintf("aws eks update-kubeconfig --name %s --region %s", eks.Name, cfg.Region),
+		"bastionPublicIp":   bast.PublicIP,
+		"sshCommand":        sshCommand,
+		"ssmCommand":        pulumi.Sprintf("aws ssm start-session --target %s --region %s", bast.InstanceID, cfg.Region),
+	}
+	addonOutputs, err := deployAddons(ctx, &base{cfg: cfg, aws: awsProvider, k8s: k8sProvider, vpcID: net.VpcID, cluster: eks})
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range addonOutputs {
+		outputs[k] = v
+	}
+	return outputs, nil
+}
+
+// availabilityZones picks the first AZCount zones that need no opt-in.
+func availabilityZones(ctx *pulumi.Context, cfg *config.Config, opts ...pulumi.InvokeOption) ([]string, error) {
+	res, err := aws.GetAvailabilityZones(ctx, &aws.GetAvailabilityZonesArgs{
+		State:   pulumi.StringRef("available"),
+		Filters: []aws.GetAvailabilityZonesFilter{{Name: "opt-in-status", Values: []string{"opt-in-not-required"}}},
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("availability zones of %s: %w", cfg.Region, err)
+	}
+	names := slices.Sorted(slices.Values(res.Names))
+	if len(names) < cfg.AZCount {
+		return nil, fmt.Errorf("%s:availabilityZoneCount = %d but %s has %d available zones (%v); lower it",
+			config.Namespace, cfg.AZCount, cfg.Region, len(names), names)
+	}
+	return names[:cfg.AZCount], nil
+}

@@ -1,0 +1,254 @@
+// Package harness runs the lab's real Pulumi program under Pulumi's mock
+// engine and records every resource it registers: type, name, inputs, parent,
+// provider and dependencies. Whole-program tests and cmd/lab share it, so
+// what the tests assert is what `lab plan` shows.
+package harness
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/config"
+	"github.com/eks-study/lab/infra/program"
+)
+
+// Now is the clock of every mock run, so plans are byte-identical; the
+// default expiry in a plan is Now + 8h.
+var Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// AccountID is the fake account of every mock run.
+const AccountID = "123456789012"
+
+// Resource is one registered resource.
+type Resource struct {
+	URN      string         `json:"urn"`
+	Type     string         `json:"type"`
+	Name     string         `json:"name"`
+	Parent   string         `json:"parent,omitempty"`   // parent URN; empty for the stack's children
+	Provider string         `json:"provider,omitempty"` // provider reference "urn::id"; empty = default provider
+	Custom   bool           `json:"custom"`
+	Remote   bool           `json:"remote,omitempty"` // a multi-language component (pulumi-eks)
+	Inputs   map[string]any `json:"inputs"`
+	// Dependencies are the URNs it depends on (explicit dependsOn and inputs), sorted.
+	Dependencies []string `json:"dependencies"`
+}
+
+// Plan is everything one run registered.
+type Plan struct {
+	Stack     string            `json:"stack"`
+	Config    map[string]string `json:"-"`
+	Resources []Resource        `json:"resources"` // sorted by URN
+	Outputs   map[string]any    `json:"outputs"`
+}
+
+// Run runs the lab program for stack with raw config ("eks-lab:key" -> value).
+func Run(stack string, raw map[string]string) (*Plan, error) {
+	var outputs map[string]any
+	plan, err := RunProgram(stack, raw, func(ctx *pulumi.Context) error {
+		cfg, err := program.LoadConfig(ctx, Now)
+		if err != nil {
+			return err
+		}
+		exports, err := program.Deploy(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		outputs, err = resolve(exports)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	plan.Outputs = outputs
+	return plan, nil
+}
+
+// RunProgram runs any program under the same mocks (for component tests).
+func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan, error) {
+	m := &mocks{project: config.Namespace, stack: stack, region: raw["aws:region"]}
+	if m.region == "" {
+		m.region = config.Defaults.Region
+	}
+	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
+		Project: config.Namespace, Stack: stack, Config: raw, Mocks: m,
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer ctx.Close()
+	if err := pulumi.RunWithContext(ctx, body); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	res := append([]Resource(nil), m.resources...)
+	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
+	return &Plan{Stack: stack, Config: raw, Resources: res, Outputs: map[string]any{}}, nil
+}
+
+// resolve waits for every output and converts it to plain values; secrets
+// are shown as "[secret]" so that plans never carry them.
+func resolve(outputs map[string]pulumi.Input) (map[string]any, error) {
+	out := map[string]any{}
+	for name, in := range outputs {
+		o := pulumi.ToOutput(in)
+		ch := make(chan any, 1)
+		o.ApplyT(func(v any) any { ch <- v; return v })
+		select {
+		case v := <-ch:
+			if pulumi.IsSecret(o) {
+				v = "[secret]"
+			}
+			out[name] = v
+		case <-time.After(10 * time.Second):
+			return nil, fmt.Errorf("stack output %s never resolved under mocks", name)
+		}
+	}
+	return out, nil
+}
+
+// mocks fabricates outputs and records every registration.
+type mocks struct {
+	project, stack, region string
+	mu                     sync.Mutex
+	resources              []Resource
+}
+
+func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	rpc := args.RegisterRPC
+	r := Resource{
+		Type:   args.TypeToken,
+		Name:   args.Name,
+		Custom: args.Custom,
+		Inputs: plainMap(args.Inputs),
+	}
+	if rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Provider = rpc.GetProvider()
+		r.Remote = rpc.GetRemote()
+		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
+		sort.Strings(r.Dependencies)
+	}
+	r.URN = m.urn(r.Parent, r.Type, r.Name)
+	if strings.HasPrefix(r.Type, "pulumi:providers:") {
+		r.Provider = ""
+	}
+	m.mu.Lock()
+	m.resources = append(m.resources, r)
+	m.mu.Unlock()
+
+	state := args.Inputs.Copy()
+	for k, v := range m.fabricate(args) {
+		state[resource.PropertyKey(k)] = resource.NewPropertyValue(v)
+	}
+	return args.Name + "-id", state, nil
+}
+
+// urn is computed the way the mock monitor does, so parents match.
+func (m *mocks) urn(parent, typ, name string) string {
+	parentType := tokens.Type("")
+	if p := resource.URN(parent); p != "" && p.QualifiedType() != resource.RootStackType {
+		parentType = p.QualifiedType()
+	}
+	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// fabricate returns the outputs AWS or a component would compute.
+func (m *mocks) fabricate(args pulumi.MockResourceArgs) map[string]any {
+	arn := func(kind string) string { return fmt.Sprintf("arn:aws:iam::%s:%s/%s", AccountID, kind, args.Name) }
+	switch args.TypeToken {
+	case "aws:iam/role:Role":
+		return map[string]any{"arn": arn("role"), "name": args.Name, "uniqueId": "AROA" + strings.ToUpper(args.Name)}
+	case "aws:iam/policy:Policy":
+		return map[string]any{"arn": arn("policy"), "name": args.Name}
+	case "aws:iam/instanceProfile:InstanceProfile":
+		return map[string]any{"arn": arn("instance-profile"), "name": args.Name}
+	case "aws:ec2/instance:Instance":
+		return map[string]any{"publicIp": "203.0.113.10", "privateIp": "192.168.1.10", "arn": "arn:aws:ec2:" + m.region + ":" + AccountID + ":instance/" + args.Name}
+	case "aws:ec2/launchTemplate:LaunchTemplate":
+		return map[string]any{"latestVersion": 1}
+	case "eks:index:Cluster":
+		issuer := fmt.Sprintf("oidc.eks.%s.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE", m.region)
+		return map[string]any{
+			"oidcIssuer":             issuer,
+			"oidcProviderUrl":        "https://" + issuer,
+			"oidcProviderArn":        fmt.Sprintf("arn:aws:iam::%s:oidc-provider/%s", AccountID, issuer),
+			"clusterSecurityGroupId": "sg-0cluster",
+			"nodeSecurityGroupId":    "sg-0cluster",
+			"kubeconfigJson":         `{"apiVersion":"v1","kind":"Config","clusters":[{"name":"mock","cluster":{"server":"https://mock.eks.amazonaws.com"}}]}`,
+			"kubeconfig":             map[string]any{"apiVersion": "v1", "kind": "Config"},
+		}
+	}
+	return nil
+}
+
+func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	switch args.Token {
+	case "aws:index/getAvailabilityZones:getAvailabilityZones":
+		names := []any{m.region + "a", m.region + "b", m.region + "c", m.region + "d"}
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": m.region}), nil
+	case "aws:ssm/getParameter:getParameter":
+		name, _ := args.Args["name"].V.(string)
+		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/mock", "userId": "mock"}), nil
+	case "aws:index/getRegion:getRegion", "aws:index/getRegion:getRegion ":
+		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "id": m.region}), nil
+	case "aws:index/getPartition:getPartition":
+		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
+	}
+	return resource.PropertyMap{}, nil
+}
+
+// plainMap turns property values into JSON-like Go values: secrets are
+// unwrapped (tests need to see them; plans print them as given), unknowns
+// become nil and resource references their URN.
+func plainMap(pm resource.PropertyMap) map[string]any {
+	out := make(map[string]any, len(pm))
+	for k, v := range pm {
+		if p := plain(v); p != nil {
+			out[string(k)] = p
+		}
+	}
+	return out
+}
+
+func plain(v resource.PropertyValue) any {
+	switch {
+	case v.IsNull(), v.IsComputed():
+		return nil
+	case v.IsSecret():
+		return plain(v.SecretValue().Element)
+	case v.IsOutput():
+		if o := v.OutputValue(); o.Known {
+			return plain(o.Element)
+		}
+		return nil
+	case v.IsResourceReference():
+		return string(v.ResourceReferenceValue().URN)
+	case v.IsArray():
+		arr := v.ArrayValue()
+		out := make([]any, 0, len(arr))
+		for _, e := range arr {
+			out = append(out, plain(e))
+		}
+		return out
+	case v.IsObject():
+		return plainMap(v.ObjectValue())
+	case v.IsAsset():
+		a := v.AssetValue()
+		return map[string]any{"asset": a.Path + a.Text + a.URI}
+	case v.IsArchive():
+		a := v.ArchiveValue()
+		return map[string]any{"archive": a.Path + a.URI}
+	}
+	return v.V
+}
