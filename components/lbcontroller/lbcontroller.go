@@ -20,8 +20,8 @@ import (
 const (
 	ChartRepo    = "https://aws.github.io/eks-charts"
 	ChartName    = "aws-load-balancer-controller"
-	ChartVersion = "1.13.3"
-	AppVersion   = "v2.13.3"
+	ChartVersion = "1.17.1"
+	AppVersion   = "v2.17.1"
 	// PolicyFile is the embedded policy; its name carries AppVersion.
 	PolicyFile = "iam_policy_" + AppVersion + ".json"
 )
@@ -34,7 +34,7 @@ const (
 	ReleaseName = "aws-load-balancer-controller"
 )
 
-//go:embed iam_policy_v2.13.3.json
+//go:embed iam_policy_v2.17.1.json
 var policyDocument string
 
 // PolicyDocument is the controller's IAM policy for AppVersion, verbatim.

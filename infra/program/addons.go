@@ -1,8 +1,88 @@
 package program
 
-import "github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-// deployAddons is replaced by the add-ons work (issue 3).
+	"github.com/eks-study/lab/components/config"
+	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/workloads"
+)
+
+// deployAddons installs the AWS Load Balancer Controller, ExternalDNS and the
+// enabled sample workloads, and returns their stack outputs.
+//
+// Teardown order is the point of the dependencies: the controllers wait for
+// the node group (and are removed before it), and every workload waits for
+// the controllers, so `pulumi destroy` deletes the Services and Ingresses
+// while the controllers still run and remove their NLBs/ALBs, target
+// groups, security groups and DNS records.
 func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error) {
-	return nil, nil
+	cfg := b.cfg
+	out := map[string]pulumi.Input{}
+	providers := pulumi.Providers(b.aws, b.k8s)
+	afterNodes := pulumi.DependsOn([]pulumi.Resource{b.cluster.NodeGroup})
+
+	// workloadDeps is what every workload must outlive on destroy (and wait
+	// for on create). Anything that has to run between the workloads and the
+	// controllers during teardown goes here too.
+	var workloadDeps []pulumi.Resource
+
+	if cfg.LBController {
+		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.Args{
+			ClusterName:     b.cluster.Name,
+			Region:          cfg.Region,
+			VpcID:           b.vpcID,
+			OidcProviderArn: b.cluster.OidcProviderArn,
+			OidcIssuer:      b.cluster.OidcIssuer,
+		}, providers, afterNodes)
+		if err != nil {
+			return nil, err
+		}
+		workloadDeps = append(workloadDeps, lbc.Release)
+		out["lbControllerRoleArn"] = lbc.RoleArn
+	}
+
+	switch {
+	case cfg.ExternalDNS:
+		edns, err := externaldns.NewExternalDNS(ctx, "external-dns", &externaldns.Args{
+			Domain:          cfg.Domain,
+			HostedZoneID:    cfg.HostedZoneID,
+			Region:          cfg.Region,
+			TxtOwnerID:      cfg.Project + "-" + cfg.Stack,
+			OidcProviderArn: b.cluster.OidcProviderArn,
+			OidcIssuer:      b.cluster.OidcIssuer,
+		}, providers, afterNodes)
+		if err != nil {
+			return nil, err
+		}
+		workloadDeps = append(workloadDeps, edns.Release)
+		out["externalDnsRoleArn"] = edns.RoleArn
+	case cfg.Domain == "" || cfg.HostedZoneID == "":
+		if err := ctx.Log.Info("ExternalDNS is not installed: set "+config.Namespace+":domain and "+
+			config.Namespace+":hostedZoneId (your Route 53 public hosted zone) to install it", nil); err != nil {
+			return nil, err
+		}
+	default:
+		if err := ctx.Log.Info("ExternalDNS is not installed: "+config.Namespace+":externalDns is false", nil); err != nil {
+			return nil, err
+		}
+	}
+
+	if cfg.Samples == (config.Samples{}) {
+		return out, nil
+	}
+	w, err := workloads.New(ctx, "samples", &workloads.Args{
+		Samples:           cfg.Samples,
+		Domain:            cfg.Domain,
+		ALBGroupName:      cfg.ALBGroupName,
+		ACMCertificateArn: cfg.ACMCertificateArn,
+	}, providers, pulumi.DependsOn(workloadDeps))
+	if err != nil {
+		return nil, err
+	}
+	for name, url := range w.URLs {
+		out[name] = url
+	}
+	return out, nil
 }

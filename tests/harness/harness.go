@@ -65,13 +65,14 @@ func Run(stack string, raw map[string]string) (*Plan, error) {
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return plan, err
 	}
 	plan.Outputs = outputs
 	return plan, nil
 }
 
 // RunProgram runs any program under the same mocks (for component tests).
+// On error it returns the error and the resources registered before it.
 func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan, error) {
 	m := &mocks{project: config.Namespace, stack: stack, region: raw["aws:region"]}
 	if m.region == "" {
@@ -84,14 +85,13 @@ func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan
 		return nil, err
 	}
 	defer ctx.Close()
-	if err := pulumi.RunWithContext(ctx, body); err != nil {
-		return nil, err
-	}
+	runErr := pulumi.RunWithContext(ctx, body)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	res := append([]Resource(nil), m.resources...)
 	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
-	return &Plan{Stack: stack, Config: raw, Resources: res, Outputs: map[string]any{}}, nil
+	// On error the plan still holds what was registered before it.
+	return &Plan{Stack: stack, Config: raw, Resources: res, Outputs: map[string]any{}}, runErr
 }
 
 // resolve waits for every output and converts it to plain values; secrets

@@ -1,0 +1,197 @@
+// Package externaldns installs ExternalDNS for one Route 53 public hosted
+// zone: an IAM policy that can change records only in that zone, an IRSA
+// role for its service account, and the pinned Helm release.
+package externaldns
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/irsa"
+)
+
+// Pinned chart (kubernetes-sigs/external-dns, charts/external-dns).
+const (
+	ChartRepo    = "https://kubernetes-sigs.github.io/external-dns/"
+	ChartName    = "external-dns"
+	ChartVersion = "1.16.1"
+	AppVersion   = "v0.16.1"
+)
+
+// Where ExternalDNS runs.
+const (
+	Namespace      = "kube-system"
+	ServiceAccount = "external-dns"
+	ReleaseName    = "external-dns"
+)
+
+// Args configures ExternalDNS for one zone.
+type Args struct {
+	Domain       string // e.g. example.com: only names under it are managed
+	HostedZoneID string // the public hosted zone of Domain, e.g. Z0123456789ABCDEFGHIJ
+	Region       string
+	// TxtOwnerID marks the records this stack owns, e.g. "<project>-<stack>",
+	// so that two labs sharing a zone never delete each other's records.
+	TxtOwnerID      string
+	OidcProviderArn pulumi.StringInput
+	OidcIssuer      pulumi.StringInput
+}
+
+// ExternalDNS is the installed controller.
+type ExternalDNS struct {
+	pulumi.ResourceState
+
+	// Release is the Helm release; Services with DNS names depend on it so
+	// their records are removed before ExternalDNS is.
+	Release   *helmv3.Release
+	RoleArn   pulumi.StringOutput
+	PolicyArn pulumi.StringOutput
+}
+
+// NewExternalDNS registers the policy, the IRSA role and the release.
+// DependsOn given in opts is applied to the release too.
+func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*ExternalDNS, error) {
+	if args == nil {
+		return nil, fmt.Errorf("externaldns %s: args are required", name)
+	}
+	doc, err := PolicyDocument(args.HostedZoneID)
+	if err != nil {
+		return nil, fmt.Errorf("externaldns %s: %w", name, err)
+	}
+	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" {
+		return nil, fmt.Errorf("externaldns %s: Domain, Region and TxtOwnerID are required", name)
+	}
+	e := &ExternalDNS{}
+	if err := ctx.RegisterComponentResource("eks-lab:externaldns:ExternalDNS", name, e, opts...); err != nil {
+		return nil, err
+	}
+	resOpts, err := pulumi.NewResourceOptions(opts...)
+	if err != nil {
+		return nil, err
+	}
+
+	policy, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{
+		Description: pulumi.String("ExternalDNS: records of Route 53 zone " + zoneID(args.HostedZoneID) + " (" + args.Domain + ")"),
+		Policy:      pulumi.String(doc),
+	}, pulumi.Parent(e))
+	if err != nil {
+		return nil, fmt.Errorf("externaldns: iam policy: %w", err)
+	}
+	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
+		OidcProviderArn: args.OidcProviderArn,
+		OidcIssuer:      args.OidcIssuer,
+		Namespace:       Namespace,
+		ServiceAccount:  ServiceAccount,
+		PolicyArns:      pulumi.StringArray{policy.Arn},
+	}, pulumi.Parent(e))
+	if err != nil {
+		return nil, fmt.Errorf("externaldns: irsa role: %w", err)
+	}
+
+	values := role.Arn.ApplyT(func(roleArn string) map[string]any {
+		return HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, roleArn)
+	}).(pulumi.MapOutput)
+	// Depending on the role component keeps the policy attachment until
+	// ExternalDNS is gone, so it can still delete records during destroy.
+	releaseDeps := append([]pulumi.Resource{role}, resOpts.DependsOn...)
+	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
+		Name:           pulumi.String(ReleaseName),
+		Chart:          pulumi.String(ChartName),
+		Version:        pulumi.String(ChartVersion),
+		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
+		Namespace:      pulumi.String(Namespace),
+		Values:         values,
+		SkipAwait:      pulumi.Bool(false),
+	}, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
+	if err != nil {
+		return nil, fmt.Errorf("externaldns: helm release: %w", err)
+	}
+
+	e.Release, e.RoleArn, e.PolicyArn = release, role.Arn, policy.Arn
+	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{
+		"roleArn":   role.Arn,
+		"policyArn": policy.Arn,
+	})
+}
+
+// zoneID accepts "Z123" and the API's "/hostedzone/Z123".
+func zoneID(id string) string {
+	return strings.TrimPrefix(strings.TrimSpace(id), "/hostedzone/")
+}
+
+// PolicyDocument allows changing records only in the one hosted zone.
+// ListHostedZones has no resource-level permissions, so it needs "*"; the
+// record and tag reads are scoped to the zone, which is all ExternalDNS asks
+// for once --zone-id-filter is set.
+func PolicyDocument(hostedZoneID string) (string, error) {
+	id := zoneID(hostedZoneID)
+	if id == "" || strings.ContainsAny(id, "/*: ") {
+		return "", fmt.Errorf("hosted zone id %q is not a Route 53 zone id like Z0123456789ABCDEFGHIJ", hostedZoneID)
+	}
+	zoneArn := "arn:aws:route53:::hostedzone/" + id
+	doc := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{
+				"Sid":      "ChangeRecordsInTheLabZone",
+				"Effect":   "Allow",
+				"Action":   []string{"route53:ChangeResourceRecordSets"},
+				"Resource": []string{zoneArn},
+			},
+			map[string]any{
+				"Sid":    "ReadTheLabZone",
+				"Effect": "Allow",
+				"Action": []string{
+					"route53:ListResourceRecordSets",
+					"route53:ListTagsForResource",
+					"route53:ListTagsForResources",
+				},
+				"Resource": []string{zoneArn},
+			},
+			map[string]any{
+				"Sid":      "FindZones",
+				"Effect":   "Allow",
+				"Action":   []string{"route53:ListHostedZones"},
+				"Resource": []string{"*"},
+			},
+		},
+	}
+	b, err := json.Marshal(doc)
+	return string(b), err
+}
+
+// HelmValues are the chart values for one zone.
+func HelmValues(domain, hostedZoneID, region, txtOwnerID, roleArn string) map[string]any {
+	return map[string]any{
+		"provider":      map[string]any{"name": "aws"},
+		"sources":       []any{"service", "ingress"},
+		"domainFilters": []any{domain},
+		// sync deletes the records of a deleted Service or Ingress (upsert-only would leave them).
+		"policy":     "sync",
+		"registry":   "txt",
+		"txtOwnerId": txtOwnerID,
+		// React to Service/Ingress changes at once instead of at the next
+		// one-minute poll, so records go soon after their Service does.
+		"triggerLoopOnEvent": true,
+		"env": []any{
+			map[string]any{"name": "AWS_DEFAULT_REGION", "value": region},
+		},
+		"serviceAccount": map[string]any{
+			"create": true,
+			"name":   ServiceAccount,
+			"annotations": map[string]any{
+				"eks.amazonaws.com/role-arn": roleArn,
+			},
+		},
+		// The chart has no values for these flags.
+		"extraArgs": []any{
+			"--aws-zone-type=public",
+			"--zone-id-filter=" + zoneID(hostedZoneID),
+		},
+	}
+}

@@ -1,0 +1,102 @@
+package externaldns_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/tests/harness"
+)
+
+const issuer = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+
+func deploy(t *testing.T, args externaldns.Args) (*harness.Plan, error) {
+	t.Helper()
+	return harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		awsProv, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("ap-northeast-2")})
+		if err != nil {
+			return err
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		args.OidcProviderArn = pulumi.String("arn:aws:iam::123456789012:oidc-provider/" + issuer)
+		args.OidcIssuer = pulumi.String(issuer)
+		_, err = externaldns.NewExternalDNS(ctx, "edns", &args, pulumi.Providers(awsProv, k8s))
+		return err
+	})
+}
+
+var labZone = externaldns.Args{Domain: "example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", Region: "ap-northeast-2", TxtOwnerID: "eks-lab-alice"}
+
+func TestExternalDNSForOneZone(t *testing.T) {
+	p, err := deploy(t, labZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, _ := p.Find("aws:iam/policy:Policy", "edns")
+	if !strings.Contains(pol.Inputs["policy"].(string), `"arn:aws:route53:::hostedzone/Z0123456789ABCDEFGHIJ"`) ||
+		strings.Contains(pol.Inputs["policy"].(string), "hostedzone/*") {
+		t.Errorf("policy is not scoped to the zone: %v", pol.Inputs["policy"])
+	}
+
+	role, _ := p.Find("aws:iam/role:Role", "edns-irsa")
+	var trust struct {
+		Statement []struct{ Condition map[string]map[string]string }
+	}
+	if err := json.Unmarshal([]byte(role.Inputs["assumeRolePolicy"].(string)), &trust); err != nil {
+		t.Fatal(err)
+	}
+	if sub := trust.Statement[0].Condition["StringEquals"][issuer+":sub"]; sub != "system:serviceaccount:kube-system:external-dns" {
+		t.Errorf("trusted subject = %q", sub)
+	}
+
+	rel, ok := p.Find("kubernetes:helm.sh/v3:Release", "edns")
+	if !ok {
+		t.Fatal("no release")
+	}
+	if rel.Inputs["chart"] != "external-dns" || rel.Inputs["version"] != externaldns.ChartVersion ||
+		rel.Inputs["repositoryOpts"].(map[string]any)["repo"] != "https://kubernetes-sigs.github.io/external-dns/" ||
+		rel.Inputs["namespace"] != "kube-system" {
+		t.Errorf("release = %v", rel.Inputs)
+	}
+	v := rel.Inputs["values"].(map[string]any)
+	if v["txtOwnerId"] != "eks-lab-alice" || v["policy"] != "sync" || !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) {
+		t.Errorf("txtOwnerId/policy/domainFilters = %v/%v/%v", v["txtOwnerId"], v["policy"], v["domainFilters"])
+	}
+	if !slices.Contains(v["extraArgs"].([]any), any("--zone-id-filter=Z0123456789ABCDEFGHIJ")) {
+		t.Errorf("extraArgs = %v", v["extraArgs"])
+	}
+	if v["serviceAccount"].(map[string]any)["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/edns-irsa" {
+		t.Errorf("service account annotations = %v", v["serviceAccount"])
+	}
+	att, _ := p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "edns-irsa-0")
+	if !slices.Contains(rel.Dependencies, att.URN) {
+		t.Errorf("release may outlive its permissions on destroy (deps %v)", rel.Dependencies)
+	}
+	k8s, _ := p.Find("pulumi:providers:kubernetes", "k8s")
+	if !strings.HasPrefix(rel.Provider, k8s.URN+"::") {
+		t.Errorf("release provider = %q", rel.Provider)
+	}
+}
+
+func TestBadZoneRegistersNothing(t *testing.T) {
+	bad := labZone
+	bad.HostedZoneID = ""
+	p, err := deploy(t, bad)
+	if err == nil {
+		t.Fatal("no error for an empty hosted zone id")
+	}
+	for _, r := range p.Resources {
+		if !strings.HasPrefix(r.Type, "pulumi:providers:") {
+			t.Errorf("registered %s %s", r.Type, r.Name)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package lbcontroller_test
+
+import (
+	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/tests/harness"
+)
+
+const (
+	issuer      = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+	providerArn = "arn:aws:iam::123456789012:oidc-provider/" + issuer
+)
+
+// deploy installs the controller the way the program does, after a node group.
+func deploy(t *testing.T) (*harness.Plan, string) {
+	t.Helper()
+	plan, err := harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		awsProv, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("ap-northeast-2")})
+		if err != nil {
+			return err
+		}
+		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		if err != nil {
+			return err
+		}
+		nodes, err := awseks.NewNodeGroup(ctx, "nodes", &awseks.NodeGroupArgs{
+			ClusterName: pulumi.String("myeks"), NodeRoleArn: pulumi.String("arn:aws:iam::123456789012:role/nodes"),
+			SubnetIds:     pulumi.ToStringArray([]string{"subnet-1"}),
+			ScalingConfig: &awseks.NodeGroupScalingConfigArgs{DesiredSize: pulumi.Int(3), MinSize: pulumi.Int(3), MaxSize: pulumi.Int(6)},
+		}, pulumi.Provider(awsProv))
+		if err != nil {
+			return err
+		}
+		_, err = lbcontroller.NewLoadBalancerController(ctx, "lbc", &lbcontroller.Args{
+			ClusterName: pulumi.String("myeks"), Region: "ap-northeast-2", VpcID: pulumi.String("vpc-0abc"),
+			OidcProviderArn: pulumi.String(providerArn), OidcIssuer: pulumi.String(issuer),
+		}, pulumi.Providers(awsProv, k8s), pulumi.DependsOn([]pulumi.Resource{nodes}))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("lbcontroller: %v", err)
+	}
+	nodes, _ := plan.Find("aws:eks/nodeGroup:NodeGroup", "nodes")
+	return plan, nodes.URN
+}
+
+func must(t *testing.T, p *harness.Plan, typ, name string) harness.Resource {
+	t.Helper()
+	r, ok := p.Find(typ, name)
+	if !ok {
+		t.Fatalf("no %s %q", typ, name)
+	}
+	return r
+}
+
+func TestPolicyIsThePublishedOne(t *testing.T) {
+	p, _ := deploy(t)
+	pol := must(t, p, "aws:iam/policy:Policy", "lbc")
+	var got, want any
+	if err := json.Unmarshal([]byte(pol.Inputs["policy"].(string)), &got); err != nil {
+		t.Fatal(err)
+	}
+	_ = json.Unmarshal([]byte(lbcontroller.PolicyDocument()), &want)
+	if !reflect.DeepEqual(got, want) {
+		t.Error("the IAM policy is not the embedded iam_policy file")
+	}
+	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-0")
+	if att.Inputs["policyArn"] != "arn:aws:iam::123456789012:policy/lbc" {
+		t.Errorf("attached policy = %v", att.Inputs["policyArn"])
+	}
+}
+
+func TestRoleTrustsOnlyTheControllerServiceAccount(t *testing.T) {
+	p, _ := deploy(t)
+	role := must(t, p, "aws:iam/role:Role", "lbc-irsa")
+	var trust struct {
+		Statement []struct {
+			Principal map[string]string
+			Action    string
+			Condition map[string]map[string]string
+		}
+	}
+	if err := json.Unmarshal([]byte(role.Inputs["assumeRolePolicy"].(string)), &trust); err != nil {
+		t.Fatal(err)
+	}
+	s := trust.Statement[0]
+	if s.Principal["Federated"] != providerArn || s.Action != "sts:AssumeRoleWithWebIdentity" {
+		t.Errorf("trust statement %+v", s)
+	}
+	if sub := s.Condition["StringEquals"][issuer+":sub"]; sub != "system:serviceaccount:kube-system:aws-load-balancer-controller" {
+		t.Errorf("trusted subject = %q", sub)
+	}
+	if aud := s.Condition["StringEquals"][issuer+":aud"]; aud != "sts.amazonaws.com" {
+		t.Errorf("trusted audience = %q", aud)
+	}
+}
+
+func TestHelmRelease(t *testing.T) {
+	p, nodes := deploy(t)
+	rel := must(t, p, "kubernetes:helm.sh/v3:Release", "lbc")
+	for key, want := range map[string]any{
+		"chart": "aws-load-balancer-controller", "version": lbcontroller.ChartVersion,
+		"namespace": "kube-system", "name": "aws-load-balancer-controller",
+	} {
+		if rel.Inputs[key] != want {
+			t.Errorf("release %s = %v, want %v", key, rel.Inputs[key], want)
+		}
+	}
+	if repo := rel.Inputs["repositoryOpts"].(map[string]any)["repo"]; repo != "https://aws.github.io/eks-charts" {
+		t.Errorf("chart repo = %v", repo)
+	}
+	if skip, _ := rel.Inputs["skipAwait"].(bool); skip {
+		t.Error("the release does not wait for the controller to be ready")
+	}
+	v := rel.Inputs["values"].(map[string]any)
+	for key, want := range map[string]any{
+		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "replicaCount": 2.0,
+	} {
+		if v[key] != want {
+			t.Errorf("values.%s = %v, want %v", key, v[key], want)
+		}
+	}
+	sa := v["serviceAccount"].(map[string]any)
+	if sa["create"] != true || sa["name"] != "aws-load-balancer-controller" ||
+		sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/lbc-irsa" {
+		t.Errorf("values.serviceAccount = %v", sa)
+	}
+
+	// Installed after the nodes exist; on destroy removed before the nodes
+	// and before its permissions are detached.
+	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-0")
+	for _, dep := range []string{nodes, att.URN} {
+		if !slices.Contains(rel.Dependencies, dep) {
+			t.Errorf("release does not depend on %s (deps %v)", dep, rel.Dependencies)
+		}
+	}
+	k8s := must(t, p, "pulumi:providers:kubernetes", "k8s")
+	if !strings.HasPrefix(rel.Provider, k8s.URN+"::") {
+		t.Errorf("release provider = %q, want the explicit %s", rel.Provider, k8s.URN)
+	}
+	awsProv := must(t, p, "pulumi:providers:aws", "aws")
+	for _, r := range p.Resources {
+		if strings.HasPrefix(r.Type, "aws:") && r.Name != "nodes" && !strings.HasPrefix(r.Provider, awsProv.URN+"::") {
+			t.Errorf("%s %s provider = %q", r.Type, r.Name, r.Provider)
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package tests
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/eks-study/lab/tests/harness"
+)
+
+// root is the repository root, where Pulumi.yaml and stacks/ live.
+const root = ".."
+
+var (
+	plansMu sync.Mutex
+	plans   = map[string]*harness.Plan{}
+)
+
+// stackPlan runs the program once per stack file and shares the result.
+func stackPlan(t *testing.T, stack string) *harness.Plan {
+	t.Helper()
+	plansMu.Lock()
+	defer plansMu.Unlock()
+	if p, ok := plans[stack]; ok {
+		return p
+	}
+	p, err := harness.RunStackFile(root, stack)
+	if err != nil {
+		t.Fatalf("stack %s: %v", stack, err)
+	}
+	plans[stack] = p
+	return p
+}
+
+// withConfig runs the program with the dev stack file plus overrides.
+func withConfig(t *testing.T, overrides map[string]string) (*harness.Plan, error) {
+	t.Helper()
+	raw, err := harness.LoadStack(root, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range overrides {
+		raw[k] = v
+	}
+	return harness.Run("dev", raw)
+}
+
+// must finds one resource or fails.
+func must(t *testing.T, p *harness.Plan, typ, name string) harness.Resource {
+	t.Helper()
+	r, ok := p.Find(typ, name)
+	if !ok {
+		var names []string
+		for _, o := range p.OfType(typ) {
+			names = append(names, o.Name)
+		}
+		t.Fatalf("no %s named %q (have %v)", typ, name, names)
+	}
+	return r
+}
+
+// get reads a dotted path ("scalingConfig.desiredSize", "ingress.0.fromPort") from inputs.
+func get(inputs map[string]any, path string) any {
+	var cur any = inputs
+	for _, part := range strings.Split(path, ".") {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[part]
+		case []any:
+			var i int
+			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+// str is get as a string ("" when absent).
+func str(inputs map[string]any, path string) string {
+	if v := get(inputs, path); v != nil {
+		return fmt.Sprint(v)
+	}
+	return ""
+}
+
+// strs is get as a []string.
+func strs(inputs map[string]any, path string) []string {
+	arr, _ := get(inputs, path).([]any)
+	out := make([]string, 0, len(arr))
+	for _, v := range arr {
+		out = append(out, fmt.Sprint(v))
+	}
+	return out
+}
+
+func expectEqual(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
