@@ -322,4 +322,3 @@ func TestKubernetesResourcesUseTheClusterProvider(t *testing.T) {
 		}
 	}
 }
-
