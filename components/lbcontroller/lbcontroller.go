@@ -49,6 +49,9 @@ type Args struct {
 	VpcID           pulumi.StringInput
 	OidcProviderArn pulumi.StringInput
 	OidcIssuer      pulumi.StringInput
+	// DefaultTags go on every NLB, ALB, target group and security group the
+	// controller creates, so an audit finds them by the lab's tags.
+	DefaultTags map[string]string
 }
 
 // LoadBalancerController is the installed controller.
@@ -98,7 +101,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 	}
 
 	values := pulumi.All(args.ClusterName, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
-		return HelmValues(v[0].(string), args.Region, v[1].(string), v[2].(string))
+		return HelmValues(v[0].(string), args.Region, v[1].(string), v[2].(string), args.DefaultTags)
 	}).(pulumi.MapOutput)
 	// The release depends on the whole role component, policy attachment
 	// included: on destroy the controller keeps its permissions until it is gone.
@@ -126,8 +129,13 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 }
 
 // HelmValues are the chart values for one cluster.
-func HelmValues(clusterName, region, vpcID, roleArn string) map[string]any {
+func HelmValues(clusterName, region, vpcID, roleArn string, defaultTags map[string]string) map[string]any {
+	tags := map[string]any{}
+	for k, v := range defaultTags {
+		tags[k] = v
+	}
 	return map[string]any{
+		"defaultTags":  tags,
 		"clusterName":  clusterName,
 		"region":       region,
 		"vpcId":        vpcID,

@@ -136,7 +136,10 @@ func TestAddTagsIsConditioned(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", "arn:aws:iam::123456789012:role/lbc")
+	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
+	if tags, _ := v["defaultTags"].(map[string]any); tags["stack"] != "dev" {
+		t.Errorf("defaultTags = %v: the controller's load balancers would not carry the lab's tags", v["defaultTags"])
+	}
 	for key, want := range map[string]any{
 		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "replicaCount": 2,
 		"ingressClass": "alb", "createIngressClassResource": true,
