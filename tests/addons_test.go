@@ -54,6 +54,14 @@ func TestAddonsTeardownOrder(t *testing.T) {
 			t.Errorf("release %s does not depend on the node group", ctrl.Name)
 		}
 	}
+	// The cleanup of members' own load balancers runs on destroy after the
+	// samples are gone and before the controllers are.
+	cleanup := must(t, p, "command:local:Command", "cleanup")
+	for _, dep := range []harness.Resource{lbc, edns, nodes[0]} {
+		if !slices.Contains(cleanup.Dependencies, dep.URN) {
+			t.Errorf("the cleanup command does not run before %s %s is deleted", dep.Type, dep.Name)
+		}
+	}
 	var objects, balancers int
 	for _, r := range p.Resources {
 		if !r.Custom || !strings.HasPrefix(r.Type, "kubernetes:") || !under(p, r, tWorkloads) {
@@ -63,7 +71,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 		if get(r.Inputs, "spec.type") == "LoadBalancer" || r.Type == "kubernetes:networking.k8s.io/v1:Ingress" {
 			balancers++
 		}
-		for _, ctrl := range []harness.Resource{lbc, edns} {
+		for _, ctrl := range []harness.Resource{lbc, edns, cleanup} {
 			// Directly, not only through the parent component: the engine
 			// orders deletes by each resource's own dependencies.
 			if !slices.Contains(r.Dependencies, ctrl.URN) || !p.DependsOn(r.URN, ctrl.URN) {

@@ -301,3 +301,7 @@ func (r *reader) list(key string, def []string) []string {
 	}
 	return out
 }
+
+// TxtOwnerID is ExternalDNS's --txt-owner-id for this stack: the records it
+// owns, and so deletes, and that an audit looks for.
+func (c *Config) TxtOwnerID() string { return c.Project + "-" + c.Stack }

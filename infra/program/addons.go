@@ -6,6 +6,7 @@ import (
 	"github.com/eks-study/lab/components/config"
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/teardown"
 	"github.com/eks-study/lab/components/workloads"
 )
 
@@ -50,7 +51,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			Domain:          cfg.Domain,
 			HostedZoneID:    cfg.HostedZoneID,
 			Region:          cfg.Region,
-			TxtOwnerID:      cfg.Project + "-" + cfg.Stack,
+			TxtOwnerID:      cfg.TxtOwnerID(),
 			OidcProviderArn: b.cluster.OidcProviderArn,
 			OidcIssuer:      b.cluster.OidcIssuer,
 		}, providers, afterNodes)
@@ -69,6 +70,18 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 	}
+
+	// Members' own LoadBalancer Services and Ingresses go before the
+	// controllers, and after the samples (so ExternalDNS also sees those go).
+	cleanupDeps := append([]pulumi.Resource{b.cluster.NodeGroup}, workloadDeps...)
+	cleanup, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{
+		Kubeconfig:  b.cluster.Kubeconfig,
+		ExternalDNS: cfg.ExternalDNS,
+	}, pulumi.DependsOn(cleanupDeps))
+	if err != nil {
+		return nil, err
+	}
+	workloadDeps = append(workloadDeps, cleanup.Command)
 
 	if cfg.Samples == (config.Samples{}) {
 		return out, nil

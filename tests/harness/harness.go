@@ -37,6 +37,9 @@ type Resource struct {
 	Custom   bool           `json:"custom"`
 	Remote   bool           `json:"remote,omitempty"` // a multi-language component (pulumi-eks)
 	Inputs   map[string]any `json:"inputs"`
+	// Secrets are the dotted paths of inputs the program marked secret
+	// (their values are in Inputs, unwrapped, for the tests to check).
+	Secrets []string `json:"-"`
 	// Dependencies are the URNs it depends on (explicit dependsOn and inputs), sorted.
 	Dependencies []string `json:"dependencies"`
 }
@@ -130,6 +133,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		Custom: args.Custom,
 		Inputs: plainMap(args.Inputs),
 	}
+	r.Secrets = secretPaths("", resource.NewObjectProperty(args.Inputs))
 	if rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Provider = rpc.GetProvider()
@@ -175,6 +179,10 @@ func (m *mocks) fabricate(args pulumi.MockResourceArgs) map[string]any {
 		return map[string]any{"publicIp": "203.0.113.10", "privateIp": "192.168.1.10", "arn": "arn:aws:ec2:" + m.region + ":" + AccountID + ":instance/" + args.Name}
 	case "aws:ec2/launchTemplate:LaunchTemplate":
 		return map[string]any{"latestVersion": 1}
+	case "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:Ingress":
+		// What the load balancer controller writes back once the NLB/ALB exists.
+		host := fmt.Sprintf("k8s-%s.elb.%s.amazonaws.com", args.Name, m.region)
+		return map[string]any{"status": map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"hostname": host}}}}}
 	case "eks:index:Cluster":
 		issuer := fmt.Sprintf("oidc.eks.%s.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE", m.region)
 		return map[string]any{
@@ -206,6 +214,38 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
 	}
 	return resource.PropertyMap{}, nil
+}
+
+// secretPaths lists the dotted paths of secret values in v, sorted.
+func secretPaths(prefix string, v resource.PropertyValue) []string {
+	join := func(k string) string {
+		if prefix == "" {
+			return k
+		}
+		return prefix + "." + k
+	}
+	switch {
+	case v.IsSecret():
+		return []string{prefix}
+	case v.IsOutput() && v.OutputValue().Secret:
+		return []string{prefix}
+	case v.IsOutput():
+		return secretPaths(prefix, v.OutputValue().Element)
+	case v.IsObject():
+		var out []string
+		obj := v.ObjectValue()
+		for _, k := range obj.StableKeys() {
+			out = append(out, secretPaths(join(string(k)), obj[k])...)
+		}
+		return out
+	case v.IsArray():
+		var out []string
+		for i, e := range v.ArrayValue() {
+			out = append(out, secretPaths(join(fmt.Sprint(i)), e)...)
+		}
+		return out
+	}
+	return nil
 }
 
 // plainMap turns property values into JSON-like Go values: secrets are

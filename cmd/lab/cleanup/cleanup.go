@@ -88,7 +88,8 @@ Remove by hand (AWS console, EC2 > Load Balancers, or the AWS CLI):
 	}
 	b.WriteString(`  - the target groups and security groups tagged elbv2.k8s.aws/cluster=<cluster name>: aws elbv2 delete-target-group --target-group-arn ARN; aws ec2 delete-security-group --group-id ID
   - then let Kubernetes forget each object: kubectl -n NAMESPACE patch svc|ingress NAME --type merge -p '{"metadata":{"finalizers":null}}'
-Then run pulumi destroy again, and go run ./cmd/lab audit --stack STACK to find anything else left behind.`)
+Then run pulumi destroy again (with ` + SkipEnv + `=1 if the objects cannot be removed from the cluster),
+and go run ./cmd/lab audit --stack STACK to find anything else left behind.`)
 	return b.String()
 }
 
@@ -120,7 +121,7 @@ func Run(ctx context.Context, opts Options) error {
 		switch {
 		case err == nil:
 			present, lastErr = objs, nil
-			if true {
+			if len(present) == 0 {
 				return waitForDNS(ctx, opts)
 			}
 		case ctx.Err() != nil:
@@ -191,7 +192,7 @@ func newTimeoutError(timeout time.Duration, present []leftover, lastErr error) e
 	}
 	if len(present) == 0 && lastErr != nil {
 		// Nothing listed yet: the API was never reachable.
-		return fmt.Errorf("timed out after %s: %w", timeout, lastErr)
+		return fmt.Errorf("timed out after %s: %w (if the cluster is already gone, run pulumi destroy with %s=1, then lab audit)", timeout, lastErr, SkipEnv)
 	}
 	return e
 }

@@ -229,3 +229,17 @@ users: [{name: u, user: {token: t}}]`, "no certificate"},
 		})
 	}
 }
+
+func TestUnreachableAPIIsRetriedUntilTheTimeout(t *testing.T) {
+	f := newFakeAPI(t, testToken)
+	kc := f.tokenKubeconfig(testToken)
+	f.srv.Close()
+	start := time.Now()
+	err := Run(context.Background(), Options{Kubeconfig: []byte(kc), Timeout: 60 * time.Millisecond, PollInterval: 5 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "timed out after 60ms") || !strings.Contains(err.Error(), SkipEnv+"=1") {
+		t.Fatalf("err = %v, want a timeout naming %s", err, SkipEnv)
+	}
+	if time.Since(start) < 60*time.Millisecond {
+		t.Errorf("gave up after %s, before the timeout", time.Since(start))
+	}
+}

@@ -88,7 +88,7 @@ func TestMainTimeoutExitsNonZeroNamingLeftovers(t *testing.T) {
 		&fakeObject{kind: "Service", namespace: "team", name: "my-nlb", svcType: "LoadBalancer",
 			finalizers: []string{"service.k8s.aws/resources"}, hostname: "k8s-team-mynlb-1.elb.ap-northeast-2.amazonaws.com", release: -1})
 	t.Setenv("LAB_KUBECONFIG", f.tokenKubeconfig(testToken))
-	code, _, errOut := runMain("--kubeconfig-env", "LAB_KUBECONFIG", "--timeout", "50ms", "--poll-interval", "5ms")
+	code, _, errOut := runMain("--kubeconfig-env", "LAB_KUBECONFIG", "--timeout", "50ms", "--dns-sync-wait", "0", "--poll-interval", "5ms")
 	if code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}

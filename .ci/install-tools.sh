@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the CI's Go tools at pinned versions with `go install`: actionlint
+# (lints .github/workflows). Idempotent: a tool
+# already built at its pinned version is kept. Prints the directory the tools
+# are in, so that .ci/run can do PATH="$(bash .ci/install-tools.sh):$PATH".
+set -euo pipefail
+
+tools=(
+	"actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.9"
+)
+
+bindir="$(go env GOBIN)"
+if [ -z "$bindir" ]; then
+	bindir="$(go env GOPATH)/bin"
+fi
+
+for t in "${tools[@]}"; do
+	read -r name pkg version <<<"$t"
+	# `go version -m` names the module version the binary was built from.
+	have="$(go version -m "$bindir/$name" 2>/dev/null | awk '$1 == "mod" { print $3 }' || true)"
+	if [ "$have" = "$version" ]; then
+		continue
+	fi
+	echo "install-tools: go install $pkg@$version" >&2
+	go install "$pkg@$version"
+done
+
+echo "$bindir"

@@ -1,0 +1,167 @@
+package estimate
+
+import (
+	"fmt"
+	"math"
+	"strings"
+)
+
+// DefaultSessionHours is the length of a lab session when --hours is not given.
+const DefaultSessionHours = 8
+
+// Inputs are the billable things a plan contains, as the plan package finds them.
+type Inputs struct {
+	Region        string
+	SessionHours  float64
+	EKSClusters   []string // what each control plane is, e.g. "cluster myeks"
+	Instances     []InstanceGroup
+	NATGateways   []string
+	LoadBalancers []LoadBalancer
+	Volumes       []Volume
+	PublicIPv4    []AddressGroup
+	// Unpriced lists billable things found in the plan that no rate covers
+	// (e.g. a Classic Load Balancer), so the report can name them.
+	Unpriced []string
+}
+
+// InstanceGroup is Count running instances of one type.
+type InstanceGroup struct {
+	What         string // e.g. "node group myeks-nodes (desired size)"
+	InstanceType string
+	Count        int
+}
+
+// LoadBalancer is one ELB the plan creates, directly or through the controller.
+type LoadBalancer struct {
+	What string // e.g. "Service default/echo"
+	Kind string // "NLB" or "ALB"; anything else is unpriced
+}
+
+// Volume is Count EBS volumes of one size and type.
+type Volume struct {
+	What       string
+	VolumeType string
+	GiB        float64
+	Count      int
+}
+
+// AddressGroup is Count public IPv4 addresses held for the same reason.
+type AddressGroup struct {
+	What  string
+	Count int
+}
+
+// Cost is the estimate of what the stack bills while it exists.
+type Cost struct {
+	Region       string     `json:"region"`
+	PriceFile    string     `json:"priceFile"`
+	PriceDate    string     `json:"priceDate"`
+	Currency     string     `json:"currency"`
+	SessionHours float64    `json:"sessionHours"`
+	Items        []CostItem `json:"items"`
+	HourlyTotal  float64    `json:"hourlyTotal"`
+	SessionTotal float64    `json:"sessionTotal"`
+	// Unpriced names what the totals leave out because no rate covers it.
+	Unpriced    []string `json:"unpriced"`
+	Assumptions []string `json:"assumptions"`
+}
+
+// CostItem is one line of the estimate.
+type CostItem struct {
+	Component  string  `json:"component"`
+	Detail     string  `json:"detail"`
+	Quantity   float64 `json:"quantity"`
+	Unit       string  `json:"unit"`
+	UnitHourly float64 `json:"unitHourly"`
+	Hourly     float64 `json:"hourly"`
+	Priced     bool    `json:"priced"`
+	Note       string  `json:"note,omitempty"`
+}
+
+// Estimate prices the inputs with the table. A region or instance type the
+// table lacks yields unpriced items rather than a guess.
+func Estimate(in Inputs, t *PriceTable) Cost {
+	c := Cost{
+		Region: in.Region, PriceFile: PriceFile, PriceDate: t.Date, Currency: t.Currency,
+		SessionHours: in.SessionHours, Items: []CostItem{}, Unpriced: []string{},
+	}
+	region, regionKnown := t.Region(in.Region)
+	var total float64
+	add := func(item CostItem, price float64, known bool, why string) {
+		if item.Quantity == 0 {
+			return
+		}
+		switch {
+		case !regionKnown:
+			item.Note = fmt.Sprintf("region %s is not in %s", in.Region, PriceFile)
+		case !known:
+			item.Note = why
+		default:
+			item.Priced = true
+			item.UnitHourly = math.Round(price*1e9) / 1e9
+			item.Hourly = round(price * item.Quantity)
+			total += price * item.Quantity
+		}
+		if !item.Priced {
+			c.Unpriced = append(c.Unpriced, item.Component+": "+item.Detail+" ("+item.Note+")")
+		}
+		c.Items = append(c.Items, item)
+	}
+
+	for _, what := range in.EKSClusters {
+		add(CostItem{Component: "EKS control plane", Detail: what, Quantity: 1, Unit: "cluster"}, t.EKSStandardHourly, true, "")
+	}
+	for _, g := range in.Instances {
+		price, ok := region.EC2Hourly[g.InstanceType]
+		add(CostItem{Component: "EC2", Detail: fmt.Sprintf("%s: %d x %s", g.What, g.Count, g.InstanceType), Quantity: float64(g.Count), Unit: "instance"},
+			price, ok, fmt.Sprintf("%s has no %s price in %s", g.InstanceType, in.Region, PriceFile))
+	}
+	for _, what := range in.NATGateways {
+		add(CostItem{Component: "NAT gateway", Detail: what, Quantity: 1, Unit: "gateway"}, region.NATGatewayHourly, region.NATGatewayHourly > 0, "no NAT gateway rate")
+	}
+	for _, lb := range in.LoadBalancers {
+		price, ok := map[string]float64{"NLB": region.NLBHourly, "ALB": region.ALBHourly}[lb.Kind]
+		add(CostItem{Component: "Load balancer", Detail: lb.Kind + " for " + lb.What, Quantity: 1, Unit: "load balancer"},
+			price, ok && price > 0, "no rate for "+lb.Kind)
+	}
+	for _, v := range in.Volumes {
+		hourly := region.EBSGp3GBMonth / t.HoursPerMonth
+		add(CostItem{Component: "EBS " + v.VolumeType, Detail: fmt.Sprintf("%s: %d x %g GiB", v.What, v.Count, v.GiB), Quantity: float64(v.Count) * v.GiB, Unit: "GiB"},
+			hourly, v.VolumeType == "gp3" && hourly > 0, "only gp3 volumes are priced")
+	}
+	for _, a := range in.PublicIPv4 {
+		add(CostItem{Component: "Public IPv4", Detail: a.What, Quantity: float64(a.Count), Unit: "address"}, t.PublicIPv4Hourly, true, "")
+	}
+	c.Unpriced = append(c.Unpriced, in.Unpriced...)
+
+	c.HourlyTotal = round(total)
+	c.SessionTotal = round(total * in.SessionHours)
+	c.Assumptions = assumptions(in, t, region, regionKnown)
+	return c
+}
+
+func assumptions(in Inputs, t *PriceTable, r RegionPrices, known bool) []string {
+	a := []string{
+		fmt.Sprintf("Prices: %s (compiled %s), on-demand %s in %s, taxes excluded.", PriceFile, t.Date, t.Currency, in.Region),
+	}
+	if !known {
+		return append(a, fmt.Sprintf("Region %s is not in the price table (priced regions: %s): nothing is priced.",
+			in.Region, strings.Join(t.RegionNames(), ", ")))
+	}
+	if len(r.Unverified) > 0 {
+		a = append(a, fmt.Sprintf("Unverified %s rates (see the price file's notes): %s.", in.Region, strings.Join(r.Unverified, ", ")))
+	}
+	return append(a,
+		fmt.Sprintf("A lab session is %g hours (--hours); the hourly total runs from `pulumi up` until `pulumi destroy` completes.", in.SessionHours),
+		fmt.Sprintf("EKS control plane in standard support, $%.2f per cluster-hour; a Kubernetes version in extended support bills $%.2f.", t.EKSStandardHourly, t.EKSExtendedHourly),
+		"Node groups count at their desired size; scaling up bills each extra node, its disk and (in public subnets) its public IPv4 address.",
+		fmt.Sprintf("NAT gateways bill per hour here; data they process is extra ($%g per GB).", r.NATGatewayPerGB),
+		"Load balancers bill their hourly base here, one per LoadBalancer Service and one per Ingress group; LCU/NLCU charges for traffic are extra.",
+		fmt.Sprintf("EBS gp3 at $%g per GB-month, prorated over %g hours a month; included 3,000 IOPS and 125 MB/s.", r.EBSGp3GBMonth, t.HoursPerMonth),
+		fmt.Sprintf("Public IPv4 at $%g per address-hour: instances in public subnets, Elastic IPs, and one per AZ for each internet-facing load balancer.", t.PublicIPv4Hourly),
+		"Not included: data transfer, CloudWatch Logs ingestion, Route 53 hosted zones and queries, ECR pulls, snapshots.",
+	)
+}
+
+// round keeps money to a millionth of a dollar so that JSON stays stable.
+func round(v float64) float64 { return math.Round(v*1e6) / 1e6 }

@@ -1,0 +1,257 @@
+package estimate
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Timing is how long the engine waits on one resource, in minutes.
+type Timing struct {
+	Create float64
+	Delete float64
+}
+
+// Timings by type token. These are typical wall times, not measurements of
+// this project: AWS documents EKS control plane creation as taking about
+// 10-15 minutes and deletion a few; a managed node group joins in 3-5
+// minutes; a NAT gateway becomes available in 1-2 minutes and takes about a
+// minute to delete; pulumi-kubernetes waits for a Helm release's workloads to
+// become ready (a minute or two for the controllers' images) and for a
+// LoadBalancer Service until its load balancer has an address (NLB/ALB
+// provisioning, about 3 minutes); deleting such a Service waits for the
+// controller's finalizer, i.e. for the load balancer to go. IAM, VPC plumbing
+// and Kubernetes objects are seconds. Adjust the table when real runs differ.
+var Timings = map[string]Timing{
+	"eks:index:Cluster":                                   {Create: 10, Delete: 5}, // pulumi-eks: control plane, OIDC provider, access entries
+	"aws:eks/cluster:Cluster":                             {Create: 10, Delete: 5},
+	"aws:eks/nodeGroup:NodeGroup":                         {Create: 4, Delete: 3},
+	"aws:eks/addon:Addon":                                 {Create: 1, Delete: 0.5},
+	"aws:eks/accessEntry:AccessEntry":                     {Create: 0.1, Delete: 0.1},
+	"aws:ec2/natGateway:NatGateway":                       {Create: 2, Delete: 1},
+	"aws:ec2/eip:Eip":                                     {Create: 0.1, Delete: 0.1},
+	"aws:ec2/instance:Instance":                           {Create: 1, Delete: 1},
+	"aws:ec2/vpc:Vpc":                                     {Create: 0.2, Delete: 0.2},
+	"aws:ec2/subnet:Subnet":                               {Create: 0.2, Delete: 0.2},
+	"aws:ec2/internetGateway:InternetGateway":             {Create: 0.2, Delete: 0.5},
+	"aws:ec2/routeTable:RouteTable":                       {Create: 0.1, Delete: 0.1},
+	"aws:ec2/routeTableAssociation:RouteTableAssociation": {Create: 0.1, Delete: 0.1},
+	"aws:ec2/securityGroup:SecurityGroup":                 {Create: 0.2, Delete: 0.2},
+	"aws:ec2/securityGroupRule:SecurityGroupRule":         {Create: 0.1, Delete: 0.1},
+	"aws:ec2/launchTemplate:LaunchTemplate":               {Create: 0.1, Delete: 0.1},
+	"aws:iam/role:Role":                                   {Create: 0.1, Delete: 0.1},
+	"aws:iam/policy:Policy":                               {Create: 0.1, Delete: 0.1},
+	"aws:iam/rolePolicyAttachment:RolePolicyAttachment":   {Create: 0.1, Delete: 0.1},
+	"aws:iam/instanceProfile:InstanceProfile":             {Create: 0.2, Delete: 0.1},
+	"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {Create: 0.1, Delete: 0.1},
+	"aws:cloudwatch/logGroup:LogGroup":                    {Create: 0.1, Delete: 0.1},
+	"aws:route53/record:Record":                           {Create: 1, Delete: 1},
+	"kubernetes:helm.sh/v3:Release":                       {Create: 2, Delete: 1},
+	"kubernetes:helm.sh/v4:Chart":                         {Create: 2, Delete: 1},
+	"kubernetes:apps/v1:Deployment":                       {Create: 1, Delete: 0.5},
+	"kubernetes:apps/v1:DaemonSet":                        {Create: 1, Delete: 0.5},
+	"kubernetes:core/v1:Namespace":                        {Create: 0.1, Delete: 0.5},
+}
+
+// Timings of load-balanced Kubernetes objects, which depend on their spec.
+var (
+	loadBalancerTiming = Timing{Create: 3, Delete: 1}
+	kubernetesTiming   = Timing{Create: 0.1, Delete: 0.1}
+	defaultTiming      = Timing{Create: 0.2, Delete: 0.2}
+)
+
+// TimingOf returns a resource's timing. Providers and this project's
+// components (type package eks-lab) take no time themselves.
+func TimingOf(typ string, loadBalanced bool) Timing {
+	switch {
+	case loadBalanced:
+		return loadBalancerTiming
+	case strings.HasPrefix(typ, "pulumi:providers:"), strings.HasPrefix(typ, "eks-lab:"):
+		return Timing{}
+	}
+	if t, ok := Timings[typ]; ok {
+		return t
+	}
+	if strings.HasPrefix(typ, "kubernetes:") {
+		return kubernetesTiming
+	}
+	return defaultTiming
+}
+
+// Node is one resource of the graph.
+type Node struct {
+	URN, Type, Name string
+	Parent          string   // parent URN; "" or unknown = the stack
+	Dependencies    []string // URNs it depends on
+	Timing          Timing
+}
+
+// Durations are the estimated wall times of `pulumi up` and `pulumi destroy`.
+type Durations struct {
+	UpMinutes      float64  `json:"upMinutes"`
+	DestroyMinutes float64  `json:"destroyMinutes"`
+	UpPath         []Step   `json:"upCriticalPath"`
+	DestroyPath    []Step   `json:"destroyCriticalPath"`
+	Assumptions    []string `json:"assumptions"`
+}
+
+// Step is one resource on a critical path.
+type Step struct {
+	URN     string  `json:"urn"`
+	Type    string  `json:"type"`
+	Name    string  `json:"name"`
+	Minutes float64 `json:"minutes"`
+}
+
+// CriticalPaths computes the longest chains of waits. Creation: a child
+// starts after its parent, and a resource starts after everything it depends
+// on is done, where depending on a component means depending on all of its
+// descendants (as the engine does). Destroy reverses every edge.
+func CriticalPaths(nodes []Node) (Durations, error) {
+	byURN := map[string]*Node{}
+	for i := range nodes {
+		byURN[nodes[i].URN] = &nodes[i]
+	}
+	children := map[string][]string{}
+	for _, n := range nodes {
+		if _, ok := byURN[n.Parent]; ok {
+			children[n.Parent] = append(children[n.Parent], n.URN)
+		}
+	}
+	var subtree func(urn string, out []string) []string
+	subtree = func(urn string, out []string) []string {
+		out = append(out, urn)
+		for _, c := range children[urn] {
+			out = subtree(c, out)
+		}
+		return out
+	}
+	ancestor := func(a, of string) bool {
+		for p := byURN[of].Parent; p != ""; {
+			if p == a {
+				return true
+			}
+			n, ok := byURN[p]
+			if !ok {
+				return false
+			}
+			p = n.Parent
+		}
+		return false
+	}
+
+	// up[a] holds b when a must be done before b starts.
+	up := map[string]map[string]bool{}
+	edge := func(a, b string) {
+		if a == b {
+			return
+		}
+		if up[a] == nil {
+			up[a] = map[string]bool{}
+		}
+		up[a][b] = true
+	}
+	for _, n := range nodes {
+		if _, ok := byURN[n.Parent]; ok {
+			edge(n.Parent, n.URN)
+		}
+		for _, d := range n.Dependencies {
+			if _, ok := byURN[d]; !ok || ancestor(d, n.URN) {
+				continue // outside the plan, or already ordered by parenthood
+			}
+			for _, m := range subtree(d, nil) {
+				edge(m, n.URN)
+			}
+		}
+	}
+	down := map[string]map[string]bool{}
+	for a, bs := range up {
+		for b := range bs {
+			if down[b] == nil {
+				down[b] = map[string]bool{}
+			}
+			down[b][a] = true
+		}
+	}
+
+	d := Durations{
+		Assumptions: []string{
+			"Each resource waits for its parent and for everything it depends on (all of a component's children included); independent resources proceed in parallel, as `pulumi up` does.",
+			"`pulumi destroy` runs the same graph backwards: dependents and children go first.",
+			"Per-type times are typical, not measured: EKS control plane 10 min to create and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service or ALB Ingress 3/1 (load balancer provisioning and cleanup), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
+		},
+	}
+	var err error
+	if d.UpMinutes, d.UpPath, err = longest(nodes, byURN, up, func(n *Node) float64 { return n.Timing.Create }); err != nil {
+		return d, fmt.Errorf("create order: %w", err)
+	}
+	if d.DestroyMinutes, d.DestroyPath, err = longest(nodes, byURN, down, func(n *Node) float64 { return n.Timing.Delete }); err != nil {
+		return d, fmt.Errorf("destroy order: %w", err)
+	}
+	return d, nil
+}
+
+// longest is the heaviest path of the DAG, visiting nodes in URN order so that
+// ties resolve the same way every run.
+func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bool, weight func(*Node) float64) (float64, []Step, error) {
+	urns := make([]string, 0, len(nodes))
+	indegree := map[string]int{}
+	for _, n := range nodes {
+		urns = append(urns, n.URN)
+	}
+	slices.Sort(urns)
+	for _, bs := range next {
+		for b := range bs {
+			indegree[b]++
+		}
+	}
+	finish := map[string]float64{}
+	prev := map[string]string{}
+	var queue []string
+	for _, u := range urns {
+		if indegree[u] == 0 {
+			queue = append(queue, u)
+		}
+	}
+	done := 0
+	for len(queue) > 0 {
+		u := queue[0]
+		queue = queue[1:]
+		done++
+		finish[u] += weight(byURN[u])
+		succ := make([]string, 0, len(next[u]))
+		for b := range next[u] {
+			succ = append(succ, b)
+		}
+		slices.Sort(succ)
+		for _, b := range succ {
+			if _, seen := prev[b]; !seen || finish[u] > finish[b] {
+				finish[b], prev[b] = finish[u], u
+			}
+			if indegree[b]--; indegree[b] == 0 {
+				queue = append(queue, b)
+			}
+		}
+	}
+	if done != len(urns) {
+		return 0, nil, fmt.Errorf("the dependency graph has a cycle")
+	}
+	end, best := "", -1.0
+	for _, u := range urns {
+		if finish[u] > best {
+			end, best = u, finish[u]
+		}
+	}
+	var path []Step
+	for u := end; u != ""; u = prev[u] {
+		n := byURN[u]
+		if w := weight(n); w > 0 {
+			path = append(path, Step{URN: n.URN, Type: n.Type, Name: n.Name, Minutes: w})
+		}
+	}
+	slices.Reverse(path)
+	if path == nil {
+		path = []Step{}
+	}
+	return round(best), path, nil
+}

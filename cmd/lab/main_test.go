@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const repoRoot = "../.."
+
+func runLab(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// labRoot makes a repository root with one stack file.
+func labRoot(t *testing.T, stack, content string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "stacks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "Pulumi.yaml"), []byte("name: eks-lab\nruntime: go\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "stacks", "Pulumi."+stack+".yaml"), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// oneClearLine checks a failure's message: a single line from lab, no Go
+// stack trace, no engine wrapping.
+func oneClearLine(t *testing.T, stderr, want string) {
+	t.Helper()
+	if strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+		t.Errorf("want one line, got:\n%s", stderr)
+	}
+	checkMessage(t, stderr, want)
+}
+
+func checkMessage(t *testing.T, stderr, want string) {
+	t.Helper()
+	if !strings.HasPrefix(stderr, "lab") || !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q does not name the problem (%q)", stderr, want)
+	}
+	for _, noise := range []string{"goroutine ", "panic", ".go:", "error occurred"} {
+		if strings.Contains(stderr, noise) {
+			t.Errorf("stderr has %q:\n%s", noise, stderr)
+		}
+	}
+}
+
+func TestPlanOfAnUnknownStack(t *testing.T) {
+	code, out, errOut := runLab(t, "plan", "--stack", "nope", "--root", repoRoot)
+	if code != 1 || out != "" {
+		t.Errorf("exit %d, stdout %q", code, out)
+	}
+	oneClearLine(t, errOut, `unknown stack "nope"`)
+	checkMessage(t, errOut, "known stacks: dev")
+}
+
+func TestPlanOfInvalidYAML(t *testing.T) {
+	root := labRoot(t, "broken", "config:\n  aws:region: [ap-northeast-2\n")
+	code, _, errOut := runLab(t, "plan", "--stack", "broken", "--root", root)
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	oneClearLine(t, errOut, "Pulumi.broken.yaml: not valid YAML")
+}
+
+func TestPlanOfAnUnreadableStackFile(t *testing.T) {
+	root := labRoot(t, "dir", "")
+	path := filepath.Join(root, "stacks", "Pulumi.dir.yaml")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(path, 0o755); err != nil { // a directory cannot be read as a file
+		t.Fatal(err)
+	}
+	code, _, errOut := runLab(t, "plan", "--stack", "dir", "--root", root)
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	oneClearLine(t, errOut, "stack dir:")
+}
+
+func TestPlanOfAnInvalidConfigValue(t *testing.T) {
+	root := labRoot(t, "bad", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:nodeDesiredSize: many\n")
+	code, out, errOut := runLab(t, "plan", "--stack", "bad", "--root", root)
+	if code != 1 || out != "" {
+		t.Errorf("exit %d, stdout %q", code, out)
+	}
+	// config.Error is printed as config.Load wrote it.
+	checkMessage(t, errOut, `lab plan: stack bad: invalid configuration: eks-lab:nodeDesiredSize = "many" is not a whole number`)
+}
+
+func TestPlanOfSeveralInvalidConfigValuesListsEach(t *testing.T) {
+	root := labRoot(t, "bad", "config:\n  eks-lab:natGateways: lots\n  eks-lab:nodeDesiredSize: many\n")
+	code, _, errOut := runLab(t, "plan", "--stack", "bad", "--root", root)
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	checkMessage(t, errOut, "lab plan: stack bad: invalid configuration:\n  ")
+	for _, key := range []string{"eks-lab:natGateways", "eks-lab:nodeDesiredSize", "eks-lab:sshCidr"} {
+		if !strings.Contains(errOut, key) {
+			t.Errorf("stderr does not name %s:\n%s", key, errOut)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan"}, "--stack is required"},
+		{[]string{"plan", "--stack", "dev", "--format", "yaml"}, `--format "yaml"`},
+		{[]string{"plan", "--stack", "dev", "--hours", "0"}, "--hours must be positive"},
+		{[]string{"plan", "--stak", "dev"}, "flag provided but not defined: -stak"},
+		{[]string{"plan", "dev"}, `unexpected argument "dev"`},
+		{[]string{"diff", "only.json"}, "need two plan files, got 1"},
+		{[]string{"diff", "a.json", "b.json", "--format", "json"}, `--format "json"`},
+		{[]string{"deploy"}, `unknown command "deploy"`},
+	} {
+		code, out, errOut := runLab(t, tc.args...)
+		if code != 2 || out != "" {
+			t.Errorf("%v: exit %d, stdout %q", tc.args, code, out)
+		}
+		checkMessage(t, errOut, tc.want)
+	}
+	if code, _, errOut := runLab(t); code != 2 || !strings.Contains(errOut, "usage: lab <command>") {
+		t.Errorf("no arguments: exit %d, stderr %q", code, errOut)
+	}
+	if code, out, _ := runLab(t, "help"); code != 0 || !strings.Contains(out, "plan") || !strings.Contains(out, "diff") || !strings.Contains(out, "cleanup") || !strings.Contains(out, "audit") {
+		t.Errorf("help: exit %d, stdout %q", code, out)
+	}
+	for _, cmd := range []string{"cleanup", "audit"} {
+		if code, out, _ := runLab(t, cmd, "--help"); code != 0 || !strings.Contains(out, "usage: lab "+cmd) {
+			t.Errorf("%s --help: exit %d, stdout %q", cmd, code, out)
+		}
+	}
+	if code, out, _ := runLab(t, "plan", "-h"); code != 0 || !strings.Contains(out, "--stack NAME") || !strings.Contains(out, "-hours") {
+		t.Errorf("plan -h: exit %d, stdout %q", code, out)
+	}
+}
+
+func TestPlanFindsTheRootAndWritesJSON(t *testing.T) {
+	// The test runs in cmd/lab; Pulumi.yaml is two directories up.
+	code, out, errOut := runLab(t, "plan", "--stack", "dev", "--format", "json", "--hours", "4")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var doc struct {
+		Stack     string
+		Resources []struct{ URN, Type, Name, Parent string }
+		Outputs   map[string]any
+		Estimates struct {
+			Cost struct{ SessionHours, HourlyTotal, SessionTotal float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := doc.Estimates.Cost
+	if doc.Stack != "dev" || len(doc.Resources) == 0 || doc.Outputs["kubeconfig"] != "[secret]" || c.SessionHours != 4 || c.SessionTotal < 4*c.HourlyTotal-1e-5 || c.SessionTotal > 4*c.HourlyTotal+1e-5 {
+		t.Errorf("stack %q, %d resources, kubeconfig %v, cost %+v", doc.Stack, len(doc.Resources), doc.Outputs["kubeconfig"], c)
+	}
+}
+
+func TestDiffCommand(t *testing.T) {
+	dir := t.TempDir()
+	code, plan, errOut := runLab(t, "plan", "--stack", "dev", "--root", repoRoot, "--format", "json")
+	if code != 0 {
+		t.Fatalf("plan: exit %d: %s", code, errOut)
+	}
+	base, head := filepath.Join(dir, "base.json"), filepath.Join(dir, "head.json")
+	changed := regexp.MustCompile(`("instanceTypes": \[\s*)"t3.medium"`).ReplaceAllString(plan, `$1"m5.large"`)
+	if changed == plan {
+		t.Fatal("could not edit the node group's instance type in the JSON plan")
+	}
+	for path, content := range map[string]string{base: plan, head: changed} {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errOut := runLab(t, "diff", base, head, "--format", "markdown")
+	if code != 0 || !strings.Contains(out, "0 to add, 1 to change, 0 to remove") || !strings.Contains(out, "`instanceTypes[0]`") {
+		t.Errorf("diff: exit %d, stderr %q, stdout:\n%s", code, errOut, out)
+	}
+	code, out, _ = runLab(t, "diff", base, base)
+	if code != 0 || !strings.Contains(out, "No changes") {
+		t.Errorf("self-diff: exit %d:\n%s", code, out)
+	}
+
+	notPlan := filepath.Join(dir, "not-a-plan.json")
+	if err := os.WriteFile(notPlan, []byte(`{"hello": `), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut = runLab(t, "diff", base, notPlan)
+	if code != 1 {
+		t.Errorf("invalid JSON: exit %d", code)
+	}
+	oneClearLine(t, errOut, "not-a-plan.json: not a lab plan JSON file")
+	code, _, errOut = runLab(t, "diff", filepath.Join(dir, "missing.json"), base)
+	if code != 1 {
+		t.Errorf("missing file: exit %d", code)
+	}
+	oneClearLine(t, errOut, "missing.json")
+}

@@ -1,0 +1,176 @@
+package plan
+
+import (
+	"fmt"
+
+	"github.com/eks-study/lab/cmd/lab/estimate"
+)
+
+// NodeCapacity is how many pods a node group holds and whether its subnets
+// have the addresses for them (the VPC CNI gives every pod a VPC address).
+type NodeCapacity struct {
+	NodeGroup      string           `json:"nodeGroup"`
+	InstanceType   string           `json:"instanceType"`
+	ENIs           int              `json:"enis"`
+	IPv4PerENI     int              `json:"ipv4PerEni"`
+	MaxPodsPerNode int              `json:"maxPodsPerNode"` // 0 when the type is not in the ENI table
+	DesiredNodes   int              `json:"desiredNodes"`
+	MaxNodes       int              `json:"maxNodes"`
+	PodsAtDesired  int              `json:"podsAtDesired"`
+	PodsAtMax      int              `json:"podsAtMax"`
+	Subnets        []SubnetCapacity `json:"subnets"`
+	Note           string           `json:"note,omitempty"`
+}
+
+// SubnetCapacity is one node subnet, with nodes spread evenly over the
+// subnets as the node group's Auto Scaling group does.
+type SubnetCapacity struct {
+	Subnet          string `json:"subnet"`
+	AZ              string `json:"az"`
+	CIDR            string `json:"cidr"`
+	UsableAddresses int    `json:"usableAddresses"` // 2^(32-prefix) - 5
+	NodesAtDesired  int    `json:"nodesAtDesired"`
+	NodesAtMax      int    `json:"nodesAtMax"`
+	// PodAddresses is what is left for pods once the nodes at max size hold
+	// their ENIs' primary addresses.
+	PodAddresses int `json:"podAddresses"`
+	// PodsAtMax is nodes at max size x max pods per node.
+	PodsAtMax int `json:"podsAtMax"`
+	// AddressesAtMax is what those nodes hold with every ENI full.
+	AddressesAtMax int  `json:"addressesAtMax"`
+	Fits           bool `json:"fits"`
+}
+
+func estimates(d *Document, opts Options) (Estimates, error) {
+	f := gatherFacts(d)
+	prices, err := estimate.Prices()
+	if err != nil {
+		return Estimates{}, err
+	}
+	durations, err := estimate.CriticalPaths(graph(d, f))
+	if err != nil {
+		return Estimates{}, err
+	}
+	return Estimates{
+		Capacity: capacity(f),
+		Cost:     estimate.Estimate(costInputs(f, opts.SessionHours), prices),
+		Duration: durations,
+	}, nil
+}
+
+func capacity(f *facts) []NodeCapacity {
+	out := []NodeCapacity{}
+	for _, g := range f.nodeGroups {
+		c := NodeCapacity{
+			NodeGroup: g.Name, InstanceType: g.InstanceType, DesiredNodes: g.Desired, MaxNodes: g.Max,
+			ENIs: g.Limits.ENIs, IPv4PerENI: g.Limits.IPv4PerENI, Subnets: []SubnetCapacity{},
+		}
+		if g.LimitsErr != nil {
+			c.Note = g.LimitsErr.Error()
+		} else {
+			c.MaxPodsPerNode = g.Limits.MaxPods()
+			c.PodsAtDesired, c.PodsAtMax = g.Desired*c.MaxPodsPerNode, g.Max*c.MaxPodsPerNode
+		}
+		if g.UnresolvedSubnetCount > 0 {
+			c.Note = joinNote(c.Note, fmt.Sprintf("%d node subnets are not in this plan", g.UnresolvedSubnetCount))
+		}
+		for i, s := range g.Subnets {
+			sc := SubnetCapacity{
+				Subnet: s.Name, AZ: s.AZ, CIDR: s.CIDR, UsableAddresses: s.Usable,
+				NodesAtDesired: share(g.Desired, len(g.Subnets), i), NodesAtMax: share(g.Max, len(g.Subnets), i),
+			}
+			sc.PodAddresses = s.Usable - sc.NodesAtMax*g.Limits.ENIs
+			sc.PodsAtMax = sc.NodesAtMax * c.MaxPodsPerNode
+			sc.AddressesAtMax = sc.NodesAtMax * g.Limits.Addresses()
+			sc.Fits = g.LimitsErr == nil && sc.AddressesAtMax <= s.Usable
+			c.Subnets = append(c.Subnets, sc)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// share is subnet i's part of n nodes spread over k subnets.
+func share(n, k, i int) int {
+	if k == 0 {
+		return 0
+	}
+	s := n / k
+	if i < n%k {
+		s++
+	}
+	return s
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func costInputs(f *facts, hours float64) estimate.Inputs {
+	in := estimate.Inputs{Region: f.region, SessionHours: hours}
+	for _, r := range f.doc.OfType(typeEKSComponent) {
+		in.EKSClusters = append(in.EKSClusters, "cluster "+orDefault(str(r.Inputs, "name"), r.Name))
+	}
+	for _, r := range f.doc.OfType(typeEKSCluster) {
+		in.EKSClusters = append(in.EKSClusters, "cluster "+orDefault(str(r.Inputs, "name"), r.Name))
+	}
+	for _, g := range f.nodeGroups {
+		what := "node group " + g.Name
+		if g.CapacityType == "SPOT" {
+			what += " (spot, priced on-demand)"
+		}
+		in.Instances = append(in.Instances, estimate.InstanceGroup{What: what, InstanceType: g.InstanceType, Count: g.Desired})
+		in.Volumes = append(in.Volumes, estimate.Volume{What: "node group " + g.Name + " root volumes", VolumeType: g.DiskType, GiB: g.DiskGiB, Count: g.Desired})
+		if g.AllSubnetsPublic {
+			in.PublicIPv4 = append(in.PublicIPv4, estimate.AddressGroup{What: fmt.Sprintf("%d nodes of %s in public subnets", g.Desired, g.Name), Count: g.Desired})
+		}
+	}
+	for _, i := range f.instances {
+		in.Instances = append(in.Instances, estimate.InstanceGroup{What: "instance " + i.Name, InstanceType: i.InstanceType, Count: 1})
+		in.Volumes = append(in.Volumes, estimate.Volume{What: "instance " + i.Name + " root volume", VolumeType: i.RootType, GiB: i.RootGiB, Count: 1})
+		if i.Public {
+			in.PublicIPv4 = append(in.PublicIPv4, estimate.AddressGroup{What: "instance " + i.Name, Count: 1})
+		}
+	}
+	for _, r := range f.doc.OfType(typeNatGateway) {
+		in.NATGateways = append(in.NATGateways, r.Name)
+	}
+	for _, r := range f.doc.OfType(typeEip) {
+		in.PublicIPv4 = append(in.PublicIPv4, estimate.AddressGroup{What: "Elastic IP " + r.Name, Count: 1})
+	}
+	azs := f.internetAZs()
+	for _, lb := range f.lbs {
+		switch lb.Kind {
+		case "NLB", "ALB":
+			in.LoadBalancers = append(in.LoadBalancers, estimate.LoadBalancer{What: lb.Detail, Kind: lb.Kind})
+		default:
+			in.Unpriced = append(in.Unpriced, fmt.Sprintf("Load balancer: %s (%s)", lb.Detail, lb.Note))
+			continue
+		}
+		if lb.Internet {
+			in.PublicIPv4 = append(in.PublicIPv4, estimate.AddressGroup{What: fmt.Sprintf("internet-facing %s for %s, one per AZ", lb.Kind, lb.Detail), Count: azs})
+		}
+	}
+	return in
+}
+
+// graph is the dependency graph with per-resource timings.
+func graph(d *Document, f *facts) []estimate.Node {
+	balanced := map[string]bool{}
+	for _, lb := range f.lbs {
+		for _, s := range lb.Sources {
+			balanced[s.URN] = true
+		}
+	}
+	nodes := make([]estimate.Node, 0, len(d.Resources))
+	for _, r := range d.Resources {
+		nodes = append(nodes, estimate.Node{
+			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: r.Dependencies,
+			Timing: estimate.TimingOf(r.Type, balanced[r.URN]),
+		})
+	}
+	return nodes
+}

@@ -1,0 +1,470 @@
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/eks-study/lab/cmd/lab/estimate"
+	"github.com/eks-study/lab/components/network/subnetplan"
+)
+
+// Resource types the facts read.
+const (
+	typeSubnet        = "aws:ec2/subnet:Subnet"
+	typeVpc           = "aws:ec2/vpc:Vpc"
+	typeNodeGroup     = "aws:eks/nodeGroup:NodeGroup"
+	typeLaunchTmpl    = "aws:ec2/launchTemplate:LaunchTemplate"
+	typeInstance      = "aws:ec2/instance:Instance"
+	typeNatGateway    = "aws:ec2/natGateway:NatGateway"
+	typeEip           = "aws:ec2/eip:Eip"
+	typeRole          = "aws:iam/role:Role"
+	typeEKSComponent  = "eks:index:Cluster"
+	typeEKSCluster    = "aws:eks/cluster:Cluster"
+	typeHelmRelease   = "kubernetes:helm.sh/v3:Release"
+	typeHelmChart     = "kubernetes:helm.sh/v4:Chart"
+	typeService       = "kubernetes:core/v1:Service"
+	typeIngress       = "kubernetes:networking.k8s.io/v1:Ingress"
+	typeAWSProvider   = "pulumi:providers:aws"
+	lbControllerChart = "aws-load-balancer-controller"
+)
+
+// Annotations and classes that decide which load balancer a Service or an
+// Ingress gets (AWS Load Balancer Controller docs, guide/service and guide/ingress).
+const (
+	annLBType        = "service.beta.kubernetes.io/aws-load-balancer-type"
+	annNLBTargetType = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+	annNLBScheme     = "service.beta.kubernetes.io/aws-load-balancer-scheme"
+	annLBInternal    = "service.beta.kubernetes.io/aws-load-balancer-internal"
+	annIngressClass  = "kubernetes.io/ingress.class"
+	annALBScheme     = "alb.ingress.kubernetes.io/scheme"
+	annALBTargetType = "alb.ingress.kubernetes.io/target-type"
+	annALBGroup      = "alb.ingress.kubernetes.io/group.name"
+	nlbClass         = "service.k8s.aws/nlb"
+	albClass         = "alb"
+)
+
+// facts are what a member cares about, read from the document's resources.
+type facts struct {
+	doc        *Document
+	region     string
+	subnets    []subnetFact // URN order
+	nodeGroups []nodeGroupFact
+	instances  []instanceFact
+	lbs        []lbFact
+	lbcInPlan  bool
+}
+
+type subnetFact struct {
+	Resource
+	AZ, CIDR string
+	Usable   int  // addresses left after AWS's five
+	Public   bool // instances get a public IPv4 address (mapPublicIpOnLaunch)
+	ELB      bool // tagged for internet-facing load balancers
+}
+
+type nodeGroupFact struct {
+	Resource
+	InstanceType          string
+	Desired, Min, Max     int
+	Subnets               []subnetFact
+	DiskGiB               float64
+	DiskType              string
+	CapacityType          string
+	Limits                estimate.ENILimits
+	LimitsErr             error
+	AllSubnetsPublic      bool
+	UnresolvedSubnetCount int
+}
+
+type instanceFact struct {
+	Resource
+	InstanceType string
+	Subnet       *subnetFact
+	Public       bool
+	RootGiB      float64
+	RootType     string
+}
+
+type lbFact struct {
+	Kind     string // NLB, ALB, CLB; "" when it cannot be told
+	Target   string // ip or instance
+	Scheme   string // internet-facing or internal
+	By       string // who builds it
+	Sources  []Resource
+	Key      string // what identifies one load balancer
+	Detail   string // what it is for, e.g. "Service samples/echo"
+	Note     string
+	Internet bool
+}
+
+func gatherFacts(d *Document) *facts {
+	f := &facts{doc: d}
+	for _, r := range d.OfType(typeAWSProvider) {
+		if region := str(r.Inputs, "region"); region != "" && f.region == "" {
+			f.region = region
+		}
+	}
+	if f.region == "" {
+		f.region, _ = d.Outputs["region"].(string)
+	}
+	for _, r := range d.OfType(typeSubnet) {
+		s := subnetFact{Resource: r, AZ: str(r.Inputs, "availabilityZone"), CIDR: str(r.Inputs, "cidrBlock")}
+		if p, err := netip.ParsePrefix(s.CIDR); err == nil {
+			s.Usable = subnetplan.UsableAddresses(p)
+		}
+		s.Public, _ = get(r.Inputs, "mapPublicIpOnLaunch").(bool)
+		tags, _ := get(r.Inputs, "tags").(map[string]any)
+		s.ELB = tags["kubernetes.io/role/elb"] != nil
+		f.subnets = append(f.subnets, s)
+	}
+	for _, r := range d.OfType(typeNodeGroup) {
+		f.nodeGroups = append(f.nodeGroups, f.nodeGroup(r))
+	}
+	for _, r := range d.OfType(typeInstance) {
+		f.instances = append(f.instances, f.instance(r))
+	}
+	for _, r := range append(d.OfType(typeHelmRelease), d.OfType(typeHelmChart)...) {
+		if strings.Contains(str(r.Inputs, "chart"), lbControllerChart) {
+			f.lbcInPlan = true
+		}
+	}
+	f.lbs = f.loadBalancers()
+	return f
+}
+
+// byID finds the resource of a type that the mock engine gave this ID: every
+// resource's ID under the harness is "<name>-id".
+func (f *facts) byID(typ string, id any) (Resource, bool) {
+	s, _ := id.(string)
+	name, ok := strings.CutSuffix(s, "-id")
+	if !ok {
+		return Resource{}, false
+	}
+	for _, r := range f.doc.OfType(typ) {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+func (f *facts) subnet(id any) (*subnetFact, bool) {
+	r, ok := f.byID(typeSubnet, id)
+	if !ok {
+		return nil, false
+	}
+	for i := range f.subnets {
+		if f.subnets[i].URN == r.URN {
+			return &f.subnets[i], true
+		}
+	}
+	return nil, false
+}
+
+func (f *facts) nodeGroup(r Resource) nodeGroupFact {
+	g := nodeGroupFact{
+		Resource:     r,
+		Desired:      integer(r.Inputs, "scalingConfig.desiredSize"),
+		Min:          integer(r.Inputs, "scalingConfig.minSize"),
+		Max:          integer(r.Inputs, "scalingConfig.maxSize"),
+		CapacityType: str(r.Inputs, "capacityType"),
+	}
+	if types := strs(r.Inputs, "instanceTypes"); len(types) > 0 {
+		g.InstanceType = types[0]
+	}
+	if g.InstanceType == "" {
+		g.InstanceType = "t3.medium" // EKS's default for managed node groups
+	}
+	g.Limits, g.LimitsErr = estimate.Limits(g.InstanceType)
+	g.AllSubnetsPublic = true
+	for _, id := range list(r.Inputs, "subnetIds") {
+		if s, ok := f.subnet(id); ok {
+			g.Subnets = append(g.Subnets, *s)
+			g.AllSubnetsPublic = g.AllSubnetsPublic && s.Public
+		} else {
+			g.UnresolvedSubnetCount++
+		}
+	}
+	if len(g.Subnets) == 0 {
+		g.AllSubnetsPublic = false
+	}
+	// The disk comes from the launch template when there is one, else from
+	// diskSize, else EKS's default of 20 GiB.
+	g.DiskGiB, g.DiskType = 20, "gp3"
+	if v := number(r.Inputs, "diskSize"); v > 0 {
+		g.DiskGiB = v
+	}
+	if lt, ok := f.byID(typeLaunchTmpl, get(r.Inputs, "launchTemplate.id")); ok {
+		for _, m := range list(lt.Inputs, "blockDeviceMappings") {
+			bdm, _ := m.(map[string]any)
+			if v := number(bdm, "ebs.volumeSize"); v > 0 {
+				g.DiskGiB = v
+			}
+			if t := str(bdm, "ebs.volumeType"); t != "" {
+				g.DiskType = t
+			}
+		}
+	}
+	return g
+}
+
+func (f *facts) instance(r Resource) instanceFact {
+	in := instanceFact{Resource: r, InstanceType: str(r.Inputs, "instanceType"), RootGiB: 8, RootType: "gp3"}
+	if s, ok := f.subnet(get(r.Inputs, "subnetId")); ok {
+		in.Subnet = s
+		in.Public = s.Public
+	}
+	if v, ok := get(r.Inputs, "associatePublicIpAddress").(bool); ok {
+		in.Public = v
+	}
+	// An Elastic IP on the instance is counted as the Elastic IP.
+	for _, eip := range f.doc.OfType(typeEip) {
+		if str(eip.Inputs, "instance") == r.Name+"-id" {
+			in.Public = false
+		}
+	}
+	if v := number(r.Inputs, "rootBlockDevice.volumeSize"); v > 0 {
+		in.RootGiB = v
+	}
+	if t := str(r.Inputs, "rootBlockDevice.volumeType"); t != "" {
+		in.RootType = t
+	}
+	return in
+}
+
+// loadBalancers finds the load balancers the controller (or the in-tree
+// cloud provider) will build: one per LoadBalancer Service and one per
+// Ingress group, ordered by what they serve.
+func (f *facts) loadBalancers() []lbFact {
+	var out []lbFact
+	for _, r := range f.doc.OfType(typeService) {
+		if str(r.Inputs, "spec.type") != "LoadBalancer" {
+			continue
+		}
+		lb := serviceLB(r, f.lbcInPlan)
+		lb.Sources, lb.Key, lb.Detail = []Resource{r}, r.URN, "Service "+k8sName(r)
+		out = append(out, lb)
+	}
+	groups := map[string]int{}
+	for _, r := range f.doc.OfType(typeIngress) {
+		ann := annotations(r)
+		class := str(r.Inputs, "spec.ingressClassName")
+		if class == "" {
+			class = ann[annIngressClass]
+		}
+		if class != albClass {
+			continue
+		}
+		key, detail := r.URN, "Ingress "+k8sName(r)
+		if g := ann[annALBGroup]; g != "" {
+			key, detail = "group:"+g, "Ingress group "+g
+		}
+		if i, ok := groups[key]; ok {
+			out[i].Sources = append(out[i].Sources, r)
+			continue
+		}
+		lb := lbFact{Kind: "ALB", By: "AWS Load Balancer Controller", Key: key, Detail: detail, Sources: []Resource{r},
+			Scheme: orDefault(ann[annALBScheme], "internal"), Target: orDefault(ann[annALBTargetType], "instance")}
+		lb.Internet = lb.Scheme == "internet-facing"
+		groups[key] = len(out)
+		out = append(out, lb)
+	}
+	for i := range out {
+		if len(out[i].Sources) > 1 {
+			names := make([]string, 0, len(out[i].Sources))
+			for _, s := range out[i].Sources {
+				names = append(names, k8sName(s))
+			}
+			out[i].Detail += " (" + strings.Join(names, ", ") + ")"
+		}
+	}
+	slices.SortStableFunc(out, func(a, b lbFact) int { return strings.Compare(a.Detail, b.Detail) })
+	return out
+}
+
+// serviceLB tells which load balancer a LoadBalancer Service gets.
+func serviceLB(r Resource, controller bool) lbFact {
+	ann := annotations(r)
+	class := str(r.Inputs, "spec.loadBalancerClass")
+	lbType := ann[annLBType]
+	lb := lbFact{}
+	switch {
+	case class == nlbClass || lbType == "external" || lbType == "nlb-ip":
+		lb.Kind, lb.By = "NLB", "AWS Load Balancer Controller"
+		lb.Target = orDefault(ann[annNLBTargetType], map[bool]string{true: "ip", false: "instance"}[lbType == "nlb-ip"])
+		lb.Scheme = orDefault(ann[annNLBScheme], "internal")
+	case class != "":
+		lb.Note = "loadBalancerClass " + class + " is handled by neither the controller nor the in-tree provider"
+	case lbType == "nlb":
+		lb.Kind, lb.By, lb.Target = "NLB", "in-tree cloud provider", "instance"
+		lb.Scheme = map[bool]string{true: "internal", false: "internet-facing"}[ann[annLBInternal] == "true"]
+	case controller:
+		// The controller's webhook gives class-less Services its NLB class.
+		lb.Kind, lb.By, lb.Target, lb.Scheme = "NLB", "AWS Load Balancer Controller (webhook default)", "instance", "internal"
+		lb.Scheme = orDefault(ann[annNLBScheme], lb.Scheme)
+	default:
+		lb.Kind, lb.By, lb.Target = "CLB", "in-tree cloud provider", "instance"
+		lb.Scheme = map[bool]string{true: "internal", false: "internet-facing"}[ann[annLBInternal] == "true"]
+		lb.Note = "a Classic Load Balancer, which the price table does not cover"
+	}
+	lb.Internet = lb.Scheme == "internet-facing"
+	return lb
+}
+
+// internetAZs is how many AZs an internet-facing load balancer spans (one
+// public IPv4 address each): the AZs of the subnets tagged for ELBs.
+func (f *facts) internetAZs() int {
+	tagged, public := map[string]bool{}, map[string]bool{}
+	for _, s := range f.subnets {
+		if s.ELB {
+			tagged[s.AZ] = true
+		}
+		if s.Public {
+			public[s.AZ] = true
+		}
+	}
+	if len(tagged) > 0 {
+		return len(tagged)
+	}
+	return len(public)
+}
+
+// trust lists who may assume an IAM role: principals and, for web
+// identities, the subject (a Kubernetes service account for IRSA).
+func trust(policy string) []string {
+	var doc struct {
+		Statement []struct {
+			Effect    string
+			Principal any
+			Condition map[string]map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
+		return []string{"(assume-role policy is not JSON)"}
+	}
+	var out []string
+	for _, st := range doc.Statement {
+		if st.Effect != "" && st.Effect != "Allow" {
+			continue
+		}
+		var who []string
+		switch p := st.Principal.(type) {
+		case string:
+			who = append(who, p)
+		case map[string]any:
+			for _, kind := range sortedKeys(p) {
+				for _, v := range flatStrings(p[kind]) {
+					who = append(who, kind+" "+v)
+				}
+			}
+		}
+		var subjects []string
+		for _, op := range sortedKeys(st.Condition) {
+			for _, k := range sortedKeys(st.Condition[op]) {
+				if strings.HasSuffix(k, ":sub") {
+					subjects = append(subjects, flatStrings(st.Condition[op][k])...)
+				}
+			}
+		}
+		line := strings.Join(who, ", ")
+		if len(subjects) > 0 {
+			line += "; sub " + strings.Join(subjects, ", ")
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func annotations(r Resource) map[string]string {
+	out := map[string]string{}
+	m, _ := get(r.Inputs, "metadata.annotations").(map[string]any)
+	for k, v := range m {
+		out[k] = fmt.Sprint(v)
+	}
+	return out
+}
+
+// k8sName is namespace/name of a Kubernetes object (the resource name when
+// metadata.name is left to auto-naming).
+func k8sName(r Resource) string {
+	name := orDefault(str(r.Inputs, "metadata.name"), r.Name)
+	return orDefault(str(r.Inputs, "metadata.namespace"), "default") + "/" + name
+}
+
+// get follows a dotted path through nested maps.
+func get(m map[string]any, path string) any {
+	var cur any = m
+	for _, k := range strings.Split(path, ".") {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+func str(m map[string]any, path string) string {
+	s, _ := get(m, path).(string)
+	return s
+}
+
+func number(m map[string]any, path string) float64 {
+	switch v := get(m, path).(type) {
+	case float64:
+		return v
+	case int:
+		return float64(v)
+	}
+	return 0
+}
+
+func integer(m map[string]any, path string) int { return int(number(m, path)) }
+
+func list(m map[string]any, path string) []any {
+	l, _ := get(m, path).([]any)
+	return l
+}
+
+func strs(m map[string]any, path string) []string {
+	var out []string
+	for _, v := range list(m, path) {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func flatStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, fmt.Sprint(e))
+		}
+		return out
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

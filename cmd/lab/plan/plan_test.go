@@ -1,0 +1,426 @@
+package plan
+
+import (
+	"bytes"
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eks-study/lab/cmd/lab/estimate"
+	"github.com/eks-study/lab/tests/harness"
+)
+
+const repoRoot = "../../.."
+
+func buildStack(t *testing.T, stack string, overrides map[string]string) *Document {
+	t.Helper()
+	raw, err := harness.LoadStack(repoRoot, stack)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range overrides {
+		raw[k] = v
+	}
+	p, err := harness.Run(stack, raw)
+	if err != nil {
+		t.Fatalf("stack %s with %v: %v", stack, overrides, err)
+	}
+	d, err := Build(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func jsonOf(t *testing.T, d *Document) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := d.WriteJSON(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestPlanJSONIsByteIdenticalAcrossRuns(t *testing.T) {
+	a, b := jsonOf(t, buildStack(t, "dev", nil)), jsonOf(t, buildStack(t, "dev", nil))
+	if !bytes.Equal(a, b) {
+		t.Fatalf("two runs of dev differ (%d and %d bytes)", len(a), len(b))
+	}
+	// The only timestamp is the default expiry, taken from the harness's fixed clock.
+	expiry := harness.Now.Add(8 * time.Hour).Format(time.RFC3339)
+	for _, ts := range regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d[^"]*`).FindAll(a, -1) {
+		if string(ts) != expiry {
+			t.Errorf("the plan contains the timestamp %s; only the expiry %s may appear", ts, expiry)
+		}
+	}
+	for _, key := range []string{`"stack": "dev"`, `"resources": [`, `"outputs": {`, `"estimates": {`, `"dependencies": [`, `"parent": "urn:pulumi:dev::`} {
+		if !bytes.Contains(a, []byte(key)) {
+			t.Errorf("plan JSON lacks %s", key)
+		}
+	}
+}
+
+func TestPlanHidesTheKubeconfig(t *testing.T) {
+	d := buildStack(t, "dev", nil)
+	providers := d.OfType("pulumi:providers:kubernetes")
+	if len(providers) != 1 || providers[0].Inputs["kubeconfig"] != Secret {
+		t.Fatalf("kubernetes provider inputs: %v", providers)
+	}
+	if d.Outputs["kubeconfig"] != Secret {
+		t.Errorf("kubeconfig output %v", d.Outputs["kubeconfig"])
+	}
+	for _, format := range Formats {
+		var b bytes.Buffer
+		if err := Render(&b, d, format); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "mock.eks.amazonaws.com") || strings.Contains(b.String(), `"kind":"Config"`) {
+			t.Errorf("%s output shows the kubeconfig", format)
+		}
+	}
+}
+
+func TestRedactsSecretLookingInputs(t *testing.T) {
+	in := map[string]any{
+		"password": "hunter2", "metadata": map[string]any{"name": "x"},
+		"nested": []any{map[string]any{"token": "abc", "port": 80.0}},
+		"key":    "-----BEGIN RSA PRIVATE KEY-----\n...",
+	}
+	got := redact("aws:x/y:Z", "", in).(map[string]any)
+	if got["password"] != Secret || got["key"] != Secret || got["metadata"].(map[string]any)["name"] != "x" {
+		t.Errorf("redacted %v", got)
+	}
+	if n := got["nested"].([]any)[0].(map[string]any); n["token"] != Secret || n["port"] != 80.0 {
+		t.Errorf("nested %v", n)
+	}
+	if in["password"] != "hunter2" {
+		t.Error("redact changed its input")
+	}
+	s := redact("kubernetes:core/v1:Secret", "", map[string]any{"stringData": map[string]any{"a": "b"}}).(map[string]any)
+	if s["stringData"] != Secret {
+		t.Errorf("Secret data %v", s)
+	}
+}
+
+func TestDevCapacity(t *testing.T) {
+	d := buildStack(t, "dev", nil)
+	if len(d.Estimates.Capacity) != 1 {
+		t.Fatalf("capacity %+v", d.Estimates.Capacity)
+	}
+	c := d.Estimates.Capacity[0]
+	if c.InstanceType != "t3.medium" || c.ENIs != 3 || c.IPv4PerENI != 6 || c.MaxPodsPerNode != 17 || c.PodsAtDesired != 51 || c.PodsAtMax != 102 {
+		t.Errorf("node group capacity %+v", c)
+	}
+	if len(c.Subnets) != 3 {
+		t.Fatalf("node subnets %+v", c.Subnets)
+	}
+	for _, s := range c.Subnets {
+		if !strings.Contains(s.Subnet, "public") || s.UsableAddresses != 1019 || s.NodesAtDesired != 1 || s.NodesAtMax != 2 ||
+			s.PodsAtMax != 34 || s.AddressesAtMax != 36 || s.PodAddresses != 1013 || !s.Fits {
+			t.Errorf("subnet %+v", s)
+		}
+	}
+}
+
+func TestSmallSubnetsDoNotFit(t *testing.T) {
+	// /28 subnets hold 11 addresses; two m5.large nodes per subnet hold 30.
+	d := buildStack(t, "dev", map[string]string{
+		"eks-lab:subnetPrefixLength": "28", "eks-lab:nodeInstanceType": "m5.large",
+	})
+	for _, s := range d.Estimates.Capacity[0].Subnets {
+		if s.UsableAddresses != 11 || s.Fits || s.AddressesAtMax != 60 {
+			t.Errorf("subnet %+v: want 11 usable, 2 nodes x 3 ENIs x 10 = 60 needed, not fitting", s)
+		}
+	}
+	var b bytes.Buffer
+	if err := Render(&b, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "NO: needs 60 addresses") {
+		t.Errorf("text plan does not flag the subnets:\n%s", b.String())
+	}
+}
+
+func TestDevHourlyCostIsTheSumOfItsResources(t *testing.T) {
+	d := buildStack(t, "dev", nil)
+	p, err := estimate.Prices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := p.Region("ap-northeast-2")
+	// The dev stack: EKS control plane; 3 t3.medium nodes with 30 GiB gp3
+	// disks and public IPs; a t3.small bastion with a 30 GiB gp3 disk and a
+	// public IP; no NAT; 4 internet-facing NLB samples (echo, PROXY protocol,
+	// instance mode Cluster and Local) and one ALB (2048), each with a public
+	// IP in each of the 3 AZs.
+	nlbs, albs := 4, 1
+	want := p.EKSStandardHourly +
+		3*r.EC2Hourly["t3.medium"] + r.EC2Hourly["t3.small"] +
+		float64(nlbs)*r.NLBHourly + float64(albs)*r.ALBHourly +
+		(3*30+30)*r.EBSGp3GBMonth/p.HoursPerMonth +
+		float64(3+1+3*(nlbs+albs))*p.PublicIPv4Hourly
+	c := d.Estimates.Cost
+	if math.Abs(c.HourlyTotal-want) > 1e-6 {
+		t.Errorf("dev costs %g per hour, want %g; items:", c.HourlyTotal, want)
+		for _, it := range c.Items {
+			t.Logf("  %s %s: %g", it.Component, it.Detail, it.Hourly)
+		}
+	}
+	if math.Abs(c.SessionTotal-8*want) > 1e-5 || c.SessionHours != 8 || len(c.Unpriced) != 0 {
+		t.Errorf("session %g for %g h, unpriced %v", c.SessionTotal, c.SessionHours, c.Unpriced)
+	}
+	var lbs int
+	for _, it := range c.Items {
+		if it.Component == "Load balancer" {
+			lbs++
+		}
+	}
+	if lbs != nlbs+albs {
+		t.Errorf("%d load balancers priced, want %d", lbs, nlbs+albs)
+	}
+}
+
+func TestPrivateNatCostsItsNATGateways(t *testing.T) {
+	d := buildStack(t, "private-nat", nil)
+	var nat, eips, nodeIPs int
+	for _, it := range d.Estimates.Cost.Items {
+		switch {
+		case it.Component == "NAT gateway":
+			nat++
+		case strings.HasPrefix(it.Detail, "Elastic IP"):
+			eips++
+		case strings.Contains(it.Detail, "nodes of"):
+			nodeIPs++
+		}
+	}
+	if nat != 3 || eips != 3 || nodeIPs != 0 {
+		t.Errorf("private-nat: %d NAT gateways, %d Elastic IPs, %d node address items; want 3, 3, 0 (nodes are private)", nat, eips, nodeIPs)
+	}
+	if d.Estimates.Cost.Region != "ap-northeast-1" {
+		t.Errorf("region %s", d.Estimates.Cost.Region)
+	}
+}
+
+func TestDevDurationsFollowTheClusterAndTheLoadBalancers(t *testing.T) {
+	du := buildStack(t, "dev", nil).Estimates.Duration
+	if du.UpMinutes < 18 || du.UpMinutes > 30 || du.DestroyMinutes < 9 || du.DestroyMinutes > 20 {
+		t.Errorf("up %g min, destroy %g min", du.UpMinutes, du.DestroyMinutes)
+	}
+	types := func(steps []estimate.Step) string {
+		var s []string
+		for _, st := range steps {
+			s = append(s, st.Type)
+		}
+		return strings.Join(s, " ")
+	}
+	up, down := types(du.UpPath), types(du.DestroyPath)
+	for _, typ := range []string{"eks:index:Cluster", "aws:eks/nodeGroup:NodeGroup", "kubernetes:helm.sh/v3:Release"} {
+		if !strings.Contains(up, typ) || !strings.Contains(down, typ) {
+			t.Errorf("%s missing from the critical paths:\nup %s\ndestroy %s", typ, up, down)
+		}
+	}
+	// Destroy deletes a load-balanced object while the controller still runs.
+	release := strings.Index(down, "kubernetes:helm.sh/v3:Release")
+	lb := -1
+	for _, typ := range []string{typeIngress, typeService} {
+		if i := strings.Index(down, typ); i >= 0 && (lb < 0 || i < lb) {
+			lb = i
+		}
+	}
+	if lb < 0 || lb > release {
+		t.Errorf("destroy path does not remove a Service or Ingress before the controller's release: %s", down)
+	}
+}
+
+func TestLoadBalancerKinds(t *testing.T) {
+	svc := func(class string, ann map[string]any) Resource {
+		spec := map[string]any{"type": "LoadBalancer"}
+		if class != "" {
+			spec["loadBalancerClass"] = class
+		}
+		return Resource{URN: "u", Name: "s", Type: typeService, Inputs: map[string]any{"spec": spec, "metadata": map[string]any{"annotations": ann}}}
+	}
+	for _, tc := range []struct {
+		name       string
+		r          Resource
+		controller bool
+		kind       string
+		target     string
+		scheme     string
+	}{
+		{"controller NLB, ip, internet-facing", svc(nlbClass, map[string]any{annNLBTargetType: "ip", annNLBScheme: "internet-facing"}), true, "NLB", "ip", "internet-facing"},
+		{"controller NLB defaults", svc(nlbClass, nil), true, "NLB", "instance", "internal"},
+		{"external type annotation", svc("", map[string]any{annLBType: "external", annNLBTargetType: "ip"}), false, "NLB", "ip", "internal"},
+		{"legacy nlb-ip", svc("", map[string]any{annLBType: "nlb-ip"}), false, "NLB", "ip", "internal"},
+		{"in-tree NLB", svc("", map[string]any{annLBType: "nlb"}), false, "NLB", "instance", "internet-facing"},
+		{"webhook default", svc("", nil), true, "NLB", "instance", "internal"},
+		{"classic without controller", svc("", nil), false, "CLB", "instance", "internet-facing"},
+		{"foreign class", svc("example.com/lb", nil), true, "", "", ""},
+	} {
+		lb := serviceLB(tc.r, tc.controller)
+		if lb.Kind != tc.kind || lb.Target != tc.target || lb.Scheme != tc.scheme {
+			t.Errorf("%s: got %s %s %s, want %s %s %s", tc.name, lb.Kind, lb.Target, lb.Scheme, tc.kind, tc.target, tc.scheme)
+		}
+	}
+}
+
+func TestIngressesOfOneGroupShareAnALB(t *testing.T) {
+	ing := func(name, group string) Resource {
+		ann := map[string]any{annALBScheme: "internet-facing", annALBTargetType: "ip"}
+		if group != "" {
+			ann[annALBGroup] = group
+		}
+		return Resource{URN: "urn:" + name, Name: name, Type: typeIngress, Inputs: map[string]any{
+			"metadata": map[string]any{"name": name, "namespace": "web", "annotations": ann},
+			"spec":     map[string]any{"ingressClassName": "alb"},
+		}}
+	}
+	other := ing("nginx", "")
+	other.Inputs["spec"] = map[string]any{"ingressClassName": "nginx"}
+	d := &Document{Resources: []Resource{ing("a", "shop"), ing("b", "shop"), ing("c", ""), other}}
+	lbs := gatherFacts(d).lbs
+	if len(lbs) != 2 {
+		t.Fatalf("got %d load balancers %+v, want 2 ALBs (group shop, ingress c)", len(lbs), lbs)
+	}
+	if lbs[0].Detail != "Ingress group shop (web/a, web/b)" || len(lbs[0].Sources) != 2 || lbs[1].Detail != "Ingress web/c" || !lbs[1].Internet {
+		t.Errorf("load balancers %+v", lbs)
+	}
+}
+
+func TestTrustNamesPrincipalsAndServiceAccounts(t *testing.T) {
+	irsa := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::1:oidc-provider/oidc.eks.x/id/A"},` +
+		`"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.x/id/A:aud":"sts.amazonaws.com","oidc.eks.x/id/A:sub":"system:serviceaccount:kube-system:external-dns"}}}]}`
+	if got := trust(irsa); len(got) != 1 || got[0] != "Federated arn:aws:iam::1:oidc-provider/oidc.eks.x/id/A; sub system:serviceaccount:kube-system:external-dns" {
+		t.Errorf("IRSA trust %q", got)
+	}
+	ec2 := `{"Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","ssm.amazonaws.com"]},"Action":"sts:AssumeRole"}]}`
+	if got := trust(ec2); len(got) != 1 || got[0] != "Service ec2.amazonaws.com, Service ssm.amazonaws.com" {
+		t.Errorf("service trust %q", got)
+	}
+	if got := trust("{"); got[0] != "(assume-role policy is not JSON)" {
+		t.Errorf("bad policy %q", got)
+	}
+}
+
+func TestTextPlanShowsWhatAMemberNeeds(t *testing.T) {
+	d := buildStack(t, "dev", nil)
+	var b bytes.Buffer
+	if err := Render(&b, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"├─ myeks  eks-lab:cluster:Cluster", // tree with parents
+		"│  ├─ myeks-nodes  aws:eks/nodeGroup:NodeGroup  t3.medium x 3 (min 3, max 6), 17 pods per node",
+		"ap-northeast-2a 192.168.0.0/22, 1019 usable addresses", // subnet AZ, CIDR, usable
+		"sub system:serviceaccount:kube-system:aws-load-balancer-controller",
+		"aws-load-balancer-controller  aws-load-balancer-controller  ", // helm release and chart
+		"LoadBalancer -> NLB ip internet-facing",
+		"ALB ip internet-facing",
+		"3 ENIs x 6 IPv4 -> 17 pods per node",
+		"Total: $", "per 8-hour lab session",
+		"pulumi destroy", "data they process is extra",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text plan lacks %q", want)
+		}
+	}
+	b.Reset()
+	if err := Render(&b, d, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Lab plan for stack dev", "```text\n", "| node subnet |", "<details><summary>Assumptions</summary>"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("markdown plan lacks %q", want)
+		}
+	}
+}
+
+func TestDiffOfTwoRealPlans(t *testing.T) {
+	base := buildStack(t, "dev", map[string]string{"eks-lab:sampleEchoNlb": "false"})
+	head := buildStack(t, "dev", map[string]string{"eks-lab:nodeInstanceType": "m5.large"})
+	d := Compare(base, head)
+	var nodeGroup *ResourceChange
+	for i, c := range d.Changed {
+		if c.Resource.Type == typeNodeGroup {
+			nodeGroup = &d.Changed[i]
+		}
+	}
+	if nodeGroup == nil {
+		t.Fatalf("node group not among the changed resources %v", d.Changed)
+	}
+	if len(nodeGroup.Changes) != 1 || nodeGroup.Changes[0] != (Change{Path: "instanceTypes[0]", Old: `"t3.medium"`, New: `"m5.large"`}) {
+		t.Errorf("node group changes %+v", nodeGroup.Changes)
+	}
+	var addedService bool
+	for _, r := range d.Added {
+		if r.Type == typeService && str(r.Inputs, "spec.type") == "LoadBalancer" {
+			addedService = true
+		}
+	}
+	if !addedService || len(d.Removed) != 0 {
+		t.Errorf("added %d (LoadBalancer Service among them: %v), removed %d", len(d.Added), addedService, len(d.Removed))
+	}
+	var md, text bytes.Buffer
+	if err := RenderDiff(&md, d, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderDiff(&text, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## Lab plan diff: `dev`", "to add, ", "### Added (", "### Changed (", "| `instanceTypes[0]` | `\"t3.medium\"` | `\"m5.large\"` |", "| hourly cost | `$", "| `echoNlbUrl` |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("markdown diff lacks %q:\n%s", want, md.String())
+		}
+	}
+	for _, want := range []string{"~ myeks-nodes  aws:eks/nodeGroup:NodeGroup\n    instanceTypes[0]: \"t3.medium\" -> \"m5.large\"", "+ samples-echo-nlb", "max pods per node, myeks-nodes: 17 (t3.medium) -> 29 (m5.large)"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("text diff lacks %q:\n%s", want, text.String())
+		}
+	}
+}
+
+func TestDiffOfAPlanWithItselfIsEmpty(t *testing.T) {
+	d := buildStack(t, "dev", nil)
+	diff := Compare(d, d)
+	var b bytes.Buffer
+	if err := RenderDiff(&b, diff, "markdown"); err != nil {
+		t.Fatal(err)
+	}
+	if !diff.Empty() || !strings.Contains(b.String(), "No changes") {
+		t.Errorf("self-diff:\n%s", b.String())
+	}
+}
+
+func TestFlattenPaths(t *testing.T) {
+	got := flatten("", map[string]any{
+		"metadata": map[string]any{"annotations": map[string]any{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing"}},
+		"spec":     map[string]any{"ports": []any{map[string]any{"port": 80.0}}, "selector": map[string]any{}},
+		"tags":     []any{},
+	})
+	want := map[string]string{
+		`metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"]`: `"internet-facing"`,
+		"spec.ports[0].port": "80", "spec.selector": "{}", "tags": "[]",
+	}
+	if len(got) != len(want) {
+		t.Errorf("flatten: %v", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("flatten[%s] = %q, want %q (all: %v)", k, got[k], v, got)
+		}
+	}
+}
+
+func TestLongValuesCollapseInMarkdown(t *testing.T) {
+	long := `"` + strings.Repeat("a|", 100) + `"`
+	v := mdValue(long)
+	if !strings.HasPrefix(v, "<details><summary><code>") || strings.Contains(v, "a|a") || !strings.Contains(v, "(202 chars)") {
+		t.Errorf("collapsed value %q", v)
+	}
+	if mdValue("") != "*(none)*" || mdValue(`"x|y"`) != "`\"x\\|y\"`" {
+		t.Errorf("short values %q %q", mdValue(""), mdValue(`"x|y"`))
+	}
+}

@@ -1,0 +1,106 @@
+package teardown_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/teardown"
+	"github.com/eks-study/lab/tests/harness"
+)
+
+const kubeconfig = `{"apiVersion":"v1","kind":"Config","current-context":"aws","users":[{"name":"aws","user":{"exec":{"command":"aws","args":["eks","get-token","--cluster-name","myeks"]}}}]}`
+
+// run registers one Cleanup and returns the plan and whether the command's
+// environment output came back secret.
+func run(t *testing.T, args teardown.CleanupArgs) (*harness.Plan, bool) {
+	t.Helper()
+	secret := make(chan bool, 1)
+	plan, err := harness.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
+		c, err := teardown.NewCleanup(ctx, "cleanup", &args)
+		if err != nil {
+			return err
+		}
+		c.Command.Environment.ApplyT(func(map[string]string) error {
+			secret <- pulumi.IsSecret(c.Command.Environment)
+			return nil
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("RunProgram: %v", err)
+	}
+	select {
+	case s := <-secret:
+		return plan, s
+	case <-time.After(10 * time.Second):
+		t.Fatal("the command's environment never resolved")
+	}
+	return nil, false
+}
+
+func command(t *testing.T, plan *harness.Plan) harness.Resource {
+	t.Helper()
+	cmds := plan.OfType("command:local:Command")
+	if len(cmds) != 1 {
+		t.Fatalf("%d local.Command resources, want 1", len(cmds))
+	}
+	return cmds[0]
+}
+
+func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
+	plan, secret := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true})
+	cmd := command(t, plan)
+
+	want := `cd "${PULUMI_ROOT_DIRECTORY:-.}" && go run github.com/eks-study/lab/cmd/lab cleanup --kubeconfig-env LAB_KUBECONFIG --timeout 10m0s --dns-sync-wait 1m30s`
+	if got := cmd.Inputs["delete"]; got != want {
+		t.Errorf("delete = %q\nwant     %q", got, want)
+	}
+	if got := cmd.Inputs["create"]; got != "true" {
+		t.Errorf("create = %q, want the no-op \"true\"", got)
+	}
+	env, _ := cmd.Inputs["environment"].(map[string]any)
+	if env[teardown.KubeconfigEnv] != kubeconfig || len(env) != 1 {
+		t.Errorf("environment = %v, want only %s with the kubeconfig", env, teardown.KubeconfigEnv)
+	}
+	if !secret {
+		t.Error("the kubeconfig in the command's environment is not secret")
+	}
+	if strings.Contains(cmd.Inputs["delete"].(string), "current-context") {
+		t.Error("the kubeconfig leaks into the command line")
+	}
+
+	comp, ok := plan.Find("eks-lab:teardown:Cleanup", "cleanup")
+	if !ok {
+		t.Fatal("no eks-lab:teardown:Cleanup component")
+	}
+	if cmd.Parent != comp.URN {
+		t.Errorf("command parent = %s, want the component", cmd.Parent)
+	}
+	prov, ok := plan.Find("pulumi:providers:command", "cleanup")
+	if !ok || !strings.HasPrefix(cmd.Provider, prov.URN+"::") {
+		t.Errorf("command provider = %q, want the component's explicit command provider", cmd.Provider)
+	}
+}
+
+func TestDeleteCommandFollowsArgs(t *testing.T) {
+	plan, _ := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute})
+	del := command(t, plan).Inputs["delete"].(string)
+	for _, want := range []string{"--timeout 20m0s", "--dns-sync-wait 0s"} {
+		if !strings.Contains(del, want) {
+			t.Errorf("delete %q lacks %q", del, want)
+		}
+	}
+}
+
+func TestKubeconfigIsRequired(t *testing.T) {
+	_, err := harness.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
+		_, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "Kubeconfig is required") {
+		t.Fatalf("err = %v, want Kubeconfig is required", err)
+	}
+}
