@@ -68,7 +68,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 			continue
 		}
 		objects++
-		if get(r.Inputs, "spec.type") == "LoadBalancer" || r.Type == "kubernetes:networking.k8s.io/v1:Ingress" {
+		if harness.Get(r.Inputs, "spec.type") == "LoadBalancer" || r.Type == "kubernetes:networking.k8s.io/v1:Ingress" {
 			balancers++
 		}
 		for _, ctrl := range []harness.Resource{lbc, edns, cleanup} {
@@ -102,7 +102,7 @@ func TestAddonOutputs(t *testing.T) {
 		t.Errorf("tetrisUrl = %v", p.Outputs["tetrisUrl"])
 	}
 	rel := must(t, p, tRelease, "external-dns")
-	if owner := get(rel.Inputs, "values.txtOwnerId"); owner != "eks-lab-dev" {
+	if owner := harness.Get(rel.Inputs, "values.txtOwnerId"); owner != "eks-lab-dev" {
 		t.Errorf("txtOwnerId = %v, want <project>-<stack>", owner)
 	}
 }

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 
@@ -60,29 +59,9 @@ func must(t *testing.T, p *harness.Plan, typ, name string) harness.Resource {
 	return r
 }
 
-// get reads a dotted path ("scalingConfig.desiredSize", "ingress.0.fromPort") from inputs.
-func get(inputs map[string]any, path string) any {
-	var cur any = inputs
-	for _, part := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[part]
-		case []any:
-			var i int
-			if _, err := fmt.Sscanf(part, "%d", &i); err != nil || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
-
 // str is get as a string ("" when absent).
 func str(inputs map[string]any, path string) string {
-	if v := get(inputs, path); v != nil {
+	if v := harness.Get(inputs, path); v != nil {
 		return fmt.Sprint(v)
 	}
 	return ""
@@ -90,7 +69,7 @@ func str(inputs map[string]any, path string) string {
 
 // strs is get as a []string.
 func strs(inputs map[string]any, path string) []string {
-	arr, _ := get(inputs, path).([]any)
+	arr, _ := harness.Get(inputs, path).([]any)
 	out := make([]string, 0, len(arr))
 	for _, v := range arr {
 		out = append(out, fmt.Sprint(v))

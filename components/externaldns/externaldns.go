@@ -12,6 +12,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eks-study/lab/components/helmchart"
 	"github.com/eks-study/lab/components/irsa"
 )
 
@@ -99,15 +100,9 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi
 	// Depending on the role component keeps the policy attachment until
 	// ExternalDNS is gone, so it can still delete records during destroy.
 	releaseDeps := append([]pulumi.Resource{role}, resOpts.DependsOn...)
-	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(ReleaseName),
-		Chart:          pulumi.String(ChartName),
-		Version:        pulumi.String(ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
-		Namespace:      pulumi.String(Namespace),
-		Values:         values,
-		SkipAwait:      pulumi.Bool(false),
-	}, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
+	release, err := helmchart.Chart{
+		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
+	}.Install(ctx, name, values, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
 	if err != nil {
 		return nil, fmt.Errorf("externaldns: helm release: %w", err)
 	}

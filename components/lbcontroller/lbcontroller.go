@@ -11,6 +11,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eks-study/lab/components/helmchart"
 	"github.com/eks-study/lab/components/irsa"
 )
 
@@ -106,17 +107,9 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 	// The release depends on the whole role component, policy attachment
 	// included: on destroy the controller keeps its permissions until it is gone.
 	releaseDeps := append([]pulumi.Resource{role}, resOpts.DependsOn...)
-	release, err := helmv3.NewRelease(ctx, name, &helmv3.ReleaseArgs{
-		Name:           pulumi.String(ReleaseName),
-		Chart:          pulumi.String(ChartName),
-		Version:        pulumi.String(ChartVersion),
-		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(ChartRepo)},
-		Namespace:      pulumi.String(Namespace),
-		Values:         values,
-		// SkipAwait stays false: the release is ready only when the controller
-		// and its webhooks serve, so Services created afterwards are handled by it.
-		SkipAwait: pulumi.Bool(false),
-	}, pulumi.Parent(c), pulumi.DependsOn(releaseDeps))
+	release, err := helmchart.Chart{
+		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
+	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps))
 	if err != nil {
 		return nil, fmt.Errorf("lbcontroller: helm release: %w", err)
 	}

@@ -66,26 +66,23 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network: public route table: %w", err)
 	}
 
-	clusterTag := "kubernetes.io/cluster/" + args.ClusterName
+	// The load balancer controller places internet-facing NLBs/ALBs in
+	// subnets tagged role/elb and internal ones in role/internal-elb.
+	tier := func(public bool) (string, pulumi.StringMap) {
+		tags := pulumi.StringMap{"kubernetes.io/cluster/" + args.ClusterName: pulumi.String("shared")}
+		if public {
+			tags["kubernetes.io/role/elb"] = pulumi.String("1")
+			return "public", tags
+		}
+		tags["kubernetes.io/role/internal-elb"] = pulumi.String("1")
+		return "private", tags
+	}
 	var publicIDs, privateIDs pulumi.StringArray
 	var publicSubnets []*ec2.Subnet
 	for i, zone := range args.Zones {
-		subnetName := fmt.Sprintf("%s-public-%s", name, zone)
-		s, err := ec2.NewSubnet(ctx, subnetName, &ec2.SubnetArgs{
-			VpcId:               vpc.ID(),
-			CidrBlock:           pulumi.String(args.Subnets.Public[i].String()),
-			AvailabilityZone:    pulumi.String(zone),
-			MapPublicIpOnLaunch: pulumi.Bool(true),
-			// internet-facing NLBs/ALBs are placed here by the controller.
-			Tags: pulumi.StringMap{"Name": pulumi.String(subnetName), "kubernetes.io/role/elb": pulumi.String("1"), clusterTag: pulumi.String("shared")},
-		}, parent)
+		s, err := newSubnet(ctx, name, zone, args.Subnets.Public[i].String(), vpc.ID(), publicRoutes.ID(), tier, true, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: subnet %s: %w", subnetName, err)
-		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, subnetName, &ec2.RouteTableAssociationArgs{
-			SubnetId: s.ID(), RouteTableId: publicRoutes.ID(),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("network: route table association %s: %w", subnetName, err)
+			return nil, err
 		}
 		publicSubnets = append(publicSubnets, s)
 		publicIDs = append(publicIDs, s.ID())
@@ -96,30 +93,19 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, err
 	}
 	for i, zone := range args.Zones {
-		subnetName := fmt.Sprintf("%s-private-%s", name, zone)
-		s, err := ec2.NewSubnet(ctx, subnetName, &ec2.SubnetArgs{
-			VpcId:            vpc.ID(),
-			CidrBlock:        pulumi.String(args.Subnets.Private[i].String()),
-			AvailabilityZone: pulumi.String(zone),
-			// internal load balancers are placed here by the controller.
-			Tags: pulumi.StringMap{"Name": pulumi.String(subnetName), "kubernetes.io/role/internal-elb": pulumi.String("1"), clusterTag: pulumi.String("shared")},
-		}, parent)
-		if err != nil {
-			return nil, fmt.Errorf("network: subnet %s: %w", subnetName, err)
-		}
-		rtArgs := &ec2.RouteTableArgs{VpcId: vpc.ID(), Tags: nameTag(subnetName)}
+		rtName := fmt.Sprintf("%s-private-%s", name, zone)
+		rtArgs := &ec2.RouteTableArgs{VpcId: vpc.ID(), Tags: nameTag(rtName)}
 		if len(nats) > 0 {
 			nat := nats[i%len(nats)] // per-az: its own; single: the one
 			rtArgs.Routes = ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}}
 		}
-		rt, err := ec2.NewRouteTable(ctx, subnetName, rtArgs, parent)
+		rt, err := ec2.NewRouteTable(ctx, rtName, rtArgs, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: route table %s: %w", subnetName, err)
+			return nil, fmt.Errorf("network: route table %s: %w", rtName, err)
 		}
-		if _, err := ec2.NewRouteTableAssociation(ctx, subnetName, &ec2.RouteTableAssociationArgs{
-			SubnetId: s.ID(), RouteTableId: rt.ID(),
-		}, parent); err != nil {
-			return nil, fmt.Errorf("network: route table association %s: %w", subnetName, err)
+		s, err := newSubnet(ctx, name, zone, args.Subnets.Private[i].String(), vpc.ID(), rt.ID(), tier, false, parent)
+		if err != nil {
+			return nil, err
 		}
 		privateIDs = append(privateIDs, s.ID())
 	}
@@ -131,6 +117,30 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId": n.VpcID, "publicSubnetIds": n.PublicSubnetIDs, "privateSubnetIds": n.PrivateSubnetIDs,
 	})
+}
+
+// newSubnet registers one subnet of a tier in a zone and associates its route table.
+func newSubnet(ctx *pulumi.Context, name, zone, cidr string, vpcID, routeTableID pulumi.IDOutput,
+	tier func(public bool) (string, pulumi.StringMap), public bool, opts ...pulumi.ResourceOption) (*ec2.Subnet, error) {
+	tierName, tags := tier(public)
+	subnetName := fmt.Sprintf("%s-%s-%s", name, tierName, zone)
+	tags["Name"] = pulumi.String(subnetName)
+	s, err := ec2.NewSubnet(ctx, subnetName, &ec2.SubnetArgs{
+		VpcId:               vpcID,
+		CidrBlock:           pulumi.String(cidr),
+		AvailabilityZone:    pulumi.String(zone),
+		MapPublicIpOnLaunch: pulumi.Bool(public), // nodes and the bastion in public subnets get a public IPv4
+		Tags:                tags,
+	}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("network: subnet %s: %w", subnetName, err)
+	}
+	if _, err := ec2.NewRouteTableAssociation(ctx, subnetName, &ec2.RouteTableAssociationArgs{
+		SubnetId: s.ID(), RouteTableId: routeTableID,
+	}, opts...); err != nil {
+		return nil, fmt.Errorf("network: route table association %s: %w", subnetName, err)
+	}
+	return s, nil
 }
 
 // natGateways creates none, one (in the first AZ) or one per AZ, each with an Elastic IP.

@@ -96,30 +96,8 @@ func (r run) must(t *testing.T, typ, name string) harness.Resource {
 	return res
 }
 
-func get(m map[string]any, path string) any {
-	var cur any = m
-	for _, part := range strings.Split(path, ".") {
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[part]
-		case []any:
-			i := 0
-			for _, ch := range part {
-				i = i*10 + int(ch-'0')
-			}
-			if i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	return cur
-}
-
 func annotations(res harness.Resource) map[string]any {
-	a, _ := get(res.Inputs, "metadata.annotations").(map[string]any)
+	a, _ := harness.Get(res.Inputs, "metadata.annotations").(map[string]any)
 	return a
 }
 
@@ -136,9 +114,9 @@ func TestNLBServices(t *testing.T) {
 		{"samples-tetris-tetris", "ip", "", map[string]string{"external-dns.alpha.kubernetes.io/hostname": "tetris.example.com"}},
 	} {
 		svc := r.must(t, typeService, tc.name)
-		if get(svc.Inputs, "spec.type") != "LoadBalancer" || get(svc.Inputs, "spec.loadBalancerClass") != "service.k8s.aws/nlb" {
+		if harness.Get(svc.Inputs, "spec.type") != "LoadBalancer" || harness.Get(svc.Inputs, "spec.loadBalancerClass") != "service.k8s.aws/nlb" {
 			t.Errorf("%s: type %v, class %v; want LoadBalancer of class service.k8s.aws/nlb",
-				tc.name, get(svc.Inputs, "spec.type"), get(svc.Inputs, "spec.loadBalancerClass"))
+				tc.name, harness.Get(svc.Inputs, "spec.type"), harness.Get(svc.Inputs, "spec.loadBalancerClass"))
 		}
 		want := map[string]string{
 			"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": tc.targetType,
@@ -157,7 +135,7 @@ func TestNLBServices(t *testing.T) {
 		if len(got) != len(want) {
 			t.Errorf("%s: annotations %v, want exactly %v", tc.name, got, want)
 		}
-		if p := get(svc.Inputs, "spec.externalTrafficPolicy"); tc.policy != "" && p != tc.policy {
+		if p := harness.Get(svc.Inputs, "spec.externalTrafficPolicy"); tc.policy != "" && p != tc.policy {
 			t.Errorf("%s: externalTrafficPolicy = %v, want %s", tc.name, p, tc.policy)
 		}
 	}
@@ -166,12 +144,12 @@ func TestNLBServices(t *testing.T) {
 func TestEchoServesTwoReplicasThatShowTheClientAddress(t *testing.T) {
 	r := deploy(t, workloads.Args{Samples: config.Samples{EchoNLB: true}})
 	d := r.must(t, typeDeployment, "samples-echo-nlb-echo")
-	if get(d.Inputs, "spec.replicas") != 2.0 || get(d.Inputs, "spec.template.spec.containers.0.image") != workloads.EchoImage {
-		t.Errorf("echo deployment: replicas %v, image %v", get(d.Inputs, "spec.replicas"), get(d.Inputs, "spec.template.spec.containers.0.image"))
+	if harness.Get(d.Inputs, "spec.replicas") != 2.0 || harness.Get(d.Inputs, "spec.template.spec.containers.0.image") != workloads.EchoImage {
+		t.Errorf("echo deployment: replicas %v, image %v", harness.Get(d.Inputs, "spec.replicas"), harness.Get(d.Inputs, "spec.template.spec.containers.0.image"))
 	}
 	svc := r.must(t, typeService, "samples-echo-nlb-echo-nlb")
-	if get(svc.Inputs, "spec.ports.0.targetPort") != 8080.0 || get(svc.Inputs, "spec.selector.app") != "echo" {
-		t.Errorf("echo service does not reach the echo pods on 8080: %v", get(svc.Inputs, "spec"))
+	if harness.Get(svc.Inputs, "spec.ports.0.targetPort") != 8080.0 || harness.Get(svc.Inputs, "spec.selector.app") != "echo" {
+		t.Errorf("echo service does not reach the echo pods on 8080: %v", harness.Get(svc.Inputs, "spec"))
 	}
 }
 
@@ -185,16 +163,16 @@ func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
 		}
 	}
 	d := r.must(t, typeDeployment, "samples-proxy-protocol-nginx")
-	if get(d.Inputs, "spec.template.spec.containers.0.volumeMounts.0.mountPath") != "/etc/nginx/conf.d" {
-		t.Errorf("nginx does not mount its config: %v", get(d.Inputs, "spec.template.spec.containers.0"))
+	if harness.Get(d.Inputs, "spec.template.spec.containers.0.volumeMounts.0.mountPath") != "/etc/nginx/conf.d" {
+		t.Errorf("nginx does not mount its config: %v", harness.Get(d.Inputs, "spec.template.spec.containers.0"))
 	}
 }
 
 func TestGame2048Ingress(t *testing.T) {
 	r := deploy(t, workloads.Args{Samples: config.Samples{Game2048ALB: true}})
 	ing := r.must(t, typeIngress, "samples-game-2048-ingress-2048")
-	if get(ing.Inputs, "spec.ingressClassName") != "alb" {
-		t.Errorf("ingressClassName = %v", get(ing.Inputs, "spec.ingressClassName"))
+	if harness.Get(ing.Inputs, "spec.ingressClassName") != "alb" {
+		t.Errorf("ingressClassName = %v", harness.Get(ing.Inputs, "spec.ingressClassName"))
 	}
 	a := annotations(ing)
 	if a["alb.ingress.kubernetes.io/scheme"] != "internet-facing" || a["alb.ingress.kubernetes.io/target-type"] != "ip" {
@@ -205,8 +183,8 @@ func TestGame2048Ingress(t *testing.T) {
 			t.Errorf("%s set without albGroupName/acmCertificateArn", k)
 		}
 	}
-	if get(ing.Inputs, "spec.rules.0.http.paths.0.backend.service.name") != "service-2048" {
-		t.Errorf("ingress backend = %v", get(ing.Inputs, "spec.rules.0.http.paths.0.backend"))
+	if harness.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend.service.name") != "service-2048" {
+		t.Errorf("ingress backend = %v", harness.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend"))
 	}
 
 	r = deploy(t, workloads.Args{Samples: config.Samples{Game2048ALB: true}, ALBGroupName: "lab", ACMCertificateArn: certArn})
@@ -226,27 +204,27 @@ func TestGame2048Ingress(t *testing.T) {
 func TestToolsPlacement(t *testing.T) {
 	r := deploy(t, workloads.Args{Samples: config.Samples{Netshoot: true, Iperf3: true, KubeOpsView: true}})
 	ns := r.must(t, typeDeployment, "samples-netshoot-netshoot")
-	if get(ns.Inputs, "spec.replicas") != 3.0 {
-		t.Errorf("netshoot replicas = %v", get(ns.Inputs, "spec.replicas"))
+	if harness.Get(ns.Inputs, "spec.replicas") != 3.0 {
+		t.Errorf("netshoot replicas = %v", harness.Get(ns.Inputs, "spec.replicas"))
 	}
-	spread := get(ns.Inputs, "spec.template.spec.topologySpreadConstraints.0").(map[string]any)
+	spread := harness.Get(ns.Inputs, "spec.template.spec.topologySpreadConstraints.0").(map[string]any)
 	if spread["topologyKey"] != "kubernetes.io/hostname" || spread["maxSkew"] != 1.0 || spread["whenUnsatisfiable"] != "DoNotSchedule" ||
-		get(spread, "labelSelector.matchLabels.app") != "netshoot" {
+		harness.Get(spread, "labelSelector.matchLabels.app") != "netshoot" {
 		t.Errorf("netshoot is not spread one per node: %v", spread)
 	}
 
 	client := r.must(t, typeDeployment, "samples-iperf3-iperf3-client")
-	term := get(client.Inputs, "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0")
-	if get(term.(map[string]any), "topologyKey") != "kubernetes.io/hostname" ||
-		get(term.(map[string]any), "labelSelector.matchLabels.app") != "iperf3-server" {
+	term := harness.Get(client.Inputs, "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0")
+	if harness.Get(term.(map[string]any), "topologyKey") != "kubernetes.io/hostname" ||
+		harness.Get(term.(map[string]any), "labelSelector.matchLabels.app") != "iperf3-server" {
 		t.Errorf("iperf3 client may share the server's node: %v", term)
 	}
 	server := r.must(t, typeDeployment, "samples-iperf3-iperf3-server")
-	if cmd := get(server.Inputs, "spec.template.spec.containers.0.command"); !slices.Equal(cmd.([]any), []any{"iperf3", "-s", "-p", "5201"}) {
+	if cmd := harness.Get(server.Inputs, "spec.template.spec.containers.0.command"); !slices.Equal(cmd.([]any), []any{"iperf3", "-s", "-p", "5201"}) {
 		t.Errorf("iperf3 server command = %v", cmd)
 	}
-	if svc := r.must(t, typeService, "samples-iperf3-iperf3-server"); get(svc.Inputs, "spec.type") != "ClusterIP" {
-		t.Errorf("iperf3 service type = %v", get(svc.Inputs, "spec.type"))
+	if svc := r.must(t, typeService, "samples-iperf3-iperf3-server"); harness.Get(svc.Inputs, "spec.type") != "ClusterIP" {
+		t.Errorf("iperf3 service type = %v", harness.Get(svc.Inputs, "spec.type"))
 	}
 
 	role := r.must(t, typeClusterRole, "samples-kube-ops-view")
@@ -259,11 +237,11 @@ func TestToolsPlacement(t *testing.T) {
 	}
 	r.must(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "samples-kube-ops-view")
 	r.must(t, "kubernetes:core/v1:ServiceAccount", "samples-kube-ops-view-kube-ops-view")
-	if svc := r.must(t, typeService, "samples-kube-ops-view-kube-ops-view"); get(svc.Inputs, "spec.type") != "ClusterIP" {
-		t.Errorf("kube-ops-view is exposed: %v", get(svc.Inputs, "spec.type"))
+	if svc := r.must(t, typeService, "samples-kube-ops-view-kube-ops-view"); harness.Get(svc.Inputs, "spec.type") != "ClusterIP" {
+		t.Errorf("kube-ops-view is exposed: %v", harness.Get(svc.Inputs, "spec.type"))
 	}
 	for _, svc := range r.plan.OfType(typeService) {
-		if get(svc.Inputs, "spec.type") == "LoadBalancer" {
+		if harness.Get(svc.Inputs, "spec.type") == "LoadBalancer" {
 			t.Errorf("the tools create a load balancer: %s", svc.Name)
 		}
 	}
@@ -285,14 +263,14 @@ func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
 		var got []string
 		for _, res := range r.plan.OfType(typeNamespace) {
 			if res.Name != "controller" {
-				got = append(got, get(res.Inputs, "metadata.name").(string))
+				got = append(got, harness.Get(res.Inputs, "metadata.name").(string))
 			}
 		}
 		if !slices.Equal(got, []string{ns}) {
 			t.Errorf("samples %+v created namespaces %v, want only %s", samples, got, ns)
 		}
 		for _, res := range r.plan.Resources {
-			if n, _ := get(res.Inputs, "metadata.namespace").(string); n != "" && n != ns {
+			if n, _ := harness.Get(res.Inputs, "metadata.namespace").(string); n != "" && n != ns {
 				t.Errorf("samples %+v: %s %s in namespace %s", samples, res.Type, res.Name, n)
 			}
 		}

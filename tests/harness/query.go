@@ -1,5 +1,10 @@
 package harness
 
+import (
+	"strconv"
+	"strings"
+)
+
 // Find returns the resource of that type and name.
 func (p *Plan) Find(typ, name string) (Resource, bool) {
 	for _, r := range p.Resources {
@@ -71,4 +76,25 @@ func (p *Plan) Children(urn string) []Resource {
 		}
 	}
 	return out
+}
+
+// Get reads a dotted path of inputs, such as "scalingConfig.desiredSize" or
+// "ingress.0.fromPort"; nil when absent.
+func Get(inputs map[string]any, path string) any {
+	var cur any = inputs
+	for _, part := range strings.Split(path, ".") {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
 }
