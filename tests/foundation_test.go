@@ -2,6 +2,7 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -180,6 +181,34 @@ func TestClusterControlPlane(t *testing.T) {
 	}
 }
 
+// Each `pulumi up` without eks-lab:expiry moves the expiry tag. It must not
+// reach the node launch template (a new version rolls every node) nor the
+// controller's values (a Helm upgrade restarts it).
+func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
+	p := stackPlan(t, "dev")
+	lt := must(t, p, tLaunchTmpl, "myeks-nodes")
+	for i := 0; i < 2; i++ {
+		tags, _ := harness.Get(lt.Inputs, fmt.Sprintf("tagSpecifications.%d.tags", i)).(map[string]any)
+		if tags["stack"] != "dev" || tags["expiry"] != nil {
+			t.Errorf("launch template tags %v: want the stable tags, without expiry", tags)
+		}
+	}
+	lbc := must(t, p, tRelease, "aws-load-balancer-controller")
+	if tags, _ := harness.Get(lbc.Inputs, "values.defaultTags").(map[string]any); tags["stack"] != "dev" || tags["expiry"] != nil {
+		t.Errorf("controller defaultTags %v: want the stable tags, without expiry", tags)
+	}
+}
+
+func TestAdminRolesGetClusterAdmin(t *testing.T) {
+	p, err := withConfig(t, map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/github-ci"]`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, _ := harness.Get(must(t, p, tEksCluster, "myeks").Inputs, "accessEntries.admin-0").(map[string]any)
+	expectEqual(t, "admin principal", str(entry, "principalArn"), "arn:aws:iam::123456789012:role/github-ci")
+	expectEqual(t, "admin policy", str(entry, "accessPolicies.cluster-admin.policyArn"), cluster.ClusterAdminPolicyArn)
+}
+
 func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 	p := stackPlan(t, "dev")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
@@ -187,6 +216,18 @@ func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 		a := must(t, p, tAddon, "myeks-"+name)
 		expectEqual(t, name+" add-on", str(a.Inputs, "addonName"), name)
 		expectEqual(t, name+" cluster", str(a.Inputs, "clusterName"), "myeks")
+		expectEqual(t, name+" preserved on delete", harness.Get(a.Inputs, "preserve"), true)
+	}
+	// The controllers need cluster DNS to reach AWS while they delete load
+	// balancers and records on destroy: coredns must outlive them.
+	coredns := must(t, p, tAddon, "myeks-coredns")
+	for _, name := range []string{"aws-load-balancer-controller"} {
+		if !p.DependsOn(must(t, p, tRelease, name).URN, coredns.URN) {
+			t.Errorf("release %s does not depend on coredns", name)
+		}
+	}
+	if !p.DependsOn(must(t, p, "command:local:Command", "cleanup").URN, coredns.URN) {
+		t.Error("the teardown cleanup does not depend on coredns")
 	}
 	for _, name := range []string{"vpc-cni", "kube-proxy"} {
 		if !p.DependsOn(ng.URN, must(t, p, tAddon, "myeks-"+name).URN) {

@@ -46,18 +46,9 @@ func (u UserData) Render() (string, error) {
 var userDataTemplate = template.Must(template.New("userdata").Parse(strings.TrimLeft(`
 #!/bin/bash
 # EKS lab bastion setup (cloud-init). Log: /var/log/cloud-init-output.log
-set -euxo pipefail
-
-dnf install -y jq git tar gzip bash-completion
-# AL2023 ships the AWS CLI v2 as "aws".
-
-# kubectl at the cluster's minor version (kubectl supports +/-1 minor skew).
-KUBECTL_VERSION="$(curl -fsSL https://dl.k8s.io/release/stable-{{.KubernetesVersion}}.txt)"
-curl -fsSLo /usr/local/bin/kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/{{.Arch}}/kubectl"
-chmod 0755 /usr/local/bin/kubectl
-
-curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3 | HELM_INSTALL_DIR=/usr/local/bin bash
-curl -fsSL "https://github.com/eksctl-io/eksctl/releases/latest/download/eksctl_Linux_{{.Arch}}.tar.gz" | tar -xz -C /usr/local/bin
+# No errexit: the environment comes first, and a failed download only warns.
+set -uxo pipefail
+warn() { echo "EKS LAB WARNING: $* failed; see /var/log/cloud-init-output.log" | tee -a /etc/motd; }
 
 cat > {{.ProfilePath}} <<'PROFILE'
 # Environment the lab exercises assume (written by the EKS lab user data).
@@ -80,9 +71,22 @@ for ip in $(kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.labels.to
   i=$((i + 1))
 done
 unset i ip
-source <(kubectl completion bash 2>/dev/null || true)
-alias k=kubectl
-complete -o default -F __start_kubectl k
+if [ -n "${BASH_VERSION:-}" ]; then
+  source <(kubectl completion bash 2>/dev/null || true)
+  alias k=kubectl
+  complete -o default -F __start_kubectl k
+fi
 PROFILE
 chmod 0644 {{.ProfilePath}}
+
+# AL2023 ships the AWS CLI v2 as "aws"; openssl is for helm's checksum check.
+dnf install -y jq git tar gzip bash-completion openssl || warn "dnf install"
+
+# kubectl at the cluster's minor version (kubectl supports +/-1 minor skew).
+KUBECTL_VERSION="$(curl -fsSL https://dl.k8s.io/release/stable-{{.KubernetesVersion}}.txt)" &&
+  curl -fsSLo /usr/local/bin/kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/{{.Arch}}/kubectl" &&
+  chmod 0755 /usr/local/bin/kubectl || warn "kubectl install"
+
+curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3 | HELM_INSTALL_DIR=/usr/local/bin bash || warn "helm install"
+curl -fsSL "https://github.com/eksctl-io/eksctl/releases/latest/download/eksctl_Linux_{{.Arch}}.tar.gz" | tar -xz -C /usr/local/bin || warn "eksctl install"
 `, "\n")))

@@ -22,11 +22,29 @@ func TestUserDataInstallsToolsAndWritesTheLabEnvironment(t *testing.T) {
 		"export CLUSTER_NAME=myeks", "export AWS_DEFAULT_REGION=ap-northeast-2",
 		"export MyDomain=lab.example.com", "export MyDnzHostedZoneId=Z0123456789ABC",
 		"ACCOUNT_ID=", `export "N$i=$ip"`, "aws eks update-kubeconfig --name \"$CLUSTER_NAME\"",
-		ProfilePath, "set -euxo pipefail",
+		ProfilePath, "openssl",
 	} {
 		if !strings.Contains(script, want) {
 			t.Errorf("user data lacks %q", want)
 		}
+	}
+}
+
+// A failed download must not stop the script before the lab's environment
+// is written: the environment comes first and nothing aborts the script.
+func TestUserDataWritesTheEnvironmentBeforeAnyDownload(t *testing.T) {
+	script, err := UserData{ClusterName: "myeks", Region: "ap-northeast-2", KubernetesVersion: "1.35"}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := strings.Index(script, "cat > "+ProfilePath)
+	for _, download := range []string{"dnf install", "curl -fsSL"} {
+		if i := strings.Index(script, download); i < profile {
+			t.Errorf("%q runs before the profile is written", download)
+		}
+	}
+	if strings.Contains(script, "set -e") {
+		t.Error("set -e would abort the setup at the first failed download")
 	}
 }
 

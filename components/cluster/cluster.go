@@ -30,6 +30,7 @@ type ClusterArgs struct {
 	PrivateSubnetIDs          pulumi.StringArrayInput
 	NodeSubnetIDs             pulumi.StringArrayInput // where the nodes run: public (the study) or private
 	EndpointPublicAccessCidrs []string
+	AdminRoleArns             []string // extra cluster-admin principals (CI, teammates)
 
 	NodeInstanceType string
 	NodeArm          bool // arm64 (Graviton) AMI
@@ -54,6 +55,7 @@ type Cluster struct {
 	OidcIssuer        pulumi.StringOutput // issuer without https://
 	SecurityGroupID   pulumi.StringOutput // the EKS cluster security group, which the managed nodes use
 	NodeGroup         *awseks.NodeGroup   // the managed node group: controllers depend on it
+	CoreDNS           *awseks.Addon       // cluster DNS: controllers depend on it, so it outlives them on destroy
 	NodeGroupRoleName pulumi.StringOutput
 }
 
@@ -96,18 +98,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		UseDefaultVpcCni:          &useDefaultCni,
 		CorednsAddonOptions:       &eks.CoreDnsAddonOptionsArgs{Enabled: &disabled},
 		KubeProxyAddonOptions:     &eks.KubeProxyAddonOptionsArgs{Enabled: &disabled},
-		AccessEntries: map[string]eks.AccessEntryArgs{
-			"bastion": {
-				PrincipalArn: args.BastionRoleArn,
-				AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
-					"cluster-admin": eks.AccessPolicyAssociationArgs{
-						PolicyArn:   pulumi.String(ClusterAdminPolicyArn),
-						AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-					},
-				},
-			},
-		},
-	}, parent, pulumi.DependsOn([]pulumi.Resource{logs}))
+		AccessEntries:             accessEntries(args.BastionRoleArn, args.AdminRoleArns),
+	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{logs})},
+		// The aws provider explicitly, not only through the parent: the
+		// remote component must build everything with the lab's tagged provider.
+		opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: eks: %w", err)
 	}
@@ -192,7 +187,8 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("cluster: node group: %w", err)
 	}
-	if _, err := newAddon(ctx, name, "coredns", clusterName, parent, pulumi.DependsOn([]pulumi.Resource{nodes})); err != nil {
+	coredns, err := newAddon(ctx, name, "coredns", clusterName, parent, pulumi.DependsOn([]pulumi.Resource{nodes}))
+	if err != nil {
 		return nil, err
 	}
 
@@ -202,6 +198,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.OidcIssuer = controlPlane.OidcIssuer
 	c.SecurityGroupID = controlPlane.ClusterSecurityGroupId
 	c.NodeGroup = nodes
+	c.CoreDNS = coredns
 	c.NodeGroupRoleName = nodeRole.role.Name
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"name": c.Name, "kubeconfig": c.Kubeconfig, "oidcProviderArn": c.OidcProviderArn, "oidcIssuer": c.OidcIssuer,
@@ -215,11 +212,34 @@ func newAddon(ctx *pulumi.Context, name, addon string, clusterName pulumi.String
 		// EKS installs self-managed copies at creation; adopt them.
 		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
 		ResolveConflictsOnUpdate: pulumi.String("OVERWRITE"),
+		// Deleting the add-on must not delete the running DNS, CNI or proxy
+		// while the controllers still clean up; the cluster's deletion does.
+		Preserve: pulumi.Bool(true),
 	}, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: add-on %s: %w", addon, err)
 	}
 	return a, nil
+}
+
+// accessEntries gives the bastion's role and every admin role cluster-admin.
+func accessEntries(bastionRoleArn pulumi.StringInput, adminRoleArns []string) map[string]eks.AccessEntryArgs {
+	admin := func(principal pulumi.StringInput) eks.AccessEntryArgs {
+		return eks.AccessEntryArgs{
+			PrincipalArn: principal,
+			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
+				"cluster-admin": eks.AccessPolicyAssociationArgs{
+					PolicyArn:   pulumi.String(ClusterAdminPolicyArn),
+					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
+				},
+			},
+		}
+	}
+	entries := map[string]eks.AccessEntryArgs{"bastion": admin(bastionRoleArn)}
+	for i, arn := range adminRoleArns {
+		entries[fmt.Sprintf("admin-%d", i)] = admin(pulumi.String(arn))
+	}
+	return entries
 }
 
 type role struct {

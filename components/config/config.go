@@ -65,11 +65,14 @@ type Config struct {
 	ClusterName               string
 	KubernetesVersion         string
 	EndpointPublicAccessCidrs []string
-	NodeInstanceType          string
-	NodeDesiredSize           int
-	NodeMinSize               int
-	NodeMaxSize               int
-	NodeDiskSizeGiB           int
+	// AdminRoleArns get cluster-admin access entries besides the bastion and
+	// the cluster's creator (e.g. the CI role, or a teammate's role).
+	AdminRoleArns    []string
+	NodeInstanceType string
+	NodeDesiredSize  int
+	NodeMinSize      int
+	NodeMaxSize      int
+	NodeDiskSizeGiB  int
 
 	SSHCidr              string
 	AllowSSHFromAnywhere bool
@@ -158,6 +161,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 	publicCidrs := r.list("publicSubnetCidrs", nil)
 	privateCidrs := r.list("privateSubnetCidrs", nil)
 	c.EndpointPublicAccessCidrs = r.list("endpointPublicAccessCidrs", nil)
+	c.AdminRoleArns = r.list("adminRoleArns", nil)
 	if c.EndpointPublicAccessCidrs == nil && c.SSHCidr != "" {
 		// The member's own address reaches the API; the bastion uses the private endpoint.
 		c.EndpointPublicAccessCidrs = []string{c.SSHCidr}
@@ -300,6 +304,13 @@ func (r *reader) list(key string, def []string) []string {
 		return def
 	}
 	return out
+}
+
+// StableTags are the tags that never change for a stack: for resources that
+// must not be touched by each `pulumi up` moving the default expiry (a node
+// launch template change rolls every node; a controller value restarts it).
+func (c *Config) StableTags() map[string]string {
+	return map[string]string{"project": c.Project, "stack": c.Stack, "owner": c.Owner}
 }
 
 // TxtOwnerID is ExternalDNS's --txt-owner-id for this stack: the records it

@@ -125,6 +125,7 @@ func TestValidationRules(t *testing.T) {
 		{"private nodes without NAT", map[string]string{"eks-lab:nodeSubnets": "private"}, []string{"eks-lab:nodeSubnets", "without NAT", "natGateways"}},
 		{"endpoint CIDR", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["office"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"office"`}},
 		{"endpoint CIDRs not a list", map[string]string{"eks-lab:endpointPublicAccessCidrs": `1.2.3.4/32`}, []string{"eks-lab:endpointPublicAccessCidrs", "not a list"}},
+		{"admin role ARN", map[string]string{"eks-lab:adminRoleArns": `["arn:aws:sts::123456789012:assumed-role/ci/session"]`}, []string{"eks-lab:adminRoleArns", "assumed-role", "not an IAM role ARN"}},
 		{"policy ARN", map[string]string{"eks-lab:bastionPolicyArn": "AdministratorAccess"}, []string{"eks-lab:bastionPolicyArn", "arn:aws:iam::aws:policy/AdministratorAccess"}},
 		{"domain without zone", map[string]string{"eks-lab:domain": "example.com"}, []string{"eks-lab:domain", "hostedZoneId", "both or neither"}},
 		{"bad zone", map[string]string{"eks-lab:domain": "example.com", "eks-lab:hostedZoneId": "example.com"}, []string{"eks-lab:hostedZoneId", "list-hosted-zones-by-name"}},

@@ -18,6 +18,7 @@ var (
 	k8sVersionPattern   = regexp.MustCompile(`^1\.[0-9]{2}$`)
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[0-9]*[a-z]+[a-z0-9]*$`)
 	policyArnPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]+$`)
+	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
 	acmArnPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$`)
 	hostedZonePattern   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
 	domainPattern       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
@@ -148,6 +149,11 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 	for _, s := range c.EndpointPublicAccessCidrs {
 		if p, err := netip.ParsePrefix(s); err != nil || p.Masked() != p {
 			bad("endpointPublicAccessCidrs", s, "not a network CIDR such as 203.0.113.7/32")
+		}
+	}
+	for _, arn := range c.AdminRoleArns {
+		if !roleArnPattern.MatchString(arn) {
+			bad("adminRoleArns", arn, "not an IAM role ARN (arn:aws:iam::<account>:role/<name>); for an SSO role use the role's ARN, not the assumed-role session's")
 		}
 	}
 	if !policyArnPattern.MatchString(c.BastionPolicyArn) {

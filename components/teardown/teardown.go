@@ -44,18 +44,18 @@ type Cleanup struct {
 	Command *local.Command
 }
 
-// DeleteCommand is the shell command run when the stack is destroyed.
+// Package is what the delete command runs with `go run`: the small
+// lab-cleanup main, which builds in seconds.
+const Package = "github.com/eks-study/lab/cmd/lab-cleanup"
+
+// DeleteCommand is the program and arguments run when the stack is destroyed.
 //
-// With `dir` unset the command provider runs it in the provider process's
-// working directory, which the Pulumi CLI sets to the program's directory
-// (Pulumi.yaml's `main`, infra/) rather than the project root. So the command
-// moves to PULUMI_ROOT_DIRECTORY (the directory of Pulumi.yaml, set for
-// plugins by recent CLIs) when it is set, and runs the tool by its import
-// path, which `go run` resolves from any directory inside the module. It
-// assumes `pulumi destroy` runs from a checkout of this repository with Go
-// installed, as `pulumi up` did; a stored absolute `dir` would break as soon
-// as another machine or checkout destroys the stack.
-func DeleteCommand(args CleanupArgs) string {
+// They are the command's interpreter, not a shell line, so the same command
+// runs on Linux, macOS and Windows. The command provider runs it in the
+// program's directory (infra/, inside this module), where `go run` resolves
+// the package by its import path. It assumes `pulumi destroy` runs from a
+// checkout of this repository with Go installed, as `pulumi up` did.
+func DeleteCommand(args CleanupArgs) []string {
 	timeout := args.Timeout
 	if timeout <= 0 {
 		timeout = cleanup.DefaultTimeout
@@ -64,8 +64,8 @@ func DeleteCommand(args CleanupArgs) string {
 	if args.ExternalDNS {
 		dnsWait = cleanup.DefaultDNSSyncWait
 	}
-	return fmt.Sprintf(`cd "${PULUMI_ROOT_DIRECTORY:-.}" && go run github.com/eks-study/lab/cmd/lab cleanup --kubeconfig-env %s --timeout %s --dns-sync-wait %s`,
-		KubeconfigEnv, timeout, dnsWait)
+	return []string{"go", "run", Package, "--kubeconfig-env", KubeconfigEnv,
+		"--timeout", timeout.String(), "--dns-sync-wait", dnsWait.String()}
 }
 
 // NewCleanup registers the cleanup command.
@@ -88,12 +88,14 @@ func NewCleanup(ctx *pulumi.Context, name string, args *CleanupArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("teardown: command provider: %w", err)
 	}
+	del := DeleteCommand(*args)
 	kubeconfig := pulumi.ToSecret(args.Kubeconfig.ToStringOutput()).(pulumi.StringOutput)
 	cmd, err := local.NewCommand(ctx, name, &local.CommandArgs{
-		// Nothing to do on create or update; `true` also records the new
-		// delete command and kubeconfig in the state.
-		Create:      pulumi.String("true"),
-		Delete:      pulumi.String(DeleteCommand(*args)),
+		// No create: nothing to do until the stack is destroyed. The provider
+		// appends the delete string to the interpreter, so the interpreter is
+		// the whole command and the string is its last argument.
+		Interpreter: pulumi.ToStringArray(del[:len(del)-1]),
+		Delete:      pulumi.String(del[len(del)-1]),
 		Environment: pulumi.StringMap{KubeconfigEnv: kubeconfig},
 	}, pulumi.Parent(c), pulumi.Provider(prov), pulumi.DependsOn(resOpts.DependsOn),
 		// The environment comes back as an output too; keep it secret there.

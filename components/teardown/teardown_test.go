@@ -1,6 +1,7 @@
 package teardown_test
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -54,12 +55,14 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 	plan, secret := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true})
 	cmd := command(t, plan)
 
-	want := `cd "${PULUMI_ROOT_DIRECTORY:-.}" && go run github.com/eks-study/lab/cmd/lab cleanup --kubeconfig-env LAB_KUBECONFIG --timeout 10m0s --dns-sync-wait 1m30s`
-	if got := cmd.Inputs["delete"]; got != want {
-		t.Errorf("delete = %q\nwant     %q", got, want)
+	// The interpreter plus the delete string is the whole command: no shell,
+	// so it runs the same on Windows.
+	want := "go run github.com/eks-study/lab/cmd/lab-cleanup --kubeconfig-env LAB_KUBECONFIG --timeout 10m0s --dns-sync-wait 1m30s"
+	if got := commandLine(cmd); got != want {
+		t.Errorf("delete runs %q\nwant          %q", got, want)
 	}
-	if got := cmd.Inputs["create"]; got != "true" {
-		t.Errorf("create = %q, want the no-op \"true\"", got)
+	if _, ok := cmd.Inputs["create"]; ok {
+		t.Errorf("create = %v, want none: nothing runs until destroy", cmd.Inputs["create"])
 	}
 	env, _ := cmd.Inputs["environment"].(map[string]any)
 	if env[teardown.KubeconfigEnv] != kubeconfig || len(env) != 1 {
@@ -68,7 +71,7 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 	if !secret {
 		t.Error("the kubeconfig in the command's environment is not secret")
 	}
-	if strings.Contains(cmd.Inputs["delete"].(string), "current-context") {
+	if strings.Contains(commandLine(cmd), "current-context") {
 		t.Error("the kubeconfig leaks into the command line")
 	}
 
@@ -87,7 +90,7 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 
 func TestDeleteCommandFollowsArgs(t *testing.T) {
 	plan, _ := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute})
-	del := command(t, plan).Inputs["delete"].(string)
+	del := commandLine(command(t, plan))
 	for _, want := range []string{"--timeout 20m0s", "--dns-sync-wait 0s"} {
 		if !strings.Contains(del, want) {
 			t.Errorf("delete %q lacks %q", del, want)
@@ -102,5 +105,28 @@ func TestKubeconfigIsRequired(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), "Kubeconfig is required") {
 		t.Fatalf("err = %v, want Kubeconfig is required", err)
+	}
+}
+
+// commandLine is what the provider executes on delete: interpreter + delete.
+func commandLine(cmd harness.Resource) string {
+	var parts []string
+	for _, p := range cmd.Inputs["interpreter"].([]any) {
+		parts = append(parts, p.(string))
+	}
+	return strings.Join(append(parts, cmd.Inputs["delete"].(string)), " ")
+}
+
+// The package the delete command runs must exist and stay small: it is
+// compiled during `pulumi destroy`, possibly on a machine with a cold cache.
+func TestDeletePackageBuildsWithoutThePulumiSDKs(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", teardown.Package).CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list %s: %v\n%s", teardown.Package, err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "github.com/pulumi/") || strings.HasPrefix(dep, "github.com/aws/") {
+			t.Errorf("%s depends on %s: destroy would compile it", teardown.Package, dep)
+		}
 	}
 }

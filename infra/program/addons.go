@@ -22,7 +22,9 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	cfg := b.cfg
 	out := map[string]pulumi.Input{}
 	providers := pulumi.Providers(b.aws, b.k8s)
-	afterNodes := pulumi.DependsOn([]pulumi.Resource{b.cluster.NodeGroup})
+	// The controllers need nodes to run on and cluster DNS to reach AWS APIs,
+	// until they have removed their load balancers and records on destroy.
+	afterNodes := pulumi.DependsOn([]pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS})
 
 	// workloadDeps is what every workload must outlive on destroy (and wait
 	// for on create). Anything that has to run between the workloads and the
@@ -36,7 +38,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			VpcID:           b.vpcID,
 			OidcProviderArn: b.cluster.OidcProviderArn,
 			OidcIssuer:      b.cluster.OidcIssuer,
-			DefaultTags:     Tags(cfg),
+			DefaultTags:     cfg.StableTags(),
 		}, providers, afterNodes)
 		if err != nil {
 			return nil, err
@@ -73,7 +75,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 
 	// Members' own LoadBalancer Services and Ingresses go before the
 	// controllers, and after the samples (so ExternalDNS also sees those go).
-	cleanupDeps := append([]pulumi.Resource{b.cluster.NodeGroup}, workloadDeps...)
+	cleanupDeps := append([]pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS}, workloadDeps...)
 	cleanup, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{
 		Kubeconfig:  b.cluster.Kubeconfig,
 		ExternalDNS: cfg.ExternalDNS,

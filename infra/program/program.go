@@ -100,10 +100,10 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	eks, err := cluster.NewCluster(ctx, cfg.ClusterName, &cluster.ClusterArgs{
 		Name: cfg.ClusterName, Version: cfg.KubernetesVersion, VpcID: net.VpcID,
 		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSubnetIDs: nodeSubnets,
-		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs,
-		NodeInstanceType:          cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
+		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs, AdminRoleArns: cfg.AdminRoleArns,
+		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
 		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
-		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
+		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: cfg.StableTags(),
 		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID,
 	}, withAWS)
 	if err != nil {

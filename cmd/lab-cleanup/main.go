@@ -1,0 +1,14 @@
+// Command lab-cleanup is `lab cleanup` on its own: what `pulumi destroy` runs
+// through the teardown component. It imports only the cleanup package, so
+// `go run` builds it in seconds even where the Pulumi SDKs are not compiled.
+package main
+
+import (
+	"os"
+
+	"github.com/eks-study/lab/cmd/lab/cleanup"
+)
+
+func main() {
+	os.Exit(cleanup.Main(os.Args[1:], os.Stdout, os.Stderr))
+}
