@@ -3,6 +3,7 @@ package tests
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -181,21 +182,25 @@ func TestClusterControlPlane(t *testing.T) {
 	}
 }
 
-// Each `pulumi up` without eks-lab:expiry moves the expiry tag. It must not
-// reach the node launch template (a new version rolls every node) nor the
-// controller's values (a Helm upgrade restarts it).
+// Each `pulumi up` without eks-lab:expiry moves the expiry tag. Nodes and the
+// controller's load balancers carry it too, but a change must not reach the
+// node launch template (a new version rolls every node) nor the controller's
+// values (a Helm upgrade restarts it).
 func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
 	p := stackPlan(t, "dev")
 	lt := must(t, p, tLaunchTmpl, "myeks-nodes")
 	for i := 0; i < 2; i++ {
 		tags, _ := harness.Get(lt.Inputs, fmt.Sprintf("tagSpecifications.%d.tags", i)).(map[string]any)
-		if tags["stack"] != "dev" || tags["expiry"] != nil {
-			t.Errorf("launch template tags %v: want the stable tags, without expiry", tags)
+		expectEqual(t, "node tag expiry", tags["expiry"], "2026-01-01T08:00:00Z")
+		if !slices.Contains(lt.IgnoreChanges, fmt.Sprintf(`tagSpecifications[%d].tags["expiry"]`, i)) {
+			t.Errorf("launch template ignoreChanges %v: a new expiry would roll every node", lt.IgnoreChanges)
 		}
 	}
 	lbc := must(t, p, tRelease, "aws-load-balancer-controller")
-	if tags, _ := harness.Get(lbc.Inputs, "values.defaultTags").(map[string]any); tags["stack"] != "dev" || tags["expiry"] != nil {
-		t.Errorf("controller defaultTags %v: want the stable tags, without expiry", tags)
+	tags, _ := harness.Get(lbc.Inputs, "values.defaultTags").(map[string]any)
+	expectEqual(t, "controller tag expiry", tags["expiry"], "2026-01-01T08:00:00Z")
+	if !slices.Contains(lbc.IgnoreChanges, `values.defaultTags["expiry"]`) {
+		t.Errorf("controller ignoreChanges %v: a new expiry would restart it on every up", lbc.IgnoreChanges)
 	}
 }
 

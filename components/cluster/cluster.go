@@ -39,7 +39,7 @@ type ClusterArgs struct {
 	NodeMaxSize      int
 	NodeDiskSizeGiB  int
 	SSHKeyName       string            // optional EC2 key pair for ssh from the bastion to the nodes
-	InstanceTags     map[string]string // tags for node instances and volumes (provider default tags do not reach them)
+	InstanceTags     map[string]string // tags for node instances and volumes (provider default tags do not reach them); changes to "expiry" are ignored
 
 	BastionRoleArn         pulumi.StringInput // gets cluster-admin through an access entry
 	BastionSecurityGroupID pulumi.StringInput // admitted to the nodes on every port
@@ -106,9 +106,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("cluster: eks: %w", err)
 	}
-	// The name is fixed by config; resolving it from the component's URN makes
-	// every consumer wait for the control plane.
-	clusterName := controlPlane.URN().ApplyT(func(pulumi.URN) string { return args.Name }).(pulumi.StringOutput)
+	// The name is fixed by config. Taking it through an output of the remote
+	// component gives consumers that output's dependencies, which are the
+	// component's real children (the EKS cluster itself): a dependency on
+	// the component alone would not order deletes against them.
+	clusterName := controlPlane.ClusterSecurityGroupId.ApplyT(func(string) string { return args.Name }).(pulumi.StringOutput)
 	afterControlPlane := pulumi.DependsOn([]pulumi.Resource{controlPlane})
 
 	// The bastion runs kubectl against the nodes and SSHes into them.
@@ -160,7 +162,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.ToStringMap(args.InstanceTags)},
 			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.ToStringMap(args.InstanceTags)},
 		},
-	}, parent)
+	}, parent,
+		// Each `pulumi up` without eks-lab:expiry moves the expiry tag; a new
+		// launch template version would roll every node, so nodes keep the
+		// expiry they were created with (the stack output is the authority).
+		pulumi.IgnoreChanges([]string{`tagSpecifications[0].tags["expiry"]`, `tagSpecifications[1].tags["expiry"]`}))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: launch template: %w", err)
 	}

@@ -306,13 +306,6 @@ func (r *reader) list(key string, def []string) []string {
 	return out
 }
 
-// StableTags are the tags that never change for a stack: for resources that
-// must not be touched by each `pulumi up` moving the default expiry (a node
-// launch template change rolls every node; a controller value restarts it).
-func (c *Config) StableTags() map[string]string {
-	return map[string]string{"project": c.Project, "stack": c.Stack, "owner": c.Owner}
-}
-
 // TxtOwnerID is ExternalDNS's --txt-owner-id for this stack: the records it
 // owns, and so deletes, and that an audit looks for.
 func (c *Config) TxtOwnerID() string { return c.Project + "-" + c.Stack }

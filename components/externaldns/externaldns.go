@@ -99,7 +99,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi
 	}).(pulumi.MapOutput)
 	// Depending on the role component keeps the policy attachment until
 	// ExternalDNS is gone, so it can still delete records during destroy.
-	releaseDeps := append([]pulumi.Resource{role}, resOpts.DependsOn...)
+	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
 	}.Install(ctx, name, values, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))

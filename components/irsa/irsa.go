@@ -28,6 +28,10 @@ type Role struct {
 	Role *iam.Role
 	Arn  pulumi.StringOutput // put it in the eks.amazonaws.com/role-arn annotation
 	Name pulumi.StringOutput
+	// Ready is the role and its policy attachments. Depend on these, not on
+	// the component: the SDK expands a component into the children it has
+	// registered so far, which may not include the attachments yet.
+	Ready []pulumi.Resource
 }
 
 // NewRole registers the role and its policy attachments.
@@ -49,12 +53,15 @@ func NewRole(ctx *pulumi.Context, name string, args *RoleArgs, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("irsa %s: role: %w", name, err)
 	}
+	r.Ready = []pulumi.Resource{role}
 	for i, arn := range args.PolicyArns {
-		if _, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-%d", name, i), &iam.RolePolicyAttachmentArgs{
+		a, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-%d", name, i), &iam.RolePolicyAttachmentArgs{
 			Role: role.Name, PolicyArn: arn,
-		}, pulumi.Parent(r)); err != nil {
+		}, pulumi.Parent(r))
+		if err != nil {
 			return nil, fmt.Errorf("irsa %s: policy attachment %d: %w", name, i, err)
 		}
+		r.Ready = append(r.Ready, a)
 	}
 	r.Role, r.Arn, r.Name = role, role.Arn, role.Name
 	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"arn": role.Arn, "name": role.Name})

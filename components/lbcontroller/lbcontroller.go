@@ -106,10 +106,13 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 	}).(pulumi.MapOutput)
 	// The release depends on the whole role component, policy attachment
 	// included: on destroy the controller keeps its permissions until it is gone.
-	releaseDeps := append([]pulumi.Resource{role}, resOpts.DependsOn...)
+	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
-	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps))
+	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps),
+		// A moving expiry tag must not upgrade and restart the controller on
+		// every `pulumi up`; its load balancers keep the expiry of their creation.
+		pulumi.IgnoreChanges([]string{`values.defaultTags["expiry"]`}))
 	if err != nil {
 		return nil, fmt.Errorf("lbcontroller: helm release: %w", err)
 	}

@@ -38,7 +38,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			VpcID:           b.vpcID,
 			OidcProviderArn: b.cluster.OidcProviderArn,
 			OidcIssuer:      b.cluster.OidcIssuer,
-			DefaultTags:     cfg.StableTags(),
+			DefaultTags:     Tags(cfg),
 		}, providers, afterNodes)
 		if err != nil {
 			return nil, err

@@ -103,7 +103,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs, AdminRoleArns: cfg.AdminRoleArns,
 		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
 		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
-		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: cfg.StableTags(),
+		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
 		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID,
 	}, withAWS)
 	if err != nil {

@@ -40,6 +40,8 @@ type Resource struct {
 	// Secrets are the dotted paths of inputs the program marked secret
 	// (their values are in Inputs, unwrapped, for the tests to check).
 	Secrets []string `json:"-"`
+	// IgnoreChanges are the input paths later updates leave alone.
+	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// Dependencies are the URNs it depends on (explicit dependsOn and inputs), sorted.
 	Dependencies []string `json:"dependencies"`
 }
@@ -138,6 +140,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Parent = rpc.GetParent()
 		r.Provider = rpc.GetProvider()
 		r.Remote = rpc.GetRemote()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(r.Dependencies)
 	}
