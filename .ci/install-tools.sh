@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the CI's Go tools at pinned versions with `go install`: actionlint
-# (lints .github/workflows). Idempotent: a tool
+# (lints .github/workflows) and staticcheck (Go bugs, dead code). Idempotent: a tool
 # already built at its pinned version is kept. Prints the directory the tools
 # are in, so that .ci/run can do PATH="$(bash .ci/install-tools.sh):$PATH".
 set -euo pipefail
 
 tools=(
 	"actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.9"
+	"staticcheck honnef.co/go/tools/cmd/staticcheck v0.8.2"
 )
 
 bindir="$(go env GOBIN)"

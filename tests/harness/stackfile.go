@@ -39,7 +39,7 @@ func Stacks(root string) ([]string, error) {
 // program: strings as they are, other scalars printed, lists and maps as JSON.
 func LoadStack(root, stack string) (map[string]string, error) {
 	if !stackNamePattern.MatchString(stack) {
-		return nil, fmt.Errorf("stack name %q: use letters, digits, -, _ and .", stack)
+		return nil, fmt.Errorf("stack name %q: use only letters, digits and the characters - _ . (dash, underscore, dot)", stack)
 	}
 	path := StackFile(root, stack)
 	data, err := os.ReadFile(path)
