@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/externaldns"
@@ -19,11 +17,7 @@ const issuer = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B
 func deploy(t *testing.T, args externaldns.Args) (*harness.Plan, error) {
 	t.Helper()
 	return harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		awsProv, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("ap-northeast-2")})
-		if err != nil {
-			return err
-		}
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		awsProv, k8s, err := harness.Providers(ctx)
 		if err != nil {
 			return err
 		}

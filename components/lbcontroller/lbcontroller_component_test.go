@@ -7,9 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/lbcontroller"
@@ -25,11 +23,7 @@ const (
 func deploy(t *testing.T) (*harness.Plan, string) {
 	t.Helper()
 	plan, err := harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		awsProv, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{Region: pulumi.String("ap-northeast-2")})
-		if err != nil {
-			return err
-		}
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		awsProv, k8s, err := harness.Providers(ctx)
 		if err != nil {
 			return err
 		}

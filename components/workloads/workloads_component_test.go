@@ -6,7 +6,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -44,7 +43,7 @@ func deploy(t *testing.T, args workloads.Args) run {
 	var mu sync.Mutex
 	r := run{urls: map[string]string{}}
 	plan, err := harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		k8s, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: pulumi.String("{}")})
+		_, k8s, err := harness.Providers(ctx)
 		if err != nil {
 			return err
 		}

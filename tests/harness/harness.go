@@ -209,14 +209,9 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:ssm/getParameter:getParameter":
 		name, _ := args.Args["name"].V.(string)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
-	case "aws:index/getCallerIdentity:getCallerIdentity":
-		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": "arn:aws:iam::" + AccountID + ":user/mock", "userId": "mock"}), nil
-	case "aws:index/getRegion:getRegion", "aws:index/getRegion:getRegion ":
-		return resource.NewPropertyMapFromMap(map[string]any{"name": m.region, "id": m.region}), nil
-	case "aws:index/getPartition:getPartition":
-		return resource.NewPropertyMapFromMap(map[string]any{"partition": "aws", "dnsSuffix": "amazonaws.com"}), nil
 	}
-	return resource.PropertyMap{}, nil
+	// An invoke the program gained must get a deliberate fake, not an empty answer.
+	return nil, fmt.Errorf("harness: no mock for invoke %s; add one to mocks.Call", args.Token)
 }
 
 // secretPaths lists the dotted paths of secret values in v, sorted.
