@@ -2,10 +2,11 @@ package tests
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestProjectConfigMatchesTheLoader(t *testing.T) {
 			t.Errorf("the program reads %s but Pulumi.yaml does not declare it", key)
 		}
 	}
-	for _, key := range sortedKeys(declared) {
+	for _, key := range slices.Sorted(maps.Keys(declared)) {
 		decl := declared[key]
 		if !read[key] {
 			t.Errorf("Pulumi.yaml declares %s but the program never reads it", key)
@@ -122,13 +123,4 @@ func TestEveryStackFileIsValid(t *testing.T) {
 	for _, s := range stacks {
 		stackPlan(t, s) // fails the test on any config or program error
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -206,7 +208,7 @@ func (s *stubAWS) describeTags(w http.ResponseWriter, r *http.Request) {
 	b.WriteString(`<DescribeTagsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/"><DescribeTagsResult><TagDescriptions>`)
 	for _, arn := range arns {
 		fmt.Fprintf(&b, `<member><ResourceArn>%s</ResourceArn><Tags>`, esc(arn))
-		for _, k := range sortedKeys(all[arn]) {
+		for _, k := range slices.Sorted(maps.Keys(all[arn])) {
 			fmt.Fprintf(&b, `<member><Key>%s</Key><Value>%s</Value></member>`, esc(k), esc(all[arn][k]))
 		}
 		b.WriteString(`</Tags></member>`)
@@ -215,16 +217,6 @@ func (s *stubAWS) describeTags(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/xml")
 	_, _ = w.Write([]byte(b.String()))
 }
-
-func sortedKeys(m map[string]string) []string {
-	var keys []string
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 func (s *stubAWS) describeSecurityGroups(w http.ResponseWriter, r *http.Request) {
 	// Filter.N.Name=tag:KEY with Filter.N.Value.M: every filter must match.
 	filters := map[string][]string{}
@@ -258,7 +250,7 @@ func (s *stubAWS) describeSecurityGroups(w http.ResponseWriter, r *http.Request)
 		}
 		fmt.Fprintf(&b, `<item><ownerId>123456789012</ownerId><groupId>%s</groupId><groupName>%s</groupName><groupDescription>lb</groupDescription><vpcId>%s</vpcId><tagSet>`,
 			esc(sg.id), esc(sg.name), esc(sg.vpc))
-		for _, k := range sortedKeys(sg.tags) {
+		for _, k := range slices.Sorted(maps.Keys(sg.tags)) {
 			fmt.Fprintf(&b, `<item><key>%s</key><value>%s</value></item>`, esc(k), esc(sg.tags[k]))
 		}
 		b.WriteString(`</tagSet></item>`)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -105,12 +106,12 @@ func resourceChanges(o, n Resource) []Change {
 
 func changes(old, cur map[string]string) []Change {
 	var out []Change
-	for _, k := range sortedKeys(cur) {
+	for _, k := range slices.Sorted(maps.Keys(cur)) {
 		if o, ok := old[k]; !ok || o != cur[k] {
 			out = append(out, Change{Path: k, Old: old[k], New: cur[k]})
 		}
 	}
-	for _, k := range sortedKeys(old) {
+	for _, k := range slices.Sorted(maps.Keys(old)) {
 		if _, ok := cur[k]; !ok {
 			out = append(out, Change{Path: k, Old: old[k]})
 		}

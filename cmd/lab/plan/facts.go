@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -355,15 +356,15 @@ func trust(policy string) []string {
 		case string:
 			who = append(who, p)
 		case map[string]any:
-			for _, kind := range sortedKeys(p) {
+			for _, kind := range slices.Sorted(maps.Keys(p)) {
 				for _, v := range flatStrings(p[kind]) {
 					who = append(who, kind+" "+v)
 				}
 			}
 		}
 		var subjects []string
-		for _, op := range sortedKeys(st.Condition) {
-			for _, k := range sortedKeys(st.Condition[op]) {
+		for _, op := range slices.Sorted(maps.Keys(st.Condition)) {
+			for _, k := range slices.Sorted(maps.Keys(st.Condition[op])) {
 				if strings.HasSuffix(k, ":sub") {
 					subjects = append(subjects, flatStrings(st.Condition[op][k])...)
 				}
@@ -452,16 +453,6 @@ func flatStrings(v any) []string {
 	}
 	return nil
 }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func orDefault(s, def string) string {
 	if s == "" {
 		return def

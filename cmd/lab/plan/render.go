@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -315,7 +316,7 @@ func (r *renderer) outputs() {
 	}
 	r.heading("Outputs")
 	var rows [][]string
-	for _, k := range sortedKeys(r.doc.Outputs) {
+	for _, k := range slices.Sorted(maps.Keys(r.doc.Outputs)) {
 		rows = append(rows, []string{k, collapse(compact(r.doc.Outputs[k]), 100)})
 	}
 	r.table([]string{"output", "value"}, rows)
