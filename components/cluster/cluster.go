@@ -177,7 +177,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	nodes, err := awseks.NewNodeGroup(ctx, name+"-nodes", &awseks.NodeGroupArgs{
 		ClusterName:   clusterName,
 		NodeGroupName: pulumi.String(args.Name + "-nodes"),
-		NodeRoleArn:   nodeRole.Arn,
+		NodeRoleArn:   nodeRole.role.Arn,
 		SubnetIds:     args.NodeSubnetIDs,
 		InstanceTypes: pulumi.StringArray{pulumi.String(args.NodeInstanceType)},
 		AmiType:       pulumi.String(amiType),
@@ -250,7 +250,6 @@ func accessEntries(bastionRoleArn pulumi.StringInput, adminRoleArns []string) ma
 
 type role struct {
 	role        *iam.Role
-	Arn         pulumi.StringOutput
 	attachments []pulumi.Resource
 }
 
@@ -271,7 +270,7 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 	if err != nil {
 		return nil, fmt.Errorf("cluster: node role: %w", err)
 	}
-	out := &role{role: r, Arn: r.Arn}
+	out := &role{role: r}
 	for i, arn := range NodePolicies {
 		a, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-nodes-%d", name, i), &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(arn),

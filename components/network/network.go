@@ -66,21 +66,10 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		return nil, fmt.Errorf("network: public route table: %w", err)
 	}
 
-	// The load balancer controller places internet-facing NLBs/ALBs in
-	// subnets tagged role/elb and internal ones in role/internal-elb.
-	tier := func(public bool) (string, pulumi.StringMap) {
-		tags := pulumi.StringMap{"kubernetes.io/cluster/" + args.ClusterName: pulumi.String("shared")}
-		if public {
-			tags["kubernetes.io/role/elb"] = pulumi.String("1")
-			return "public", tags
-		}
-		tags["kubernetes.io/role/internal-elb"] = pulumi.String("1")
-		return "private", tags
-	}
 	var publicIDs, privateIDs pulumi.StringArray
 	var publicSubnets []*ec2.Subnet
 	for i, zone := range args.Zones {
-		s, err := newSubnet(ctx, name, zone, args.Subnets.Public[i].String(), vpc.ID(), publicRoutes.ID(), tier, true, parent)
+		s, err := newSubnet(ctx, name, zone, args.Subnets.Public[i].String(), args.ClusterName, true, vpc.ID(), publicRoutes.ID(), parent)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +92,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		if err != nil {
 			return nil, fmt.Errorf("network: route table %s: %w", rtName, err)
 		}
-		s, err := newSubnet(ctx, name, zone, args.Subnets.Private[i].String(), vpc.ID(), rt.ID(), tier, false, parent)
+		s, err := newSubnet(ctx, name, zone, args.Subnets.Private[i].String(), args.ClusterName, false, vpc.ID(), rt.ID(), parent)
 		if err != nil {
 			return nil, err
 		}
@@ -119,11 +108,17 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	})
 }
 
-// newSubnet registers one subnet of a tier in a zone and associates its route table.
-func newSubnet(ctx *pulumi.Context, name, zone, cidr string, vpcID, routeTableID pulumi.IDOutput,
-	tier func(public bool) (string, pulumi.StringMap), public bool, opts ...pulumi.ResourceOption) (*ec2.Subnet, error) {
-	tierName, tags := tier(public)
-	subnetName := fmt.Sprintf("%s-%s-%s", name, tierName, zone)
+// newSubnet registers one public or private subnet in a zone and associates
+// its route table. The load balancer controller places internet-facing
+// NLBs/ALBs in subnets tagged role/elb and internal ones in role/internal-elb.
+func newSubnet(ctx *pulumi.Context, name, zone, cidr, clusterName string, public bool,
+	vpcID, routeTableID pulumi.IDOutput, opts ...pulumi.ResourceOption) (*ec2.Subnet, error) {
+	tier, role := "private", "kubernetes.io/role/internal-elb"
+	if public {
+		tier, role = "public", "kubernetes.io/role/elb"
+	}
+	subnetName := fmt.Sprintf("%s-%s-%s", name, tier, zone)
+	tags := pulumi.StringMap{role: pulumi.String("1"), "kubernetes.io/cluster/" + clusterName: pulumi.String("shared")}
 	tags["Name"] = pulumi.String(subnetName)
 	s, err := ec2.NewSubnet(ctx, subnetName, &ec2.SubnetArgs{
 		VpcId:               vpcID,
