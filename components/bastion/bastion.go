@@ -21,11 +21,11 @@ type BastionArgs struct {
 	VpcID        pulumi.StringInput
 	SubnetID     pulumi.StringInput // a public subnet
 	InstanceType string
-	Arm          bool   // arm64 (Graviton) instance type
-	SSHCidr      string // the only source allowed on port 22
-	SSHKeyName   string // optional EC2 key pair; SSM works without one
-	PolicyArn    string // what the instance role may do in AWS (admin by default, as in the study)
-	UserData     UserData
+	Arm          bool     // arm64 (Graviton) instance type
+	SSHCidr      string   // the only source allowed on port 22
+	SSHKeyName   string   // optional EC2 key pair; SSM works without one
+	PolicyArn    string   // what the instance role may do in AWS (admin by default, as in the study)
+	UserData     UserData // its Arm is taken from Arm
 }
 
 // Bastion is the lab's work instance.
@@ -93,7 +93,9 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("bastion: Amazon Linux 2023 AMI: %w", err)
 	}
-	script, err := args.UserData.Render()
+	userData := args.UserData
+	userData.Arm = args.Arm // the tools must match the instance's architecture
+	script, err := userData.Render()
 	if err != nil {
 		return nil, fmt.Errorf("bastion: user data: %w", err)
 	}

@@ -87,7 +87,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		SSHCidr: cfg.SSHCidr, SSHKeyName: cfg.SSHKeyName, PolicyArn: cfg.BastionPolicyArn,
 		UserData: bastion.UserData{
 			ClusterName: cfg.ClusterName, Region: cfg.Region, KubernetesVersion: cfg.KubernetesVersion,
-			Arm: config.IsArm(cfg.BastionInstanceType), Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
+			Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
 		},
 	}, withAWS)
 	if err != nil {
