@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 )
 
-const usage = "usage: lab audit --stack NAME --region REGION --cluster-name NAME [--hosted-zone-id ID --txt-owner-id ID] [--project eks-lab]"
+const usage = "usage: lab audit --stack NAME [--root DIR] (region, cluster, zone and owner from the stack file; flags below override them)"
 
 // Exit codes of Main.
 const (
