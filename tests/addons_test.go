@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 const (
@@ -22,7 +22,7 @@ var withDNS = map[string]string{
 }
 
 // under tells whether r is a descendant of a resource of type typ.
-func under(p *harness.Plan, r harness.Resource, typ string) bool {
+func under(p *offline.Plan, r offline.Resource, typ string) bool {
 	for parent := r.Parent; parent != ""; {
 		pr, ok := p.ByURN(parent)
 		if !ok {
@@ -49,7 +49,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 	if len(nodes) != 1 {
 		t.Fatalf("%d node groups", len(nodes))
 	}
-	for _, ctrl := range []harness.Resource{lbc, edns} {
+	for _, ctrl := range []offline.Resource{lbc, edns} {
 		if !slices.Contains(ctrl.Dependencies, nodes[0].URN) {
 			t.Errorf("release %s does not depend on the node group", ctrl.Name)
 		}
@@ -57,7 +57,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 	// The cleanup of members' own load balancers runs on destroy after the
 	// samples are gone and before the controllers are.
 	cleanup := must(t, p, "command:local:Command", "cleanup")
-	for _, dep := range []harness.Resource{lbc, edns, nodes[0]} {
+	for _, dep := range []offline.Resource{lbc, edns, nodes[0]} {
 		if !slices.Contains(cleanup.Dependencies, dep.URN) {
 			t.Errorf("the cleanup command does not run before %s %s is deleted", dep.Type, dep.Name)
 		}
@@ -68,10 +68,10 @@ func TestAddonsTeardownOrder(t *testing.T) {
 			continue
 		}
 		objects++
-		if harness.Get(r.Inputs, "spec.type") == "LoadBalancer" || r.Type == "kubernetes:networking.k8s.io/v1:Ingress" {
+		if offline.Get(r.Inputs, "spec.type") == "LoadBalancer" || r.Type == "kubernetes:networking.k8s.io/v1:Ingress" {
 			balancers++
 		}
-		for _, ctrl := range []harness.Resource{lbc, edns, cleanup} {
+		for _, ctrl := range []offline.Resource{lbc, edns, cleanup} {
 			// Directly, not only through the parent component: the engine
 			// orders deletes by each resource's own dependencies.
 			if !slices.Contains(r.Dependencies, ctrl.URN) || !p.DependsOn(r.URN, ctrl.URN) {
@@ -102,7 +102,7 @@ func TestAddonOutputs(t *testing.T) {
 		t.Errorf("tetrisUrl = %v", p.Outputs["tetrisUrl"])
 	}
 	rel := must(t, p, tRelease, "external-dns")
-	if owner := harness.Get(rel.Inputs, "values.txtOwnerId"); owner != "eks-lab-dev" {
+	if owner := offline.Get(rel.Inputs, "values.txtOwnerId"); owner != "eks-lab-dev" {
 		t.Errorf("txtOwnerId = %v, want <project>-<stack>", owner)
 	}
 }

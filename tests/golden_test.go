@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/cmd/lab/plan"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/plan"
 )
 
 // Regenerate with: go test ./tests -run Golden -update
@@ -27,13 +27,13 @@ const (
 // tests/golden, so that a change to the program shows up as a reviewed change
 // to these files.
 func TestGoldenPlans(t *testing.T) {
-	stacks, err := harness.Stacks(goldenRoot)
+	stacks, err := offline.Stacks(goldenRoot)
 	if err != nil || len(stacks) == 0 {
 		t.Fatalf("stacks: %v %v", stacks, err)
 	}
 	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
-			p, err := harness.RunStackFile(goldenRoot, stack)
+			p, err := offline.RunStackFile(goldenRoot, stack)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 // root is the repository root, where Pulumi.yaml and stacks/ live.
@@ -13,18 +13,18 @@ const root = ".."
 
 var (
 	plansMu sync.Mutex
-	plans   = map[string]*harness.Plan{}
+	plans   = map[string]*offline.Plan{}
 )
 
 // stackPlan runs the program once per stack file and shares the result.
-func stackPlan(t *testing.T, stack string) *harness.Plan {
+func stackPlan(t *testing.T, stack string) *offline.Plan {
 	t.Helper()
 	plansMu.Lock()
 	defer plansMu.Unlock()
 	if p, ok := plans[stack]; ok {
 		return p
 	}
-	p, err := harness.RunStackFile(root, stack)
+	p, err := offline.RunStackFile(root, stack)
 	if err != nil {
 		t.Fatalf("stack %s: %v", stack, err)
 	}
@@ -33,20 +33,20 @@ func stackPlan(t *testing.T, stack string) *harness.Plan {
 }
 
 // withConfig runs the program with the dev stack file plus overrides.
-func withConfig(t *testing.T, overrides map[string]string) (*harness.Plan, error) {
+func withConfig(t *testing.T, overrides map[string]string) (*offline.Plan, error) {
 	t.Helper()
-	raw, err := harness.LoadStack(root, "dev")
+	raw, err := offline.LoadStack(root, "dev")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range overrides {
 		raw[k] = v
 	}
-	return harness.Run("dev", raw)
+	return offline.Run("dev", raw)
 }
 
 // must finds one resource or fails.
-func must(t *testing.T, p *harness.Plan, typ, name string) harness.Resource {
+func must(t *testing.T, p *offline.Plan, typ, name string) offline.Resource {
 	t.Helper()
 	r, ok := p.Find(typ, name)
 	if !ok {
@@ -61,7 +61,7 @@ func must(t *testing.T, p *harness.Plan, typ, name string) harness.Resource {
 
 // str is get as a string ("" when absent).
 func str(inputs map[string]any, path string) string {
-	if v := harness.Get(inputs, path); v != nil {
+	if v := offline.Get(inputs, path); v != nil {
 		return fmt.Sprint(v)
 	}
 	return ""
@@ -69,7 +69,7 @@ func str(inputs map[string]any, path string) string {
 
 // strs is get as a []string.
 func strs(inputs map[string]any, path string) []string {
-	arr, _ := harness.Get(inputs, path).([]any)
+	arr, _ := offline.Get(inputs, path).([]any)
 	out := make([]string, 0, len(arr))
 	for _, v := range arr {
 		out = append(out, fmt.Sprint(v))

@@ -12,8 +12,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/eks-study/lab/components/config"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 type projectFile struct {
@@ -61,7 +61,7 @@ func TestProjectConfigMatchesTheLoader(t *testing.T) {
 		}
 		return "", false
 	}
-	baseline, err := config.Load(config.Namespace, "dev", recording, harness.Now)
+	baseline, err := config.Load(config.Namespace, "dev", recording, offline.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestProjectConfigMatchesTheLoader(t *testing.T) {
 				return raw, true
 			}
 			return recording(k)
-		}, harness.Now)
+		}, offline.Now)
 		if err != nil {
 			t.Errorf("%s: Pulumi.yaml default %q is invalid: %v", key, raw, err)
 			continue
@@ -116,7 +116,7 @@ func TestProjectConfigMatchesTheLoader(t *testing.T) {
 }
 
 func TestEveryStackFileIsValid(t *testing.T) {
-	stacks, err := harness.Stacks(root)
+	stacks, err := offline.Stacks(root)
 	if err != nil || len(stacks) < 2 {
 		t.Fatalf("want at least two stack files, got %v (%v)", stacks, err)
 	}

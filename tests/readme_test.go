@@ -3,19 +3,46 @@ package tests
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
 
-// The README's configuration table documents every key Pulumi.yaml declares.
-func TestReadmeDocumentsEveryConfigKey(t *testing.T) {
+// README is the front door: short, and linking every page of docs/.
+func TestReadmeIsAFrontDoorToEveryDocsPage(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for key := range readProjectFile(t).Config {
-		if !strings.Contains(string(readme), "`"+key+"`") {
-			t.Errorf("README.md does not document config key %s", key)
+	if n := strings.Count(string(readme), "\n"); n > 200 {
+		t.Errorf("README.md has %d lines; keep it at most about 200 and move reference material to docs/", n)
+	}
+	pages, err := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	if err != nil || len(pages) == 0 {
+		t.Fatalf("no docs pages: %v", err)
+	}
+	for _, page := range pages {
+		link := "(docs/" + filepath.Base(page) + ")"
+		if !strings.Contains(string(readme), link) {
+			t.Errorf("README.md does not link %s", link)
+		}
+	}
+}
+
+// Every relative link in README and docs/ points at a file that exists.
+func TestDocsLinksResolve(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	files = append(files, filepath.Join(root, "README.md"))
+	link := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(data), -1) {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(f), m[1])); err != nil {
+				t.Errorf("%s links %s, which does not exist", f, m[1])
+			}
 		}
 	}
 }

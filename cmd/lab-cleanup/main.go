@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"github.com/eks-study/lab/cmd/lab/cleanup"
+	"github.com/eks-study/lab/internal/cleanup"
 )
 
 func main() {

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eks-study/lab/cmd/lab/audit"
-	"github.com/eks-study/lab/components/config"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/audit"
+	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 // auditMain runs `lab audit`, taking the region, cluster name, hosted zone
@@ -36,7 +36,7 @@ func auditArgs(args []string) ([]string, error) {
 			return nil, err
 		}
 	}
-	raw, err := harness.LoadStack(root, stack)
+	raw, err := offline.LoadStack(root, stack)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/eks-study/lab/cmd/lab/plan"
+	"github.com/eks-study/lab/internal/plan"
 )
 
 const diffUsage = "usage: lab diff BASE.json HEAD.json [--format text|markdown]"

@@ -17,7 +17,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/eks-study/lab/cmd/lab/cleanup"
+	"github.com/eks-study/lab/internal/cleanup"
 )
 
 const usage = `usage: lab <command> [arguments]

@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eks-study/lab/cmd/lab/estimate"
-	"github.com/eks-study/lab/cmd/lab/plan"
-	"github.com/eks-study/lab/components/config"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/plan"
 )
 
 const planUsage = "usage: lab plan --stack NAME [--root DIR] [--format text|markdown|json] [--hours N]"
@@ -59,11 +59,11 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 
 // makePlan runs the program for a stack file under the mock engine.
 func makePlan(root, stack string, hours float64) (*plan.Document, error) {
-	raw, err := harness.LoadStack(root, stack)
+	raw, err := offline.LoadStack(root, stack)
 	if err != nil {
 		return nil, err
 	}
-	p, err := harness.Run(stack, raw)
+	p, err := offline.Run(stack, raw)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", stack, programError(err))
 	}

@@ -18,14 +18,22 @@ const SSMPolicyArn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 // BastionArgs configures the bastion.
 type BastionArgs struct {
-	VpcID        pulumi.StringInput
-	SubnetID     pulumi.StringInput // a public subnet
+	// VpcID is the lab VPC. Required.
+	VpcID pulumi.StringInput
+	// SubnetID is the public subnet the bastion runs in. Required.
+	SubnetID pulumi.StringInput
+	// InstanceType is the EC2 instance type, e.g. t3.small. Required.
 	InstanceType string
-	Arm          bool     // arm64 (Graviton) instance type
-	SSHCidr      string   // the only source allowed on port 22
-	SSHKeyName   string   // optional EC2 key pair; SSM works without one
-	PolicyArn    string   // what the instance role may do in AWS (admin by default, as in the study)
-	UserData     UserData // its Arm is taken from Arm
+	// Arm selects the arm64 (Graviton) AMI and tools. Default false (x86_64).
+	Arm bool
+	// SSHCidr is the only source allowed on port 22. Required.
+	SSHCidr string
+	// SSHKeyName is an existing EC2 key pair. Optional: SSM works without one.
+	SSHKeyName string
+	// PolicyArn is what the instance role may do in AWS (admin in the study). Required.
+	PolicyArn string
+	// UserData is the lab environment to write; its Arm is taken from Arm. Required.
+	UserData UserData
 }
 
 // Bastion is the lab's work instance.
@@ -40,6 +48,9 @@ type Bastion struct {
 
 // NewBastion registers the role, instance profile, security group and instance.
 func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pulumi.ResourceOption) (*Bastion, error) {
+	if args == nil || args.VpcID == nil || args.SubnetID == nil || args.InstanceType == "" || args.SSHCidr == "" || args.PolicyArn == "" {
+		return nil, fmt.Errorf("bastion %s: VpcID, SubnetID, InstanceType, SSHCidr and PolicyArn are required", name)
+	}
 	b := &Bastion{}
 	if err := ctx.RegisterComponentResource("eks-lab:bastion:Bastion", name, b, opts...); err != nil {
 		return nil, err
@@ -51,18 +62,18 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 		Description:      pulumi.String("EKS lab bastion: runs kubectl, helm, eksctl and aws"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("bastion: role: %w", err)
+		return nil, fmt.Errorf("bastion %s: role: %w", name, err)
 	}
 	for _, p := range []struct{ suffix, arn string }{{"access", args.PolicyArn}, {"ssm", SSMPolicyArn}} {
 		if _, err := iam.NewRolePolicyAttachment(ctx, name+"-"+p.suffix, &iam.RolePolicyAttachmentArgs{
 			Role: role.Name, PolicyArn: pulumi.String(p.arn),
 		}, parent); err != nil {
-			return nil, fmt.Errorf("bastion: policy %s: %w", p.arn, err)
+			return nil, fmt.Errorf("bastion %s: policy %s: %w", name, p.arn, err)
 		}
 	}
 	profile, err := iam.NewInstanceProfile(ctx, name, &iam.InstanceProfileArgs{Role: role.Name}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("bastion: instance profile: %w", err)
+		return nil, fmt.Errorf("bastion %s: instance profile: %w", name, err)
 	}
 
 	sg, err := ec2.NewSecurityGroup(ctx, name, &ec2.SecurityGroupArgs{
@@ -80,7 +91,7 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 		}},
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("bastion: security group: %w", err)
+		return nil, fmt.Errorf("bastion %s: security group: %w", name, err)
 	}
 
 	arch := "x86_64"
@@ -91,13 +102,13 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 		Name: "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-" + arch,
 	}, pulumi.Parent(b))
 	if err != nil {
-		return nil, fmt.Errorf("bastion: Amazon Linux 2023 AMI: %w", err)
+		return nil, fmt.Errorf("bastion %s: Amazon Linux 2023 AMI: %w", name, err)
 	}
 	userData := args.UserData
 	userData.Arm = args.Arm // the tools must match the instance's architecture
 	script, err := userData.Render()
 	if err != nil {
-		return nil, fmt.Errorf("bastion: user data: %w", err)
+		return nil, fmt.Errorf("bastion %s: user data: %w", name, err)
 	}
 	var keyName pulumi.StringPtrInput
 	if args.SSHKeyName != "" {
@@ -125,7 +136,7 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 		// A newer AL2023 image must not replace the bastion in the middle of a lab.
 		pulumi.IgnoreChanges([]string{"ami"}))
 	if err != nil {
-		return nil, fmt.Errorf("bastion: instance: %w", err)
+		return nil, fmt.Errorf("bastion %s: instance: %w", name, err)
 	}
 
 	b.RoleArn = role.Arn

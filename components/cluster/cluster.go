@@ -6,6 +6,7 @@ package cluster
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -23,26 +24,45 @@ var LogTypes = []string{"api", "audit", "authenticator"}
 
 // ClusterArgs configures the cluster and its node group.
 type ClusterArgs struct {
-	Name                      string
-	Version                   string // Kubernetes minor version, e.g. "1.35"
-	VpcID                     pulumi.StringInput
-	PublicSubnetIDs           pulumi.StringArrayInput
-	PrivateSubnetIDs          pulumi.StringArrayInput
-	NodeSubnetIDs             pulumi.StringArrayInput // where the nodes run: public (the study) or private
+	// Name is the EKS cluster name. Required.
+	Name string
+	// Version is the Kubernetes minor version, e.g. "1.35". Required.
+	Version string
+	// VpcID is the lab VPC. Required.
+	VpcID pulumi.StringInput
+	// PublicSubnetIDs are the public subnets, one per AZ. Required.
+	PublicSubnetIDs pulumi.StringArrayInput
+	// PrivateSubnetIDs are the private subnets, one per AZ. Required.
+	PrivateSubnetIDs pulumi.StringArrayInput
+	// NodeSubnetIDs are where the nodes run: the public (the study) or private subnets. Required.
+	NodeSubnetIDs pulumi.StringArrayInput
+	// EndpointPublicAccessCidrs may reach the public API endpoint. Required, at least one.
 	EndpointPublicAccessCidrs []string
-	AdminRoleArns             []string // extra cluster-admin principals (CI, teammates)
+	// AdminRoleArns get cluster-admin besides the bastion (CI, teammates). Optional.
+	AdminRoleArns []string
 
+	// NodeInstanceType is the node group's instance type, e.g. t3.medium. Required.
 	NodeInstanceType string
-	NodeArm          bool // arm64 (Graviton) AMI
-	NodeDesiredSize  int
-	NodeMinSize      int
-	NodeMaxSize      int
-	NodeDiskSizeGiB  int
-	SSHKeyName       string            // optional EC2 key pair for ssh from the bastion to the nodes
-	InstanceTags     map[string]string // tags for node instances and volumes (provider default tags do not reach them); changes to "expiry" are ignored
+	// NodeArm selects the arm64 (Graviton) AMI. Default false.
+	NodeArm bool
+	// NodeDesiredSize is the node count to start with. Required.
+	NodeDesiredSize int
+	// NodeMinSize is the node group's minimum. Default 0.
+	NodeMinSize int
+	// NodeMaxSize is the node group's maximum. Required, at least 1.
+	NodeMaxSize int
+	// NodeDiskSizeGiB is each node's encrypted gp3 root volume. Required, at least 20.
+	NodeDiskSizeGiB int
+	// SSHKeyName is an EC2 key pair for ssh from the bastion to the nodes. Optional.
+	SSHKeyName string
+	// InstanceTags go on node instances and volumes, which provider default
+	// tags do not reach; later changes to "expiry" are ignored. Optional.
+	InstanceTags map[string]string
 
-	BastionRoleArn         pulumi.StringInput // gets cluster-admin through an access entry
-	BastionSecurityGroupID pulumi.StringInput // admitted to the nodes on every port
+	// BastionRoleArn gets cluster-admin through an access entry. Required.
+	BastionRoleArn pulumi.StringInput
+	// BastionSecurityGroupID is admitted to the nodes on every port. Required.
+	BastionSecurityGroupID pulumi.StringInput
 }
 
 // Cluster is the EKS cluster with its nodes.
@@ -61,6 +81,13 @@ type Cluster struct {
 
 // NewCluster registers the cluster, its add-ons and its node group.
 func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	if args == nil || args.Name == "" || args.Version == "" || args.VpcID == nil || args.PublicSubnetIDs == nil ||
+		args.PrivateSubnetIDs == nil || args.NodeSubnetIDs == nil || len(args.EndpointPublicAccessCidrs) == 0 ||
+		args.NodeInstanceType == "" || args.NodeMaxSize < 1 || args.NodeDiskSizeGiB < 20 ||
+		args.BastionRoleArn == nil || args.BastionSecurityGroupID == nil {
+		return nil, fmt.Errorf("cluster %s: Name, Version, VpcID, the three subnet lists, EndpointPublicAccessCidrs, "+
+			"NodeInstanceType, NodeMaxSize, NodeDiskSizeGiB, BastionRoleArn and BastionSecurityGroupID are required", name)
+	}
 	c := &Cluster{}
 	if err := ctx.RegisterComponentResource("eks-lab:cluster:Cluster", name, c, opts...); err != nil {
 		return nil, err
@@ -74,7 +101,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		RetentionInDays: pulumi.Int(1),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: log group: %w", err)
+		return nil, fmt.Errorf("cluster %s: log group: %w", name, err)
 	}
 
 	authAPI := eks.AuthenticationModeApi
@@ -104,7 +131,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// remote component must build everything with the lab's tagged provider.
 		opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: eks: %w", err)
+		return nil, fmt.Errorf("cluster %s: eks: %w", name, err)
 	}
 	// The name is fixed by config. Taking it through an output of the remote
 	// component gives consumers that output's dependencies, which are the
@@ -123,7 +150,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		ToPort:                pulumi.Int(0),
 		Description:           pulumi.String("all traffic from the lab bastion"),
 	}, parent); err != nil {
-		return nil, fmt.Errorf("cluster: bastion ingress rule: %w", err)
+		return nil, fmt.Errorf("cluster %s: bastion ingress rule: %w", name, err)
 	}
 
 	// vpc-cni and kube-proxy before the nodes, so nodes join with managed
@@ -168,7 +195,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// expiry they were created with (the stack output is the authority).
 		pulumi.IgnoreChanges([]string{`tagSpecifications[0].tags["expiry"]`, `tagSpecifications[1].tags["expiry"]`}))
 	if err != nil {
-		return nil, fmt.Errorf("cluster: launch template: %w", err)
+		return nil, fmt.Errorf("cluster %s: launch template: %w", name, err)
 	}
 	amiType := "AL2023_x86_64_STANDARD"
 	if args.NodeArm {
@@ -191,7 +218,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// The cluster autoscaler or a member's `eksctl scale` may move desired size.
 		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
 	if err != nil {
-		return nil, fmt.Errorf("cluster: node group: %w", err)
+		return nil, fmt.Errorf("cluster %s: node group: %w", name, err)
 	}
 	coredns, err := newAddon(ctx, name, "coredns", clusterName, parent, pulumi.DependsOn([]pulumi.Resource{nodes}))
 	if err != nil {
@@ -223,7 +250,7 @@ func newAddon(ctx *pulumi.Context, name, addon string, clusterName pulumi.String
 		Preserve: pulumi.Bool(true),
 	}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: add-on %s: %w", addon, err)
+		return nil, fmt.Errorf("cluster %s: add-on %s: %w", name, addon, err)
 	}
 	return a, nil
 }
@@ -268,20 +295,26 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 		Description:      pulumi.String("EKS lab managed node group"),
 	}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: node role: %w", err)
+		return nil, fmt.Errorf("cluster %s: node role: %w", name, err)
 	}
 	out := &role{role: r}
 	for i, arn := range NodePolicies {
-		a, err := iam.NewRolePolicyAttachment(ctx, fmt.Sprintf("%s-nodes-%d", name, i), &iam.RolePolicyAttachmentArgs{
+		// Named by policy, so that reordering NodePolicies replaces nothing;
+		// the alias keeps labs created when they were named by position.
+		positional := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-nodes-%d", name, i))}})
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+policyName(arn), &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(arn),
-		}, opts...)
+		}, append(opts, positional)...)
 		if err != nil {
-			return nil, fmt.Errorf("cluster: node role policy %s: %w", arn, err)
+			return nil, fmt.Errorf("cluster %s: node role policy %s: %w", name, arn, err)
 		}
 		out.attachments = append(out.attachments, a)
 	}
 	return out, nil
 }
+
+// policyName is the last part of a policy ARN: AmazonEKS_CNI_Policy.
+func policyName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func optional(s string) pulumi.StringPtrInput {
 	if s == "" {

@@ -12,8 +12,8 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/helmchart"
 	"github.com/eks-study/lab/components/irsa"
+	"github.com/eks-study/lab/internal/helmchart"
 )
 
 // Pinned chart (kubernetes-sigs/external-dns, charts/external-dns).
@@ -31,16 +31,21 @@ const (
 	ReleaseName    = "external-dns"
 )
 
-// Args configures ExternalDNS for one zone.
-type Args struct {
-	Domain       string // e.g. example.com: only names under it are managed
-	HostedZoneID string // the public hosted zone of Domain, e.g. Z0123456789ABCDEFGHIJ
-	Region       string
+// ExternalDNSArgs configures ExternalDNS for one zone.
+type ExternalDNSArgs struct {
+	// Domain is the zone's domain, e.g. example.com; only names under it are managed. Required.
+	Domain string
+	// HostedZoneID is the public hosted zone of Domain, e.g. Z0123456789ABCDEFGHIJ. Required.
+	HostedZoneID string
+	// Region is the cluster's region. Required.
+	Region string
 	// TxtOwnerID marks the records this stack owns, e.g. "<project>-<stack>",
-	// so that two labs sharing a zone never delete each other's records.
-	TxtOwnerID      string
+	// so that two labs sharing a zone never delete each other's records. Required.
+	TxtOwnerID string
+	// OidcProviderArn is the cluster's IAM OIDC provider, for IRSA. Required.
 	OidcProviderArn pulumi.StringInput
-	OidcIssuer      pulumi.StringInput
+	// OidcIssuer is the cluster's OIDC issuer, for IRSA. Required.
+	OidcIssuer pulumi.StringInput
 }
 
 // ExternalDNS is the installed controller.
@@ -56,7 +61,7 @@ type ExternalDNS struct {
 
 // NewExternalDNS registers the policy, the IRSA role and the release.
 // DependsOn given in opts is applied to the release too.
-func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*ExternalDNS, error) {
+func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opts ...pulumi.ResourceOption) (*ExternalDNS, error) {
 	if args == nil {
 		return nil, fmt.Errorf("externaldns %s: args are required", name)
 	}
@@ -64,8 +69,8 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: %w", name, err)
 	}
-	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" {
-		return nil, fmt.Errorf("externaldns %s: Domain, Region and TxtOwnerID are required", name)
+	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" || args.OidcProviderArn == nil || args.OidcIssuer == nil {
+		return nil, fmt.Errorf("externaldns %s: Domain, Region, TxtOwnerID, OidcProviderArn and OidcIssuer are required", name)
 	}
 	e := &ExternalDNS{}
 	if err := ctx.RegisterComponentResource("eks-lab:externaldns:ExternalDNS", name, e, opts...); err != nil {
@@ -81,7 +86,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi
 		Policy:      pulumi.String(doc),
 	}, pulumi.Parent(e))
 	if err != nil {
-		return nil, fmt.Errorf("externaldns: iam policy: %w", err)
+		return nil, fmt.Errorf("externaldns %s: iam policy: %w", name, err)
 	}
 	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
 		OidcProviderArn: args.OidcProviderArn,
@@ -91,7 +96,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi
 		PolicyArns:      pulumi.StringArray{policy.Arn},
 	}, pulumi.Parent(e))
 	if err != nil {
-		return nil, fmt.Errorf("externaldns: irsa role: %w", err)
+		return nil, fmt.Errorf("externaldns %s: irsa role: %w", name, err)
 	}
 
 	values := role.Arn.ApplyT(func(roleArn string) map[string]any {
@@ -104,7 +109,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *Args, opts ...pulumi
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
 	}.Install(ctx, name, values, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
 	if err != nil {
-		return nil, fmt.Errorf("externaldns: helm release: %w", err)
+		return nil, fmt.Errorf("externaldns %s: helm release: %w", name, err)
 	}
 
 	e.Release, e.RoleArn, e.PolicyArn = release, role.Arn, policy.Arn

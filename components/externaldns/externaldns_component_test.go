@@ -9,15 +9,15 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/externaldns"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 const issuer = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 
-func deploy(t *testing.T, args externaldns.Args) (*harness.Plan, error) {
+func deploy(t *testing.T, args externaldns.ExternalDNSArgs) (*offline.Plan, error) {
 	t.Helper()
-	return harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		awsProv, k8s, err := harness.Providers(ctx)
+	return offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		awsProv, k8s, err := offline.Providers(ctx)
 		if err != nil {
 			return err
 		}
@@ -28,7 +28,7 @@ func deploy(t *testing.T, args externaldns.Args) (*harness.Plan, error) {
 	})
 }
 
-var labZone = externaldns.Args{Domain: "example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", Region: "ap-northeast-2", TxtOwnerID: "eks-lab-alice"}
+var labZone = externaldns.ExternalDNSArgs{Domain: "example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", Region: "ap-northeast-2", TxtOwnerID: "eks-lab-alice"}
 
 func TestExternalDNSForOneZone(t *testing.T) {
 	p, err := deploy(t, labZone)

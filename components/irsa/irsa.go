@@ -14,11 +14,16 @@ import (
 
 // RoleArgs binds a role to one service account.
 type RoleArgs struct {
-	OidcProviderArn pulumi.StringInput // the cluster's IAM OIDC provider ARN
-	OidcIssuer      pulumi.StringInput // issuer host and path, with or without https://
-	Namespace       string
-	ServiceAccount  string
-	PolicyArns      pulumi.StringArray // policies attached to the role
+	// OidcProviderArn is the cluster's IAM OIDC provider ARN. Required.
+	OidcProviderArn pulumi.StringInput
+	// OidcIssuer is the issuer host and path, with or without https://. Required.
+	OidcIssuer pulumi.StringInput
+	// Namespace is the service account's namespace. Required.
+	Namespace string
+	// ServiceAccount is the one service account that may assume the role. Required.
+	ServiceAccount string
+	// PolicyArns are attached to the role. Optional.
+	PolicyArns pulumi.StringArray
 }
 
 // Role is an IAM role assumable only by system:serviceaccount:<Namespace>:<ServiceAccount>.
@@ -36,8 +41,8 @@ type Role struct {
 
 // NewRole registers the role and its policy attachments.
 func NewRole(ctx *pulumi.Context, name string, args *RoleArgs, opts ...pulumi.ResourceOption) (*Role, error) {
-	if args.Namespace == "" || args.ServiceAccount == "" {
-		return nil, fmt.Errorf("irsa %s: namespace and service account are required", name)
+	if args == nil || args.OidcProviderArn == nil || args.OidcIssuer == nil || args.Namespace == "" || args.ServiceAccount == "" {
+		return nil, fmt.Errorf("irsa %s: OidcProviderArn, OidcIssuer, Namespace and ServiceAccount are required", name)
 	}
 	r := &Role{}
 	if err := ctx.RegisterComponentResource("eks-lab:irsa:Role", name, r, opts...); err != nil {

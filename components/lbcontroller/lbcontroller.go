@@ -11,8 +11,8 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/helmchart"
 	"github.com/eks-study/lab/components/irsa"
+	"github.com/eks-study/lab/internal/helmchart"
 )
 
 // Pinned versions. The chart's appVersion is AppVersion, and the IAM policy
@@ -41,17 +41,21 @@ var policyDocument string
 // PolicyDocument is the controller's IAM policy for AppVersion, verbatim.
 func PolicyDocument() string { return policyDocument }
 
-// Args configures the controller.
-type Args struct {
+// LoadBalancerControllerArgs configures the controller.
+type LoadBalancerControllerArgs struct {
+	// ClusterName is the EKS cluster the controller serves. Required.
 	ClusterName pulumi.StringInput
-	// Region and VpcID are passed explicitly: nodes require IMDSv2 with a hop
-	// limit of 1, so the controller pod cannot discover them from instance metadata.
-	Region          string
-	VpcID           pulumi.StringInput
+	// Region is the cluster's region. Required: nodes require IMDSv2 with a
+	// hop limit of 1, so the controller cannot discover it from instance metadata.
+	Region string
+	// VpcID is the cluster's VPC. Required, for the same reason as Region.
+	VpcID pulumi.StringInput
+	// OidcProviderArn is the cluster's IAM OIDC provider, for IRSA. Required.
 	OidcProviderArn pulumi.StringInput
-	OidcIssuer      pulumi.StringInput
+	// OidcIssuer is the cluster's OIDC issuer, for IRSA. Required.
+	OidcIssuer pulumi.StringInput
 	// DefaultTags go on every NLB, ALB, target group and security group the
-	// controller creates, so an audit finds them by the lab's tags.
+	// controller creates, so an audit finds them by the lab's tags. Optional.
 	DefaultTags map[string]string
 }
 
@@ -70,9 +74,9 @@ type LoadBalancerController struct {
 // NewLoadBalancerController registers the policy, the IRSA role and the release.
 // DependsOn given in opts (e.g. the node group) is applied to the release too:
 // Pulumi does not pass a component's dependencies on to its children.
-func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
-	if args == nil || args.ClusterName == nil || args.VpcID == nil || args.Region == "" {
-		return nil, fmt.Errorf("lbcontroller %s: ClusterName, Region and VpcID are required", name)
+func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
+	if args == nil || args.ClusterName == nil || args.VpcID == nil || args.Region == "" || args.OidcProviderArn == nil || args.OidcIssuer == nil {
+		return nil, fmt.Errorf("lbcontroller %s: ClusterName, Region, VpcID, OidcProviderArn and OidcIssuer are required", name)
 	}
 	c := &LoadBalancerController{}
 	if err := ctx.RegisterComponentResource("eks-lab:lbcontroller:LoadBalancerController", name, c, opts...); err != nil {
@@ -88,7 +92,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 		Policy:      pulumi.String(PolicyDocument()),
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("lbcontroller: iam policy: %w", err)
+		return nil, fmt.Errorf("lbcontroller %s: iam policy: %w", name, err)
 	}
 	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
 		OidcProviderArn: args.OidcProviderArn,
@@ -98,7 +102,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 		PolicyArns:      pulumi.StringArray{policy.Arn},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("lbcontroller: irsa role: %w", err)
+		return nil, fmt.Errorf("lbcontroller %s: irsa role: %w", name, err)
 	}
 
 	values := pulumi.All(args.ClusterName, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
@@ -114,7 +118,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *Args, opt
 		// every `pulumi up`; its load balancers keep the expiry of their creation.
 		pulumi.IgnoreChanges([]string{`values.defaultTags["expiry"]`}))
 	if err != nil {
-		return nil, fmt.Errorf("lbcontroller: helm release: %w", err)
+		return nil, fmt.Errorf("lbcontroller %s: helm release: %w", name, err)
 	}
 
 	c.Release, c.RoleArn, c.PolicyArn = release, role.Arn, policy.Arn

@@ -11,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/lbcontroller"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 const (
@@ -20,10 +20,10 @@ const (
 )
 
 // deploy installs the controller the way the program does, after a node group.
-func deploy(t *testing.T) (*harness.Plan, string) {
+func deploy(t *testing.T) (*offline.Plan, string) {
 	t.Helper()
-	plan, err := harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		awsProv, k8s, err := harness.Providers(ctx)
+	plan, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		awsProv, k8s, err := offline.Providers(ctx)
 		if err != nil {
 			return err
 		}
@@ -35,7 +35,7 @@ func deploy(t *testing.T) (*harness.Plan, string) {
 		if err != nil {
 			return err
 		}
-		_, err = lbcontroller.NewLoadBalancerController(ctx, "lbc", &lbcontroller.Args{
+		_, err = lbcontroller.NewLoadBalancerController(ctx, "lbc", &lbcontroller.LoadBalancerControllerArgs{
 			ClusterName: pulumi.String("myeks"), Region: "ap-northeast-2", VpcID: pulumi.String("vpc-0abc"),
 			OidcProviderArn: pulumi.String(providerArn), OidcIssuer: pulumi.String(issuer),
 		}, pulumi.Providers(awsProv, k8s), pulumi.DependsOn([]pulumi.Resource{nodes}))
@@ -48,7 +48,7 @@ func deploy(t *testing.T) (*harness.Plan, string) {
 	return plan, nodes.URN
 }
 
-func must(t *testing.T, p *harness.Plan, typ, name string) harness.Resource {
+func must(t *testing.T, p *offline.Plan, typ, name string) offline.Resource {
 	t.Helper()
 	r, ok := p.Find(typ, name)
 	if !ok {

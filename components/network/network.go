@@ -9,17 +9,22 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/config"
 	"github.com/eks-study/lab/components/network/subnetplan"
+	"github.com/eks-study/lab/internal/config"
 )
 
 // NetworkArgs configures the VPC.
 type NetworkArgs struct {
-	VpcCidr     string
-	Zones       []string          // AZ names, one per subnet pair
-	Subnets     subnetplan.Layout // index i is Zones[i]
+	// VpcCidr is the VPC's IPv4 CIDR, e.g. 192.168.0.0/16. Required.
+	VpcCidr string
+	// Zones are the AZ names, one per public/private subnet pair. Required.
+	Zones []string
+	// Subnets is the layout; Public[i] and Private[i] are in Zones[i]. Required.
+	Subnets subnetplan.Layout
+	// NatGateways is none, single or per-az. Default none.
 	NatGateways config.NatMode
-	ClusterName string // for the kubernetes.io/cluster/<name> subnet tag
+	// ClusterName goes in the kubernetes.io/cluster/<name> subnet tag. Required.
+	ClusterName string
 }
 
 // Network is the lab VPC.
@@ -34,8 +39,11 @@ type Network struct {
 
 // NewNetwork registers the VPC and everything in it.
 func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pulumi.ResourceOption) (*Network, error) {
+	if args == nil || args.VpcCidr == "" || args.ClusterName == "" || len(args.Zones) == 0 {
+		return nil, fmt.Errorf("network %s: VpcCidr, Zones and ClusterName are required", name)
+	}
 	if len(args.Zones) != len(args.Subnets.Public) || len(args.Zones) != len(args.Subnets.Private) {
-		return nil, fmt.Errorf("network: %d zones for %d public and %d private subnets", len(args.Zones), len(args.Subnets.Public), len(args.Subnets.Private))
+		return nil, fmt.Errorf("network %s: %d zones for %d public and %d private subnets", name, len(args.Zones), len(args.Subnets.Public), len(args.Subnets.Private))
 	}
 	n := &Network{}
 	if err := ctx.RegisterComponentResource("eks-lab:network:Network", name, n, opts...); err != nil {
@@ -51,11 +59,11 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		Tags:               nameTag(name),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("network: vpc: %w", err)
+		return nil, fmt.Errorf("network %s: vpc: %w", name, err)
 	}
 	igw, err := ec2.NewInternetGateway(ctx, name, &ec2.InternetGatewayArgs{VpcId: vpc.ID(), Tags: nameTag(name)}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("network: internet gateway: %w", err)
+		return nil, fmt.Errorf("network %s: internet gateway: %w", name, err)
 	}
 	publicRoutes, err := ec2.NewRouteTable(ctx, name+"-public", &ec2.RouteTableArgs{
 		VpcId:  vpc.ID(),
@@ -63,7 +71,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		Tags:   nameTag(name + "-public"),
 	}, parent)
 	if err != nil {
-		return nil, fmt.Errorf("network: public route table: %w", err)
+		return nil, fmt.Errorf("network %s: public route table: %w", name, err)
 	}
 
 	var publicIDs, privateIDs pulumi.StringArray
@@ -90,7 +98,7 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		}
 		rt, err := ec2.NewRouteTable(ctx, rtName, rtArgs, parent)
 		if err != nil {
-			return nil, fmt.Errorf("network: route table %s: %w", rtName, err)
+			return nil, fmt.Errorf("network %s: route table %s: %w", name, rtName, err)
 		}
 		s, err := newSubnet(ctx, name, zone, args.Subnets.Private[i].String(), args.ClusterName, false, vpc.ID(), rt.ID(), parent)
 		if err != nil {
@@ -128,31 +136,31 @@ func newSubnet(ctx *pulumi.Context, name, zone, cidr, clusterName string, public
 		Tags:                tags,
 	}, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("network: subnet %s: %w", subnetName, err)
+		return nil, fmt.Errorf("network %s: subnet %s: %w", name, subnetName, err)
 	}
 	if _, err := ec2.NewRouteTableAssociation(ctx, subnetName, &ec2.RouteTableAssociationArgs{
 		SubnetId: s.ID(), RouteTableId: routeTableID,
 	}, opts...); err != nil {
-		return nil, fmt.Errorf("network: route table association %s: %w", subnetName, err)
+		return nil, fmt.Errorf("network %s: route table association %s: %w", name, subnetName, err)
 	}
 	return s, nil
 }
 
 // natGateways creates none, one (in the first AZ) or one per AZ, each with an Elastic IP.
 func natGateways(ctx *pulumi.Context, name string, args *NetworkArgs, public []*ec2.Subnet, opts ...pulumi.ResourceOption) ([]*ec2.NatGateway, error) {
-	count := map[config.NatMode]int{config.NatNone: 0, config.NatSingle: 1, config.NatPerAZ: len(args.Zones)}[args.NatGateways]
+	count := map[config.NatMode]int{"": 0, config.NatNone: 0, config.NatSingle: 1, config.NatPerAZ: len(args.Zones)}[args.NatGateways]
 	var nats []*ec2.NatGateway
 	for i := 0; i < count; i++ {
 		natName := fmt.Sprintf("%s-nat-%s", name, args.Zones[i])
 		eip, err := ec2.NewEip(ctx, natName, &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: nameTag(natName)}, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("network: elastic ip %s: %w", natName, err)
+			return nil, fmt.Errorf("network %s: elastic ip %s: %w", name, natName, err)
 		}
 		nat, err := ec2.NewNatGateway(ctx, natName, &ec2.NatGatewayArgs{
 			AllocationId: eip.ID(), SubnetId: public[i].ID(), Tags: nameTag(natName),
 		}, opts...)
 		if err != nil {
-			return nil, fmt.Errorf("network: nat gateway %s: %w", natName, err)
+			return nil, fmt.Errorf("network %s: nat gateway %s: %w", name, natName, err)
 		}
 		nats = append(nats, nat)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/cmd/lab/cleanup"
+	"github.com/eks-study/lab/internal/cleanup"
 )
 
 // KubeconfigEnv is the environment variable the delete command reads the
@@ -27,12 +27,13 @@ const KubeconfigEnv = "LAB_KUBECONFIG"
 // CleanupArgs configures the cleanup.
 type CleanupArgs struct {
 	// Kubeconfig of the cluster, YAML or JSON (pulumi-eks's kubeconfigJson);
-	// kept as a secret in the state.
+	// kept as a secret in the state. Required.
 	Kubeconfig pulumi.StringInput
 	// ExternalDNS makes the cleanup wait one ExternalDNS sync interval after
 	// the objects are gone, so it deletes their records before it is uninstalled.
+	// Default false.
 	ExternalDNS bool
-	// Timeout for the load balancers to be deleted; 0 means 10 minutes.
+	// Timeout for the load balancers to be deleted. Default 10 minutes.
 	Timeout time.Duration
 }
 
@@ -86,7 +87,7 @@ func NewCleanup(ctx *pulumi.Context, name string, args *CleanupArgs, opts ...pul
 	// An explicit provider, like every other provider of the lab; it has no settings.
 	prov, err := command.NewProvider(ctx, name, &command.ProviderArgs{}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("teardown: command provider: %w", err)
+		return nil, fmt.Errorf("teardown %s: command provider: %w", name, err)
 	}
 	del := DeleteCommand(*args)
 	kubeconfig := pulumi.ToSecret(args.Kubeconfig.ToStringOutput()).(pulumi.StringOutput)
@@ -101,7 +102,7 @@ func NewCleanup(ctx *pulumi.Context, name string, args *CleanupArgs, opts ...pul
 		// The environment comes back as an output too; keep it secret there.
 		pulumi.AdditionalSecretOutputs([]string{"environment"}))
 	if err != nil {
-		return nil, fmt.Errorf("teardown: command: %w", err)
+		return nil, fmt.Errorf("teardown %s: command: %w", name, err)
 	}
 	c.Command = cmd
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{}); err != nil {

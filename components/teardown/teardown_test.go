@@ -9,17 +9,17 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/teardown"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 const kubeconfig = `{"apiVersion":"v1","kind":"Config","current-context":"aws","users":[{"name":"aws","user":{"exec":{"command":"aws","args":["eks","get-token","--cluster-name","myeks"]}}}]}`
 
 // run registers one Cleanup and returns the plan and whether the command's
 // environment output came back secret.
-func run(t *testing.T, args teardown.CleanupArgs) (*harness.Plan, bool) {
+func run(t *testing.T, args teardown.CleanupArgs) (*offline.Plan, bool) {
 	t.Helper()
 	secret := make(chan bool, 1)
-	plan, err := harness.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
+	plan, err := offline.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
 		c, err := teardown.NewCleanup(ctx, "cleanup", &args)
 		if err != nil {
 			return err
@@ -42,7 +42,7 @@ func run(t *testing.T, args teardown.CleanupArgs) (*harness.Plan, bool) {
 	return nil, false
 }
 
-func command(t *testing.T, plan *harness.Plan) harness.Resource {
+func command(t *testing.T, plan *offline.Plan) offline.Resource {
 	t.Helper()
 	cmds := plan.OfType("command:local:Command")
 	if len(cmds) != 1 {
@@ -99,7 +99,7 @@ func TestDeleteCommandFollowsArgs(t *testing.T) {
 }
 
 func TestKubeconfigIsRequired(t *testing.T) {
-	_, err := harness.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
+	_, err := offline.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
 		_, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{})
 		return err
 	})
@@ -109,7 +109,7 @@ func TestKubeconfigIsRequired(t *testing.T) {
 }
 
 // commandLine is what the provider executes on delete: interpreter + delete.
-func commandLine(cmd harness.Resource) string {
+func commandLine(cmd offline.Resource) string {
 	var parts []string
 	for _, p := range cmd.Inputs["interpreter"].([]any) {
 		parts = append(parts, p.(string))

@@ -14,7 +14,7 @@ import (
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/config"
+	"github.com/eks-study/lab/internal/config"
 )
 
 // Public images, pinned. The 2048 and tetris images publish only "latest".
@@ -37,13 +37,15 @@ const (
 	OutTetris              = "tetrisUrl"
 )
 
-// Args selects and configures the samples.
-type Args struct {
+// WorkloadsArgs selects and configures the samples.
+type WorkloadsArgs struct {
+	// Samples are the samples to deploy. Default: none.
 	Samples config.Samples
-	// Domain is the zone ExternalDNS manages; tetris is tetris.<Domain>.
+	// Domain is the zone ExternalDNS manages; tetris is tetris.<Domain>. Required with Samples.Tetris.
 	Domain string
-	// ALBGroupName and ACMCertificateArn are optional for the 2048 Ingress.
-	ALBGroupName      string
+	// ALBGroupName is the 2048 Ingress's alb.ingress.kubernetes.io/group.name. Optional.
+	ALBGroupName string
+	// ACMCertificateArn turns on HTTPS for the 2048 Ingress. Optional.
 	ACMCertificateArn string
 }
 
@@ -56,11 +58,11 @@ type Workloads struct {
 	URLs map[string]pulumi.StringOutput
 }
 
-// New deploys the enabled samples. DependsOn given in opts (the controllers'
+// NewWorkloads deploys the enabled samples. DependsOn given in opts (the controllers'
 // Helm releases) is applied to every Kubernetes resource: on destroy the
 // Services and Ingresses go first, while the controllers still run and
 // delete their load balancers, security groups and DNS records.
-func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*Workloads, error) {
+func NewWorkloads(ctx *pulumi.Context, name string, args *WorkloadsArgs, opts ...pulumi.ResourceOption) (*Workloads, error) {
 	if args == nil {
 		return nil, fmt.Errorf("workloads %s: args are required", name)
 	}
@@ -94,7 +96,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			continue
 		}
 		if err := step.build(); err != nil {
-			return nil, fmt.Errorf("workloads: %s: %w", step.label, err)
+			return nil, fmt.Errorf("workloads %s: %s: %w", name, step.label, err)
 		}
 	}
 

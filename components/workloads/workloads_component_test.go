@@ -9,9 +9,9 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/config"
 	"github.com/eks-study/lab/components/workloads"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 const (
@@ -30,20 +30,20 @@ var allSamples = config.Samples{
 const certArn = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0f0e0d0c"
 
 type run struct {
-	plan       *harness.Plan
+	plan       *offline.Plan
 	urls       map[string]string
 	controller string // URN of the stand-in for the controllers' Helm release
 	provider   string // URN of the explicit kubernetes provider
 }
 
-// deploy runs workloads.New the way the program does: with an explicit
+// deploy runs workloads.NewWorkloads the way the program does: with an explicit
 // kubernetes provider and a dependency on the controllers.
-func deploy(t *testing.T, args workloads.Args) run {
+func deploy(t *testing.T, args workloads.WorkloadsArgs) run {
 	t.Helper()
 	var mu sync.Mutex
 	r := run{urls: map[string]string{}}
-	plan, err := harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		_, k8s, err := harness.Providers(ctx)
+	plan, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		_, k8s, err := offline.Providers(ctx)
 		if err != nil {
 			return err
 		}
@@ -51,7 +51,7 @@ func deploy(t *testing.T, args workloads.Args) run {
 		if err != nil {
 			return err
 		}
-		w, err := workloads.New(ctx, "samples", &args, pulumi.Providers(k8s), pulumi.DependsOn([]pulumi.Resource{controller}))
+		w, err := workloads.NewWorkloads(ctx, "samples", &args, pulumi.Providers(k8s), pulumi.DependsOn([]pulumi.Resource{controller}))
 		if err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func deploy(t *testing.T, args workloads.Args) run {
 	return r
 }
 
-func (r run) must(t *testing.T, typ, name string) harness.Resource {
+func (r run) must(t *testing.T, typ, name string) offline.Resource {
 	t.Helper()
 	res, ok := r.plan.Find(typ, name)
 	if !ok {
@@ -95,13 +95,13 @@ func (r run) must(t *testing.T, typ, name string) harness.Resource {
 	return res
 }
 
-func annotations(res harness.Resource) map[string]any {
-	a, _ := harness.Get(res.Inputs, "metadata.annotations").(map[string]any)
+func annotations(res offline.Resource) map[string]any {
+	a, _ := offline.Get(res.Inputs, "metadata.annotations").(map[string]any)
 	return a
 }
 
 func TestNLBServices(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: allSamples, Domain: "example.com"})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: allSamples, Domain: "example.com"})
 	for _, tc := range []struct {
 		name, targetType, policy string
 		extra                    map[string]string
@@ -113,9 +113,9 @@ func TestNLBServices(t *testing.T) {
 		{"samples-tetris-tetris", "ip", "", map[string]string{"external-dns.alpha.kubernetes.io/hostname": "tetris.example.com"}},
 	} {
 		svc := r.must(t, typeService, tc.name)
-		if harness.Get(svc.Inputs, "spec.type") != "LoadBalancer" || harness.Get(svc.Inputs, "spec.loadBalancerClass") != "service.k8s.aws/nlb" {
+		if offline.Get(svc.Inputs, "spec.type") != "LoadBalancer" || offline.Get(svc.Inputs, "spec.loadBalancerClass") != "service.k8s.aws/nlb" {
 			t.Errorf("%s: type %v, class %v; want LoadBalancer of class service.k8s.aws/nlb",
-				tc.name, harness.Get(svc.Inputs, "spec.type"), harness.Get(svc.Inputs, "spec.loadBalancerClass"))
+				tc.name, offline.Get(svc.Inputs, "spec.type"), offline.Get(svc.Inputs, "spec.loadBalancerClass"))
 		}
 		want := map[string]string{
 			"service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": tc.targetType,
@@ -134,26 +134,26 @@ func TestNLBServices(t *testing.T) {
 		if len(got) != len(want) {
 			t.Errorf("%s: annotations %v, want exactly %v", tc.name, got, want)
 		}
-		if p := harness.Get(svc.Inputs, "spec.externalTrafficPolicy"); tc.policy != "" && p != tc.policy {
+		if p := offline.Get(svc.Inputs, "spec.externalTrafficPolicy"); tc.policy != "" && p != tc.policy {
 			t.Errorf("%s: externalTrafficPolicy = %v, want %s", tc.name, p, tc.policy)
 		}
 	}
 }
 
 func TestEchoServesTwoReplicasThatShowTheClientAddress(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: config.Samples{EchoNLB: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{EchoNLB: true}})
 	d := r.must(t, typeDeployment, "samples-echo-nlb-echo")
-	if harness.Get(d.Inputs, "spec.replicas") != 2.0 || harness.Get(d.Inputs, "spec.template.spec.containers.0.image") != workloads.EchoImage {
-		t.Errorf("echo deployment: replicas %v, image %v", harness.Get(d.Inputs, "spec.replicas"), harness.Get(d.Inputs, "spec.template.spec.containers.0.image"))
+	if offline.Get(d.Inputs, "spec.replicas") != 2.0 || offline.Get(d.Inputs, "spec.template.spec.containers.0.image") != workloads.EchoImage {
+		t.Errorf("echo deployment: replicas %v, image %v", offline.Get(d.Inputs, "spec.replicas"), offline.Get(d.Inputs, "spec.template.spec.containers.0.image"))
 	}
 	svc := r.must(t, typeService, "samples-echo-nlb-echo-nlb")
-	if harness.Get(svc.Inputs, "spec.ports.0.targetPort") != 8080.0 || harness.Get(svc.Inputs, "spec.selector.app") != "echo" {
-		t.Errorf("echo service does not reach the echo pods on 8080: %v", harness.Get(svc.Inputs, "spec"))
+	if offline.Get(svc.Inputs, "spec.ports.0.targetPort") != 8080.0 || offline.Get(svc.Inputs, "spec.selector.app") != "echo" {
+		t.Errorf("echo service does not reach the echo pods on 8080: %v", offline.Get(svc.Inputs, "spec"))
 	}
 }
 
 func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: config.Samples{ProxyProtocolNLB: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{ProxyProtocolNLB: true}})
 	cm := r.must(t, "kubernetes:core/v1:ConfigMap", "samples-proxy-protocol-nginx-proxy-protocol")
 	conf, _ := cm.Inputs["data"].(map[string]any)["default.conf"].(string)
 	for _, want := range []string{"listen 80 proxy_protocol;", "$proxy_protocol_addr"} {
@@ -162,16 +162,16 @@ func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
 		}
 	}
 	d := r.must(t, typeDeployment, "samples-proxy-protocol-nginx")
-	if harness.Get(d.Inputs, "spec.template.spec.containers.0.volumeMounts.0.mountPath") != "/etc/nginx/conf.d" {
-		t.Errorf("nginx does not mount its config: %v", harness.Get(d.Inputs, "spec.template.spec.containers.0"))
+	if offline.Get(d.Inputs, "spec.template.spec.containers.0.volumeMounts.0.mountPath") != "/etc/nginx/conf.d" {
+		t.Errorf("nginx does not mount its config: %v", offline.Get(d.Inputs, "spec.template.spec.containers.0"))
 	}
 }
 
 func TestGame2048Ingress(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: config.Samples{Game2048ALB: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{Game2048ALB: true}})
 	ing := r.must(t, typeIngress, "samples-game-2048-ingress-2048")
-	if harness.Get(ing.Inputs, "spec.ingressClassName") != "alb" {
-		t.Errorf("ingressClassName = %v", harness.Get(ing.Inputs, "spec.ingressClassName"))
+	if offline.Get(ing.Inputs, "spec.ingressClassName") != "alb" {
+		t.Errorf("ingressClassName = %v", offline.Get(ing.Inputs, "spec.ingressClassName"))
 	}
 	a := annotations(ing)
 	if a["alb.ingress.kubernetes.io/scheme"] != "internet-facing" || a["alb.ingress.kubernetes.io/target-type"] != "ip" {
@@ -182,11 +182,11 @@ func TestGame2048Ingress(t *testing.T) {
 			t.Errorf("%s set without albGroupName/acmCertificateArn", k)
 		}
 	}
-	if harness.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend.service.name") != "service-2048" {
-		t.Errorf("ingress backend = %v", harness.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend"))
+	if offline.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend.service.name") != "service-2048" {
+		t.Errorf("ingress backend = %v", offline.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend"))
 	}
 
-	r = deploy(t, workloads.Args{Samples: config.Samples{Game2048ALB: true}, ALBGroupName: "lab", ACMCertificateArn: certArn})
+	r = deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{Game2048ALB: true}, ALBGroupName: "lab", ACMCertificateArn: certArn})
 	a = annotations(r.must(t, typeIngress, "samples-game-2048-ingress-2048"))
 	for k, want := range map[string]string{
 		"alb.ingress.kubernetes.io/group.name":      "lab",
@@ -201,29 +201,29 @@ func TestGame2048Ingress(t *testing.T) {
 }
 
 func TestToolsPlacement(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: config.Samples{Netshoot: true, Iperf3: true, KubeOpsView: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{Netshoot: true, Iperf3: true, KubeOpsView: true}})
 	ns := r.must(t, typeDeployment, "samples-netshoot-netshoot")
-	if harness.Get(ns.Inputs, "spec.replicas") != 3.0 {
-		t.Errorf("netshoot replicas = %v", harness.Get(ns.Inputs, "spec.replicas"))
+	if offline.Get(ns.Inputs, "spec.replicas") != 3.0 {
+		t.Errorf("netshoot replicas = %v", offline.Get(ns.Inputs, "spec.replicas"))
 	}
-	spread := harness.Get(ns.Inputs, "spec.template.spec.topologySpreadConstraints.0").(map[string]any)
+	spread := offline.Get(ns.Inputs, "spec.template.spec.topologySpreadConstraints.0").(map[string]any)
 	if spread["topologyKey"] != "kubernetes.io/hostname" || spread["maxSkew"] != 1.0 || spread["whenUnsatisfiable"] != "DoNotSchedule" ||
-		harness.Get(spread, "labelSelector.matchLabels.app") != "netshoot" {
+		offline.Get(spread, "labelSelector.matchLabels.app") != "netshoot" {
 		t.Errorf("netshoot is not spread one per node: %v", spread)
 	}
 
 	client := r.must(t, typeDeployment, "samples-iperf3-iperf3-client")
-	term := harness.Get(client.Inputs, "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0")
-	if harness.Get(term.(map[string]any), "topologyKey") != "kubernetes.io/hostname" ||
-		harness.Get(term.(map[string]any), "labelSelector.matchLabels.app") != "iperf3-server" {
+	term := offline.Get(client.Inputs, "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0")
+	if offline.Get(term.(map[string]any), "topologyKey") != "kubernetes.io/hostname" ||
+		offline.Get(term.(map[string]any), "labelSelector.matchLabels.app") != "iperf3-server" {
 		t.Errorf("iperf3 client may share the server's node: %v", term)
 	}
 	server := r.must(t, typeDeployment, "samples-iperf3-iperf3-server")
-	if cmd := harness.Get(server.Inputs, "spec.template.spec.containers.0.command"); !slices.Equal(cmd.([]any), []any{"iperf3", "-s", "-p", "5201"}) {
+	if cmd := offline.Get(server.Inputs, "spec.template.spec.containers.0.command"); !slices.Equal(cmd.([]any), []any{"iperf3", "-s", "-p", "5201"}) {
 		t.Errorf("iperf3 server command = %v", cmd)
 	}
-	if svc := r.must(t, typeService, "samples-iperf3-iperf3-server"); harness.Get(svc.Inputs, "spec.type") != "ClusterIP" {
-		t.Errorf("iperf3 service type = %v", harness.Get(svc.Inputs, "spec.type"))
+	if svc := r.must(t, typeService, "samples-iperf3-iperf3-server"); offline.Get(svc.Inputs, "spec.type") != "ClusterIP" {
+		t.Errorf("iperf3 service type = %v", offline.Get(svc.Inputs, "spec.type"))
 	}
 
 	role := r.must(t, typeClusterRole, "samples-kube-ops-view")
@@ -236,11 +236,11 @@ func TestToolsPlacement(t *testing.T) {
 	}
 	r.must(t, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "samples-kube-ops-view")
 	r.must(t, "kubernetes:core/v1:ServiceAccount", "samples-kube-ops-view-kube-ops-view")
-	if svc := r.must(t, typeService, "samples-kube-ops-view-kube-ops-view"); harness.Get(svc.Inputs, "spec.type") != "ClusterIP" {
-		t.Errorf("kube-ops-view is exposed: %v", harness.Get(svc.Inputs, "spec.type"))
+	if svc := r.must(t, typeService, "samples-kube-ops-view-kube-ops-view"); offline.Get(svc.Inputs, "spec.type") != "ClusterIP" {
+		t.Errorf("kube-ops-view is exposed: %v", offline.Get(svc.Inputs, "spec.type"))
 	}
 	for _, svc := range r.plan.OfType(typeService) {
-		if harness.Get(svc.Inputs, "spec.type") == "LoadBalancer" {
+		if offline.Get(svc.Inputs, "spec.type") == "LoadBalancer" {
 			t.Errorf("the tools create a load balancer: %s", svc.Name)
 		}
 	}
@@ -258,24 +258,24 @@ func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
 		"kube-ops-view":  {KubeOpsView: true},
 	}
 	for ns, samples := range namespaces {
-		r := deploy(t, workloads.Args{Samples: samples, Domain: "example.com"})
+		r := deploy(t, workloads.WorkloadsArgs{Samples: samples, Domain: "example.com"})
 		var got []string
 		for _, res := range r.plan.OfType(typeNamespace) {
 			if res.Name != "controller" {
-				got = append(got, harness.Get(res.Inputs, "metadata.name").(string))
+				got = append(got, offline.Get(res.Inputs, "metadata.name").(string))
 			}
 		}
 		if !slices.Equal(got, []string{ns}) {
 			t.Errorf("samples %+v created namespaces %v, want only %s", samples, got, ns)
 		}
 		for _, res := range r.plan.Resources {
-			if n, _ := harness.Get(res.Inputs, "metadata.namespace").(string); n != "" && n != ns {
+			if n, _ := offline.Get(res.Inputs, "metadata.namespace").(string); n != "" && n != ns {
 				t.Errorf("samples %+v: %s %s in namespace %s", samples, res.Type, res.Name, n)
 			}
 		}
 	}
 
-	r := deploy(t, workloads.Args{})
+	r := deploy(t, workloads.WorkloadsArgs{})
 	for _, res := range r.plan.Resources {
 		if strings.HasPrefix(res.Type, "kubernetes:") && res.Name != "controller" {
 			t.Errorf("no sample enabled, yet %s %s", res.Type, res.Name)
@@ -287,8 +287,8 @@ func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
 }
 
 func TestTetrisNeedsADomain(t *testing.T) {
-	_, err := harness.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		_, err := workloads.New(ctx, "samples", &workloads.Args{Samples: config.Samples{Tetris: true}})
+	_, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		_, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{Samples: config.Samples{Tetris: true}})
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "eks-lab:domain") {
@@ -297,7 +297,7 @@ func TestTetrisNeedsADomain(t *testing.T) {
 }
 
 func TestURLs(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: allSamples, Domain: "example.com"})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: allSamples, Domain: "example.com"})
 	var keys []string
 	for k := range r.urls {
 		keys = append(keys, k)
@@ -315,7 +315,7 @@ func TestURLs(t *testing.T) {
 // Every Kubernetes object uses the explicit provider and waits for the
 // controllers: on destroy it is deleted while they still run.
 func TestEveryObjectUsesTheProviderAndDependsOnTheControllers(t *testing.T) {
-	r := deploy(t, workloads.Args{Samples: allSamples, Domain: "example.com", ALBGroupName: "lab", ACMCertificateArn: certArn})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: allSamples, Domain: "example.com", ALBGroupName: "lab", ACMCertificateArn: certArn})
 	if r.controller == "" || r.provider == "" {
 		t.Fatal("stand-ins not recorded")
 	}

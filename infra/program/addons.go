@@ -3,11 +3,11 @@ package program
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/config"
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/components/teardown"
 	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/internal/config"
 )
 
 // deployAddons installs the AWS Load Balancer Controller, ExternalDNS and the
@@ -32,7 +32,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	var workloadDeps []pulumi.Resource
 
 	if cfg.LBController {
-		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.Args{
+		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.LoadBalancerControllerArgs{
 			ClusterName:     b.cluster.Name,
 			Region:          cfg.Region,
 			VpcID:           b.vpcID,
@@ -49,7 +49,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 
 	switch {
 	case cfg.ExternalDNS:
-		edns, err := externaldns.NewExternalDNS(ctx, "external-dns", &externaldns.Args{
+		edns, err := externaldns.NewExternalDNS(ctx, "external-dns", &externaldns.ExternalDNSArgs{
 			Domain:          cfg.Domain,
 			HostedZoneID:    cfg.HostedZoneID,
 			Region:          cfg.Region,
@@ -88,7 +88,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	if cfg.Samples == (config.Samples{}) {
 		return out, nil
 	}
-	w, err := workloads.New(ctx, "samples", &workloads.Args{
+	w, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{
 		Samples:           cfg.Samples,
 		Domain:            cfg.Domain,
 		ALBGroupName:      cfg.ALBGroupName,

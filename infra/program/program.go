@@ -14,8 +14,8 @@ import (
 
 	"github.com/eks-study/lab/components/bastion"
 	"github.com/eks-study/lab/components/cluster"
-	"github.com/eks-study/lab/components/config"
 	"github.com/eks-study/lab/components/network"
+	"github.com/eks-study/lab/internal/config"
 )
 
 // Run is the Pulumi program.

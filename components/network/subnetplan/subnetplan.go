@@ -1,6 +1,6 @@
 // Package subnetplan is the lab's subnet arithmetic: which CIDR each public and
 // private subnet gets inside the VPC. It is pure so that config validation, the
-// network component and cmd/lab all compute the same layout.
+// network component and `lab plan` all compute the same layout.
 package subnetplan
 
 import (

@@ -1,4 +1,4 @@
-package harness
+package offline
 
 import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/eks-study/lab/cmd/lab/estimate"
+	"github.com/eks-study/lab/internal/estimate"
 )
 
 // Formats are the output formats of `lab plan` and `lab diff`.

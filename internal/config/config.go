@@ -100,7 +100,7 @@ type Config struct {
 const DefaultLifetime = 8 * time.Hour
 
 // Source gives raw config values: Pulumi's stack config in the program, a map
-// in tests and in cmd/lab. ok is false when the key is not set.
+// in tests and in `lab`. ok is false when the key is not set.
 type Source func(key string) (value string, ok bool)
 
 // MapSource reads "namespace:key" entries from a map of raw config.
@@ -293,9 +293,11 @@ func (r *reader) boolean(key string, def bool) bool {
 }
 
 // list reads a YAML list, which Pulumi passes to programs as a JSON array.
+// The empty list is Pulumi.yaml's default for every list key, so it means
+// "unset" (the CLI hands the program "[]" when the stack sets nothing).
 func (r *reader) list(key string, def []string) []string {
 	v, ok := r.raw(key)
-	if !ok {
+	if !ok || v == "[]" {
 		return def
 	}
 	var out []string

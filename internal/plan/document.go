@@ -15,8 +15,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/eks-study/lab/cmd/lab/estimate"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 // Document is the JSON contract of `lab plan --format json`: sorted, free of
@@ -37,6 +37,7 @@ type Resource struct {
 	Parent       string         `json:"parent"` // parent URN; the stack's URN for top-level resources
 	Inputs       map[string]any `json:"inputs"`
 	Dependencies []string       `json:"dependencies"` // URNs, sorted
+	Aliases      []string       `json:"aliases,omitempty"` // earlier URNs it answers to, sorted
 }
 
 // Estimates are what the desired state implies.
@@ -55,7 +56,7 @@ type Options struct {
 const Secret = "[secret]"
 
 // Build makes the document of a mock run.
-func Build(p *harness.Plan, opts Options) (*Document, error) {
+func Build(p *offline.Plan, opts Options) (*Document, error) {
 	if opts.SessionHours == 0 {
 		opts.SessionHours = estimate.DefaultSessionHours
 	}
@@ -65,7 +66,7 @@ func Build(p *harness.Plan, opts Options) (*Document, error) {
 		slices.Sort(deps)
 		d.Resources = append(d.Resources, Resource{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent,
-			Inputs: redactPaths(redact(r.Type, "", r.Inputs).(map[string]any), r.Secrets), Dependencies: deps,
+			Inputs: redactPaths(redact(r.Type, "", r.Inputs).(map[string]any), r.Secrets), Dependencies: deps, Aliases: r.Aliases,
 		})
 	}
 	slices.SortFunc(d.Resources, func(a, b Resource) int { return strings.Compare(a.URN, b.URN) })

@@ -8,22 +8,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/cmd/lab/estimate"
-	"github.com/eks-study/lab/tests/harness"
+	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/internal/offline"
 )
 
-const repoRoot = "../../.."
+const repoRoot = "../.."
 
 func buildStack(t *testing.T, stack string, overrides map[string]string) *Document {
 	t.Helper()
-	raw, err := harness.LoadStack(repoRoot, stack)
+	raw, err := offline.LoadStack(repoRoot, stack)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for k, v := range overrides {
 		raw[k] = v
 	}
-	p, err := harness.Run(stack, raw)
+	p, err := offline.Run(stack, raw)
 	if err != nil {
 		t.Fatalf("stack %s with %v: %v", stack, overrides, err)
 	}
@@ -48,8 +48,8 @@ func TestPlanJSONIsByteIdenticalAcrossRuns(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Fatalf("two runs of dev differ (%d and %d bytes)", len(a), len(b))
 	}
-	// The only timestamp is the default expiry, taken from the harness's fixed clock.
-	expiry := harness.Now.Add(8 * time.Hour).Format(time.RFC3339)
+	// The only timestamp is the default expiry, taken from the offline engine's fixed clock.
+	expiry := offline.Now.Add(8 * time.Hour).Format(time.RFC3339)
 	for _, ts := range regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d[^"]*`).FindAll(a, -1) {
 		if string(ts) != expiry {
 			t.Errorf("the plan contains the timestamp %s; only the expiry %s may appear", ts, expiry)

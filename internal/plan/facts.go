@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eks-study/lab/cmd/lab/estimate"
 	"github.com/eks-study/lab/components/network/subnetplan"
+	"github.com/eks-study/lab/internal/estimate"
 )
 
 // Resource types the facts read.
@@ -137,7 +137,7 @@ func gatherFacts(d *Document) *facts {
 }
 
 // byID finds the resource of a type that the mock engine gave this ID: every
-// resource's ID under the harness is "<name>-id".
+// resource's ID under the offline engine is "<name>-id".
 func (f *facts) byID(typ string, id any) (Resource, bool) {
 	s, _ := id.(string)
 	name, ok := strings.CutSuffix(s, "-id")

@@ -1,8 +1,8 @@
-// Package harness runs the lab's real Pulumi program under Pulumi's mock
+// Package offline runs the lab's real Pulumi program under Pulumi's mock
 // engine and records every resource it registers: type, name, inputs, parent,
-// provider and dependencies. Whole-program tests and cmd/lab share it, so
+// provider, dependencies and aliases. Whole-program tests and `lab plan` share it, so
 // what the tests assert is what `lab plan` shows.
-package harness
+package offline
 
 import (
 	"context"
@@ -15,9 +15,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
-	"github.com/eks-study/lab/components/config"
 	"github.com/eks-study/lab/infra/program"
+	"github.com/eks-study/lab/internal/config"
 )
 
 // Now is the clock of every mock run, so plans are byte-identical; the
@@ -44,6 +45,9 @@ type Resource struct {
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// Dependencies are the URNs it depends on (explicit dependsOn and inputs), sorted.
 	Dependencies []string `json:"dependencies"`
+	// Aliases are the earlier URNs this resource answers to (pulumi.Aliases),
+	// sorted: a rename that keeps a live resource instead of replacing it.
+	Aliases []string `json:"aliases,omitempty"`
 }
 
 // Plan is everything one run registered.
@@ -145,6 +149,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		sort.Strings(r.Dependencies)
 	}
 	r.URN = m.urn(r.Parent, r.Type, r.Name)
+	if rpc != nil {
+		r.Aliases = m.aliases(r, rpc.GetAliases())
+	}
 	if strings.HasPrefix(r.Type, "pulumi:providers:") {
 		r.Provider = ""
 	}
@@ -166,6 +173,35 @@ func (m *mocks) urn(parent, typ, name string) string {
 		parentType = p.QualifiedType()
 	}
 	return string(resource.NewURN(tokens.QName(m.stack), tokens.PackageName(m.project), parentType, tokens.Type(typ), name))
+}
+
+// aliases resolves alias specs the way the engine does: a field the spec
+// leaves empty is the resource's own.
+func (m *mocks) aliases(r Resource, specs []*pulumirpc.Alias) []string {
+	var out []string
+	for _, a := range specs {
+		if urn := a.GetUrn(); urn != "" {
+			out = append(out, urn)
+			continue
+		}
+		s := a.GetSpec()
+		name, typ, parent := r.Name, r.Type, r.Parent
+		if s.GetName() != "" {
+			name = s.GetName()
+		}
+		if s.GetType() != "" {
+			typ = s.GetType()
+		}
+		switch {
+		case s.GetNoParent():
+			parent = ""
+		case s.GetParentUrn() != "":
+			parent = s.GetParentUrn()
+		}
+		out = append(out, m.urn(parent, typ, name))
+	}
+	sort.Strings(out)
+	return out
 }
 
 // fabricate returns the outputs AWS or a component would compute.
@@ -211,7 +247,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
 	}
 	// An invoke the program gained must get a deliberate fake, not an empty answer.
-	return nil, fmt.Errorf("harness: no mock for invoke %s; add one to mocks.Call", args.Token)
+	return nil, fmt.Errorf("offline engine: no mock for invoke %s; add one to mocks.Call", args.Token)
 }
 
 // secretPaths lists the dotted paths of secret values in v, sorted.

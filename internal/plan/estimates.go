@@ -3,7 +3,7 @@ package plan
 import (
 	"fmt"
 
-	"github.com/eks-study/lab/cmd/lab/estimate"
+	"github.com/eks-study/lab/internal/estimate"
 )
 
 // NodeCapacity is how many pods a node group holds and whether its subnets
