@@ -36,7 +36,7 @@ type Resource struct {
 	Name         string         `json:"name"`
 	Parent       string         `json:"parent"` // parent URN; the stack's URN for top-level resources
 	Inputs       map[string]any `json:"inputs"`
-	Dependencies []string       `json:"dependencies"` // URNs, sorted
+	Dependencies []string       `json:"dependencies"`      // URNs, sorted
 	Aliases      []string       `json:"aliases,omitempty"` // earlier URNs it answers to, sorted
 }
 
