@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/eks-study/lab/components/bastion/tools"
 )
 
 // UserData is what the bastion needs to know to set itself up.
@@ -31,15 +33,29 @@ func (u UserData) Render() (string, error) {
 			return "", fmt.Errorf("bastion user data: value %q has characters unsafe in a shell script", v)
 		}
 	}
+	kubectl, ok := tools.Kubectl[u.KubernetesVersion]
+	if !ok {
+		return "", fmt.Errorf("bastion user data: no kubectl pinned for Kubernetes %q (pinned: %s)",
+			u.KubernetesVersion, strings.Join(tools.KubectlMinors(), ", "))
+	}
 	arch := "amd64"
 	if u.Arm {
 		arch = "arm64"
 	}
+	type download struct{ Version, URL, SHA256, Binary string }
+	pin := func(a tools.Archive) download {
+		url, sum, bin := a.For(arch)
+		return download{a.Version, url, sum, bin}
+	}
 	var buf bytes.Buffer
 	err := userDataTemplate.Execute(&buf, struct {
 		UserData
-		Arch, ProfilePath string
-	}{u, arch, ProfilePath})
+		ProfilePath, Kubectl, KubectlURL string
+		Helm, Eksctl                     download
+	}{
+		u, ProfilePath, kubectl, "https://dl.k8s.io/release/" + kubectl + "/bin/linux/" + arch + "/kubectl",
+		pin(tools.Helm), pin(tools.Eksctl),
+	})
 	return buf.String(), err
 }
 
@@ -79,14 +95,29 @@ fi
 PROFILE
 chmod 0644 {{.ProfilePath}}
 
-# AL2023 ships the AWS CLI v2 as "aws"; openssl is for helm's checksum check.
-dnf install -y jq git tar gzip bash-completion openssl || warn "dnf install"
+# AL2023 ships the AWS CLI v2 as "aws".
+dnf install -y jq git tar gzip bash-completion || warn "dnf install"
 
-# kubectl at the cluster's minor version (kubectl supports +/-1 minor skew).
-KUBECTL_VERSION="$(curl -fsSL https://dl.k8s.io/release/stable-{{.KubernetesVersion}}.txt)" &&
-  curl -fsSLo /usr/local/bin/kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/{{.Arch}}/kubectl" &&
-  chmod 0755 /usr/local/bin/kubectl || warn "kubectl install"
+# Each tool: one pinned version, installed only after its download matches
+# the publisher's SHA-256 (see components/bastion/tools for the sources).
+tmp="$(mktemp -d)"
+# fetch URL FILE SHA256: download URL to FILE and check it.
+fetch() { curl -fsSLo "$2" "$1" && echo "$3  $2" | sha256sum --check --strict; }
 
-curl -fsSL https://raw.githubusercontent.com/helm/helm/main/scripts/get-helm-3 | HELM_INSTALL_DIR=/usr/local/bin bash || warn "helm install"
-curl -fsSL "https://github.com/eksctl-io/eksctl/releases/latest/download/eksctl_Linux_{{.Arch}}.tar.gz" | tar -xz -C /usr/local/bin || warn "eksctl install"
+# kubectl {{.Kubectl}} for the cluster's {{.KubernetesVersion}} (kubectl supports one minor of skew),
+# checked against the .sha256 dl.k8s.io publishes for this exact version.
+kubectl_sha256="$(curl -fsSL {{.KubectlURL}}.sha256)" &&
+  fetch {{.KubectlURL}} "$tmp/kubectl" "$kubectl_sha256" &&
+  install -m 0755 "$tmp/kubectl" /usr/local/bin/kubectl || warn "kubectl install"
+
+# helm {{.Helm.Version}}
+fetch {{.Helm.URL}} "$tmp/helm.tar.gz" {{.Helm.SHA256}} &&
+  tar -xzf "$tmp/helm.tar.gz" -C "$tmp" {{.Helm.Binary}} &&
+  install -m 0755 "$tmp/{{.Helm.Binary}}" /usr/local/bin/helm || warn "helm install"
+
+# eksctl {{.Eksctl.Version}}
+fetch {{.Eksctl.URL}} "$tmp/eksctl.tar.gz" {{.Eksctl.SHA256}} &&
+  tar -xzf "$tmp/eksctl.tar.gz" -C "$tmp" {{.Eksctl.Binary}} &&
+  install -m 0755 "$tmp/{{.Eksctl.Binary}}" /usr/local/bin/eksctl || warn "eksctl install"
+rm -rf "$tmp"
 `, "\n")))

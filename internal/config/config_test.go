@@ -121,6 +121,7 @@ func TestValidationRules(t *testing.T) {
 		{"cluster name", map[string]string{"eks-lab:clusterName": "my eks"}, []string{"eks-lab:clusterName", `"my eks"`, "letters, digits"}},
 		{"cluster name too long", map[string]string{"eks-lab:clusterName": strings.Repeat("a", 101)}, []string{"eks-lab:clusterName"}},
 		{"k8s version", map[string]string{"eks-lab:kubernetesVersion": "1.35.2"}, []string{"eks-lab:kubernetesVersion", "1.35"}},
+		{"k8s version without a pinned kubectl", map[string]string{"eks-lab:kubernetesVersion": "1.29"}, []string{"eks-lab:kubernetesVersion", `"1.29"`, "1.34, 1.35, 1.36, 1.37"}},
 		{"NAT mode", map[string]string{"eks-lab:natGateways": "two"}, []string{"eks-lab:natGateways", `"two"`, "none, single or per-az"}},
 		{"private nodes without NAT", map[string]string{"eks-lab:nodeSubnets": "private"}, []string{"eks-lab:nodeSubnets", "without NAT", "natGateways"}},
 		{"endpoint CIDR", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["office"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"office"`}},

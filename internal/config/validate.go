@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eks-study/lab/components/bastion/tools"
 	"github.com/eks-study/lab/components/network/subnetplan"
 )
 
@@ -76,6 +77,10 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 	}
 	if !k8sVersionPattern.MatchString(c.KubernetesVersion) {
 		bad("kubernetesVersion", c.KubernetesVersion, "must be a Kubernetes minor version such as %s", Defaults.KubernetesVersion)
+	} else if _, ok := tools.Kubectl[c.KubernetesVersion]; !ok {
+		// The bastion installs a pinned kubectl per minor (kubectl supports one minor of skew).
+		bad("kubernetesVersion", c.KubernetesVersion, "the bastion's kubectl is pinned for %s only; use one of them or add a pin in components/bastion/tools",
+			strings.Join(tools.KubectlMinors(), ", "))
 	}
 	for _, it := range []struct{ key, value string }{{"nodeInstanceType", c.NodeInstanceType}, {"bastionInstanceType", c.BastionInstanceType}} {
 		if !instanceTypePattern.MatchString(it.value) {

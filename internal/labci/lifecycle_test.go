@@ -1,0 +1,99 @@
+package labci
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+func count(n int) *int { return &n }
+
+func live(name, expiry string) BackendStack {
+	return BackendStack{Name: name, ResourceCount: count(120), Outputs: map[string]any{"expiry": expiry, "region": "ap-northeast-2"}}
+}
+
+func TestSweepDestroysExpiredStacksAndNamesTheOnesItCannotRead(t *testing.T) {
+	stacks := []BackendStack{
+		live("dev", "2026-11-27T09:00:00Z"),                                                      // expired
+		live("org/eks-lab/alice", "2026-11-27T10:00:00+00:00"),                                   // expires now: due
+		live("bob", "2026-11-27T18:00:00Z"),                                                      // not yet
+		{Name: "carol", ResourceCount: count(0), Outputs: map[string]any{}},                      // destroyed
+		{Name: "new", Outputs: map[string]any{}},                                                 // never updated
+		{Name: "dave", ResourceCount: count(37), Outputs: map[string]any{"region": "us-east-1"}}, // no expiry
+		live("erin", "tomorrow"),
+		{Name: "frank", ResourceCount: count(3), Outputs: map[string]any{"expiry": 1764237600}},
+	}
+	expired, problems := Sweep(stacks, now)
+	if strings.Join(expired, ",") != "alice,dev" {
+		t.Errorf("expired = %v, want alice and dev (and never bob, carol or new)", expired)
+	}
+	if len(problems) != 3 {
+		t.Fatalf("problems = %v, want dave, erin and frank", problems)
+	}
+	for i, want := range []string{"stack dave has 37 resources but no expiry output", `stack erin: expiry output "tomorrow"`, "stack frank: expiry output 1764237600"} {
+		if !strings.Contains(problems[i].Error(), want) {
+			t.Errorf("problem %d = %q, want it to say %q", i, problems[i], want)
+		}
+	}
+}
+
+func TestDecideDeploy(t *testing.T) {
+	destroyed := &BackendStack{Name: "dev", ResourceCount: count(0), Outputs: map[string]any{}}
+	expired := live("dev", "2026-11-27T09:00:00Z")
+	running := live("dev", "2026-11-27T18:00:00Z")
+	for _, c := range []struct {
+		name   string
+		req    DeployRequest
+		deploy bool
+		says   string
+	}{
+		{"live stack, program change", DeployRequest{Backend: &running}, true, "live until 2026-11-27T18:00:00Z"},
+		// The case the sweep met: destroyed at expiry, then an unrelated merge.
+		{"destroyed stack, unrelated merge", DeployRequest{Backend: destroyed}, false, "nothing deployed"},
+		{"destroyed stack, its file changed but not its expiry", DeployRequest{Backend: destroyed, FileChanged: true, OldExpiry: "2026-11-28T00:00:00Z", NewExpiry: "2026-11-28T00:00:00Z"}, false, "nothing deployed"},
+		{"destroyed stack, the push sets a new expiry", DeployRequest{Backend: destroyed, FileChanged: true, NewExpiry: "2026-11-28T00:00:00Z"}, true, "sets eks-lab:expiry"},
+		{"expired, not yet swept, unrelated merge", DeployRequest{Backend: &expired}, false, "expired at 2026-11-27T09:00:00Z"},
+		{"expired, the push sets a new expiry", DeployRequest{Backend: &expired, FileChanged: true, OldExpiry: "2026-11-27T09:00:00Z", NewExpiry: "2026-11-28T00:00:00Z"}, true, "sets eks-lab:expiry"},
+		{"new stack file", DeployRequest{FileChanged: true}, true, "is new"},
+		{"stack file never brought up, program change", DeployRequest{}, false, "nothing deployed"},
+		{"manual run of a destroyed stack", DeployRequest{Backend: destroyed, Manual: true}, true, "on request"},
+		{"manual run with a past expiry", DeployRequest{Manual: true, NewExpiry: "2026-11-27T09:30:00Z"}, false, "has passed"},
+		{"new stack with a past expiry", DeployRequest{FileChanged: true, NewExpiry: "2026-11-01T00:00:00Z"}, false, "has passed"},
+	} {
+		c.req.Stack, c.req.Now = "dev", now
+		deploy, reason, err := DecideDeploy(c.req)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		if deploy != c.deploy || !strings.Contains(reason, c.says) {
+			t.Errorf("%s: deploy = %t (%s), want %t saying %q", c.name, deploy, reason, c.deploy, c.says)
+		}
+	}
+}
+
+func TestDecideDeployFailsOnUnreadableExpiry(t *testing.T) {
+	broken := BackendStack{Name: "org/dev", ResourceCount: count(5), Outputs: map[string]any{}}
+	if _, _, err := DecideDeploy(DeployRequest{Stack: "dev", Backend: &broken, Now: now}); err == nil || !strings.Contains(err.Error(), "stack org/dev has 5 resources but no expiry output") {
+		t.Errorf("err = %v, want one naming the stack", err)
+	}
+	if _, _, err := DecideDeploy(DeployRequest{Stack: "dev", NewExpiry: "friday", Now: now}); err == nil || !strings.Contains(err.Error(), `eks-lab:expiry = "friday" in stacks/Pulumi.dev.yaml`) {
+		t.Errorf("err = %v, want one naming the key, the value and the file", err)
+	}
+}
+
+func TestFileExpiry(t *testing.T) {
+	for in, want := range map[string]string{
+		"config:\n  aws:region: us-east-1\n":                     "",
+		"config:\n  eks-lab:expiry: \"2026-11-28T00:00:00Z\"\n":  "2026-11-28T00:00:00Z",
+		"config:\n  eks-lab:expiry: 2026-11-28T09:00:00+09:00\n": "2026-11-28T00:00:00Z",
+		"": "",
+	} {
+		got, err := FileExpiry([]byte(in))
+		if err != nil || got != want {
+			t.Errorf("FileExpiry(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}

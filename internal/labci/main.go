@@ -1,0 +1,331 @@
+package labci
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decisions; run at the repository root)
+
+  affected --head SHA [--base SHA] [--only STACK]
+      JSON array of the stacks a change affects (a changed stack file, or any
+      file of the program: go list -deps ./infra); no base means every stack
+  deploy-check --stack STACK [--base SHA] [--manual] [--org ORG]
+      prints deploy=true or deploy=false: may this push (or manual run) bring the stack up
+  sweep [--org ORG]
+      JSON array of the backend's stacks whose expiry output has passed; exit 1
+      after printing it when a stack's expiry cannot be read
+  endpoint-check --stack STACK --ip IP < plan.json       (lab plan --format json)
+  endpoint-open --ip IP < cluster.json                    (aws eks describe-cluster)
+  endpoint-restore --original FILE < cluster.json
+      print the --resources-vpc-config to apply, or nothing when none is needed
+  hints --stack STACK < pulumi.log
+      the fix for a locked stack or pending operations the log shows
+`
+
+// Env is what the commands use from outside: the clock, and the programs
+// they run (git, go, pulumi) in the repository root.
+type Env struct {
+	Now func() time.Time
+	Run func(stdin io.Reader, name string, args ...string) ([]byte, error)
+}
+
+// System is the real environment.
+func System() Env {
+	return Env{Now: time.Now, Run: func(stdin io.Reader, name string, args ...string) ([]byte, error) {
+		cmd := exec.Command(name, args...)
+		cmd.Stdin = stdin
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return out, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		}
+		return out, nil
+	}}
+}
+
+// Main runs one command and returns its exit code: 0 done, 1 failed, 2 bad usage.
+func Main(args []string, env Env, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("lab-ci "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	stack := fs.String("stack", "", "stack name")
+	base := fs.String("base", "", "commit to compare with")
+	head := fs.String("head", "", "commit whose stack files count")
+	only := fs.String("only", "", "one stack")
+	manual := fs.Bool("manual", false, "a manual run for --stack")
+	org := fs.String("org", "", "Pulumi Cloud organization (PULUMI_ORG)")
+	ip := fs.String("ip", "", "the runner's public address")
+	original := fs.String("original", "", "file with the access endpoint-open started from")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lab-ci %s: bad arguments %q\n%s", args[0], args[1:], usage)
+		return 2
+	}
+	if *stack != "" && !stackName.MatchString(*stack) {
+		fmt.Fprintf(stderr, "lab-ci: stack %q: use letters, digits, - _ . only\n", *stack)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "affected":
+		err = affectedMain(env, *base, *head, *only, stdout)
+	case "deploy-check":
+		err = deployCheckMain(env, *stack, *base, *manual, *org, stdout, stderr)
+	case "sweep":
+		err = sweepMain(env, *org, stdout, stderr)
+	case "endpoint-check":
+		var addr netip.Addr
+		if addr, err = netip.ParseAddr(*ip); err == nil {
+			err = CheckRunner(stdin, *stack, addr)
+		}
+	case "endpoint-open":
+		err = endpointOpenMain(stdin, *ip, stdout)
+	case "endpoint-restore":
+		err = endpointRestoreMain(stdin, *original, stdout)
+	case "hints":
+		log, _ := io.ReadAll(stdin)
+		for _, h := range Hints(string(log), *stack) {
+			fmt.Fprintln(stdout, h)
+		}
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "lab-ci: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lab-ci %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
+}
+
+func affectedMain(env Env, base, head, only string, stdout io.Writer) error {
+	if head == "" {
+		return errors.New("--head is required")
+	}
+	existing, err := stackFiles(".")
+	if err != nil {
+		return err
+	}
+	var list []string
+	switch {
+	case only != "":
+		if !stackName.MatchString(only) || !contains(existing, only) {
+			return fmt.Errorf("stack %q has no file %s", only, StackFile(only))
+		}
+		list = []string{only}
+	case base == "" || !commitExists(env, base):
+		list = existing
+	default:
+		out, err := env.Run(nil, "git", "diff", "--name-only", base+"..."+head)
+		if err != nil {
+			return err
+		}
+		prog, err := LoadProgram(".")
+		if err != nil {
+			return err
+		}
+		list = prog.Affected(strings.Fields(string(out)), existing)
+	}
+	return writeJSON(stdout, list)
+}
+
+func deployCheckMain(env Env, stack, base string, manual bool, org string, stdout, stderr io.Writer) error {
+	if stack == "" {
+		return errors.New("--stack is required")
+	}
+	head, err := os.ReadFile(StackFile(stack))
+	if err != nil {
+		return fmt.Errorf("stack %s: %v", stack, err)
+	}
+	r := DeployRequest{Stack: stack, Manual: manual, Now: env.Now()}
+	if r.NewExpiry, err = FileExpiry(head); err != nil {
+		return fmt.Errorf("%s: %v", StackFile(stack), err)
+	}
+	// Without a known base (first push, force push) nothing counts as changed.
+	r.OldExpiry = r.NewExpiry
+	if base != "" && commitExists(env, base) {
+		old, err := env.Run(nil, "git", "show", base+":"+StackFile(stack))
+		if err != nil {
+			old = nil // the push adds the file
+		}
+		r.FileChanged = !bytes.Equal(old, head)
+		if r.OldExpiry, err = FileExpiry(old); err != nil {
+			r.OldExpiry = ""
+		}
+	}
+	stacks, err := listBackend(env, org)
+	if err != nil {
+		return err
+	}
+	for i, s := range stacks {
+		if s.Short() != stack {
+			continue
+		}
+		if r.Backend != nil {
+			return fmt.Errorf("stack %s: the backend lists it twice (%s, %s); pass the organization", stack, r.Backend.Name, s.Name)
+		}
+		if err := readOutputs(env, &stacks[i]); err != nil {
+			return err
+		}
+		r.Backend = &stacks[i]
+	}
+	deploy, reason, err := DecideDeploy(r)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, reason)
+	fmt.Fprintf(stdout, "deploy=%t\n", deploy)
+	return nil
+}
+
+func sweepMain(env Env, org string, stdout, stderr io.Writer) error {
+	stacks, err := listBackend(env, org)
+	if err != nil {
+		return err
+	}
+	var problems []error
+	var readable []BackendStack
+	for _, s := range stacks {
+		if err := readOutputs(env, &s); err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		readable = append(readable, s)
+	}
+	expired, more := Sweep(readable, env.Now())
+	if err := writeJSON(stdout, expired); err != nil {
+		return err
+	}
+	for _, p := range append(problems, more...) {
+		fmt.Fprintln(stderr, p)
+	}
+	if n := len(problems) + len(more); n > 0 {
+		return fmt.Errorf("%d stack(s) could not be checked (above); the expired ones found are still destroyed", n)
+	}
+	return nil
+}
+
+func endpointOpenMain(stdin io.Reader, ip string, stdout io.Writer) error {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return err
+	}
+	current, err := ReadCluster(stdin)
+	if err != nil {
+		return err
+	}
+	open, change, err := OpenFor(current, addr)
+	if err != nil || !change {
+		return err
+	}
+	return json.NewEncoder(stdout).Encode(open)
+}
+
+func endpointRestoreMain(stdin io.Reader, originalFile string, stdout io.Writer) error {
+	f, err := os.Open(originalFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var original EndpointAccess
+	if err := json.NewDecoder(f).Decode(&original); err != nil {
+		return fmt.Errorf("%s: %v", originalFile, err)
+	}
+	current, err := ReadCluster(stdin)
+	if err != nil {
+		return err
+	}
+	restore, change := RestoreTo(original, current)
+	if !change {
+		return nil
+	}
+	return json.NewEncoder(stdout).Encode(restore)
+}
+
+// listBackend runs `pulumi stack ls --json` for this project (the current
+// directory's Pulumi.yaml), in org when given.
+func listBackend(env Env, org string) ([]BackendStack, error) {
+	args := []string{"stack", "ls", "--json"}
+	if org != "" {
+		args = append(args, "--organization", org)
+	}
+	out, err := env.Run(nil, "pulumi", args...)
+	if err != nil {
+		return nil, err
+	}
+	var stacks []BackendStack
+	if err := json.Unmarshal(out, &stacks); err != nil {
+		return nil, fmt.Errorf("pulumi stack ls --json: %v", err)
+	}
+	return stacks, nil
+}
+
+func readOutputs(env Env, s *BackendStack) error {
+	out, err := env.Run(nil, "pulumi", "stack", "output", "--json", "--stack", s.Name)
+	if err != nil {
+		return fmt.Errorf("stack %s: cannot read its outputs: %v", s.Name, err)
+	}
+	if err := json.Unmarshal(out, &s.Outputs); err != nil {
+		return fmt.Errorf("stack %s: pulumi stack output --json: %v", s.Name, err)
+	}
+	return nil
+}
+
+func commitExists(env Env, rev string) bool {
+	_, err := env.Run(nil, "git", "cat-file", "-e", rev+"^{commit}")
+	return err == nil
+}
+
+// stackFiles lists the stacks with a file under root/stacks, sorted.
+func stackFiles(root string) ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(root, "stacks", "Pulumi.*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, f := range files {
+		if s, ok := stackOfFile("stacks/" + filepath.Base(f)); ok {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func writeJSON(w io.Writer, list []string) error {
+	if list == nil {
+		list = []string{}
+	}
+	b, err := json.Marshal(list)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
+}
