@@ -16,7 +16,7 @@ import (
 
 // pki is the server's key material: PEM of two CAs, paths of the rest.
 type pki struct {
-	ca, other            []byte
+	ca, other             []byte
 	serverCert, serverKey string // signed by ca, for 127.0.0.1 and localhost
 	saKey                 string // signs service account tokens
 }
