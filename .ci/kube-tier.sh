@@ -22,16 +22,16 @@ STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/eks-lab/kube-$KUBE_VERSION"
 bins=(kube-apiserver kube-controller-manager)
 
-built=true
+missing=()
 for b in "${bins[@]}"; do
-	[ -x "$cache/$b" ] || built=false
+	[ -x "$cache/$b" ] || missing+=("$b")
 done
 
-if ! $built; then
+if [ "${#missing[@]}" -gt 0 ]; then
 	start=$SECONDS
-	echo "kube-tier: building ${bins[*]} $KUBE_VERSION into $cache (once per machine, several minutes)" >&2
+	echo "kube-tier: building ${missing[*]} $KUBE_VERSION into $cache (once per machine, several minutes)" >&2
 	work="$(mktemp -d)"
-	trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+	trap 'rm -rf "$work"' EXIT
 	gomod="$(go mod download -json "k8s.io/kubernetes@$KUBE_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
 	if [ ! -f "$gomod" ]; then
 		echo "kube-tier: cannot download k8s.io/kubernetes@$KUBE_VERSION from the Go module proxy" >&2
@@ -53,16 +53,15 @@ if ! $built; then
 	ldflags="-s -w -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$(echo "$KUBE_VERSION" | cut -d. -f2) -X $pkg.gitTreeState=clean"
 	(
 		cd "$work"
-		for b in "${bins[@]}"; do
+		mkdir out
+		for b in "${missing[@]}"; do
 			GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/$b@$KUBE_VERSION"
-		done
-		mkdir -p "$work/out"
-		for b in "${bins[@]}"; do
-			GOFLAGS=-mod=mod go build -ldflags "$ldflags" -o "$work/out/$b" "k8s.io/kubernetes/cmd/$b"
+			GOFLAGS=-mod=mod go build -ldflags "$ldflags" -o "out/$b" "k8s.io/kubernetes/cmd/$b"
 		done
 	) >&2
 	mkdir -p "$cache"
-	for b in "${bins[@]}"; do
+	for b in "${missing[@]}"; do
+		# Whole files only: a build cut short leaves nothing to reuse.
 		mv "$work/out/$b" "$cache/$b.tmp"
 		mv "$cache/$b.tmp" "$cache/$b"
 	done
