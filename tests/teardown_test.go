@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -39,13 +40,10 @@ func urns(p *offline.Plan) map[string]offline.Resource {
 	return out
 }
 
-// deleteCommand is the command line a Cleanup runs when it is deleted.
+// deleteCommand is what a Cleanup runs when it is deleted: its interpreter
+// (printed as a list) and its delete string.
 func deleteCommand(r offline.Resource) string {
-	var parts []string
-	for _, p := range r.Inputs["interpreter"].([]any) {
-		parts = append(parts, p.(string))
-	}
-	return strings.Join(append(parts, r.Inputs["delete"].(string)), " ")
+	return fmt.Sprint(r.Inputs["interpreter"], " ", r.Inputs["delete"])
 }
 
 func TestTurningAControllerOffRunsItsCleanupFirst(t *testing.T) {

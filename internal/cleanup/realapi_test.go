@@ -341,6 +341,19 @@ func (f *fixture) patchFinalizersNull(o obj) (int, string) {
 	return code, string(data)
 }
 
+// runUntilTimeout runs the cleanup for two seconds and returns its
+// *TimeoutError: the test's objects never lose their finalizers.
+func (f *fixture) runUntilTimeout(o Options) *TimeoutError {
+	f.t.Helper()
+	o.Timeout = 2 * time.Second
+	err := Run(context.Background(), o)
+	var te *TimeoutError
+	if !errors.As(err, &te) {
+		f.t.Fatalf("err = %v, want a *TimeoutError", err)
+	}
+	return te
+}
+
 // Without the controller the finalizers stay: at the timeout the message
 // names every leftover, its load balancer and how to remove it.
 func TestTimeoutNamesLeftoversAndTheFix(t *testing.T) {
@@ -353,14 +366,7 @@ func TestTimeoutNamesLeftoversAndTheFix(t *testing.T) {
 	f.setHostname(grouped, "k8s-ekslab-0123456789.ap-northeast-2.elb.amazonaws.com")
 	f.startController(gone)
 
-	o := f.opts(kubetest.AdminToken, nil)
-	o.Timeout = 2 * time.Second
-	err := Run(context.Background(), o)
-	var te *TimeoutError
-	if !errors.As(err, &te) {
-		t.Fatalf("err = %v, want a *TimeoutError", err)
-	}
-	msg := err.Error()
+	msg := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil)).Error()
 	for _, want := range []string{
 		"timed out after 2s; 2 object(s)",
 		"Service " + f.ns + "/stuck (load balancer k8s-stuck-0123456789.elb.ap-northeast-2.amazonaws.com; finalizers service.k8s.aws/resources [AWS Load Balancer Controller], foregroundDeletion [garbage collector])",
@@ -424,13 +430,7 @@ func TestWebhookBlocksTheIngressPatchUntilItsConfigurationIsDeleted(t *testing.T
 		}
 	})
 
-	o := f.opts(kubetest.AdminToken, nil)
-	o.Timeout = 2 * time.Second
-	err := Run(context.Background(), o)
-	var te *TimeoutError
-	if !errors.As(err, &te) {
-		t.Fatalf("err = %v, want a *TimeoutError", err)
-	}
+	err := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil))
 	// The webhook does not see deletes: the cleanup could delete the Ingress.
 	if _, deleting := f.finalizers(stuck); !deleting {
 		t.Fatal("the Ingress is not being deleted")
@@ -466,13 +466,9 @@ func TestPagination(t *testing.T) {
 	}
 	f.create(objs...)
 	o := f.opts(kubetest.AdminToken, nil)
-	o.Timeout = 2 * time.Second
 	o.pageSize = 3
-	err := Run(context.Background(), o)
-	var te *TimeoutError
-	if !errors.As(err, &te) {
-		t.Fatalf("err = %v, want a *TimeoutError", err)
-	}
+	te := f.runUntilTimeout(o)
+	err := error(te)
 	if len(te.leftovers) != len(objs) {
 		t.Errorf("the timeout names %d objects, want all %d:\n%v", len(te.leftovers), len(objs), err)
 	}
