@@ -212,6 +212,7 @@ Remove by hand (AWS console, EC2 > Load Balancers, or the AWS CLI):
     (kubectl -n %s rollout status deployment/%s) and it removes them itself, or, once
     the ALBs are deleted by hand, remove the webhook configuration its chart installed:
       kubectl delete validatingwebhookconfiguration %s
+    (the API server stops calling it a few seconds later)
 `, controllerNamespace, controllerDeployment, webhookConfiguration)
 	}
 	for _, l := range e.leftovers {

@@ -123,7 +123,7 @@ func permanent(err error) *PermanentError {
 	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verification):
 		return &PermanentError{err, "The API server's certificate is not trusted with this kubeconfig: its certificate-authority(-data) is not the cluster's CA, or the server address is not one the certificate names. " +
 			"Use the cluster's own kubeconfig (pulumi stack output kubeconfig --show-secrets > kubeconfig.json, or aws eks update-kubeconfig --name CLUSTER --region REGION) and run the cleanup again."}
-	case errors.As(err, &notTLS):
+	case errors.As(err, &notTLS), errors.Is(err, http.ErrSchemeMismatch):
 		return &PermanentError{err, "The server does not answer TLS: check the server URL of the kubeconfig's cluster (https://, host and port)."}
 	}
 	var ae *apiError

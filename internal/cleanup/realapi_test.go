@@ -146,18 +146,17 @@ func (f *fixture) removeAll() {
 // controller plays the AWS Load Balancer Controller: once an object is being
 // deleted it waits a little (deleting the load balancer), then removes the
 // finalizers it owns, as the controller does with an update carrying the
-// object's resourceVersion. It records the finalizers it saw.
+// object's resourceVersion.
 type controller struct {
 	f      *fixture
 	stop   chan struct{}
 	done   chan struct{}
 	mu     sync.Mutex
-	seen   map[string][]string // path -> finalizers when deletion started
 	failed error
 }
 
 func (f *fixture) startController(objs ...obj) *controller {
-	c := &controller{f: f, stop: make(chan struct{}), done: make(chan struct{}), seen: map[string][]string{}}
+	c := &controller{f: f, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run(objs)
 	f.t.Cleanup(c.halt)
 	return c
@@ -219,9 +218,6 @@ func (c *controller) release(p string) (bool, error) {
 	if o.Metadata.DeletionTimestamp == nil {
 		return false, nil
 	}
-	c.mu.Lock()
-	c.seen[p] = o.Metadata.Finalizers
-	c.mu.Unlock()
 	time.Sleep(200 * time.Millisecond) // deleting the NLB/ALB
 	var keep []string
 	for _, fin := range o.Metadata.Finalizers {
@@ -242,13 +238,13 @@ func (c *controller) release(p string) (bool, error) {
 	return true, nil
 }
 
-func (c *controller) finalizersSeen(o obj) []string {
+// check fails the test if the controller could not do its job.
+func (c *controller) check() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failed != nil {
 		c.f.t.Fatalf("controller: %v", c.failed)
 	}
-	return c.seen[c.f.path(o)]
 }
 
 // opts are a cleanup's options for the test server with this token.
@@ -283,6 +279,7 @@ func TestDeletesLoadBalancersAndWaitsForTheController(t *testing.T) {
 	clusterIP := obj{kind: serviceKind, name: "web", svcType: "ClusterIP"}
 	nodePort := obj{kind: serviceKind, name: "iperf3", svcType: "NodePort"}
 	f.create(echo, game, grouped, plain, clusterIP, nodePort)
+	dependent := f.dependOn(echo, "echo-dependent")
 	ctl := f.startController(echo, game, grouped)
 
 	var log strings.Builder
@@ -304,21 +301,33 @@ func TestDeletesLoadBalancersAndWaitsForTheController(t *testing.T) {
 			t.Errorf("%s Service %s was deleted; only LoadBalancer Services may be", o.svcType, o.name)
 		}
 	}
-	// Foreground deletion: the API server adds the garbage collector's finalizer.
-	for _, o := range []obj{echo, game} {
-		if seen := ctl.finalizersSeen(o); !contains(seen, "foregroundDeletion") {
-			t.Errorf("%s %s was deleted with finalizers %v: not in the foreground", o.kind.name, o.name, seen)
-		}
+	// Foreground deletion: the garbage collector deletes an object's
+	// dependents before the object itself.
+	if f.srv.Exists(t, dependent) {
+		t.Errorf("%s, a dependent of Service echo, is still there: echo was not deleted in the foreground", dependent)
 	}
+	ctl.check()
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
+// dependOn creates a ConfigMap owned by the object, as the API server's
+// garbage collector sees dependents, and returns its path.
+func (f *fixture) dependOn(o obj, name string) string {
+	f.t.Helper()
+	var owner struct {
+		Metadata struct {
+			UID string `json:"uid"`
+		} `json:"metadata"`
 	}
-	return false
+	if err := json.Unmarshal(f.srv.Must(f.t, http.StatusOK, http.MethodGet, f.path(o), nil), &owner); err != nil {
+		f.t.Fatal(err)
+	}
+	f.srv.Must(f.t, http.StatusCreated, http.MethodPost, "/api/v1/namespaces/"+f.ns+"/configmaps", map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": name, "namespace": f.ns, "ownerReferences": []any{map[string]any{
+			"apiVersion": "v1", "kind": o.kind.name, "name": o.name, "uid": owner.Metadata.UID, "blockOwnerDeletion": true,
+		}}},
+	})
+	return "/api/v1/namespaces/" + f.ns + "/configmaps/" + name
 }
 
 // setHostname writes the load balancer's DNS name to the object's status,
@@ -369,7 +378,7 @@ func TestTimeoutNamesLeftoversAndTheFix(t *testing.T) {
 	msg := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil)).Error()
 	for _, want := range []string{
 		"timed out after 2s; 2 object(s)",
-		"Service " + f.ns + "/stuck (load balancer k8s-stuck-0123456789.elb.ap-northeast-2.amazonaws.com; finalizers service.k8s.aws/resources [AWS Load Balancer Controller], foregroundDeletion [garbage collector])",
+		"Service " + f.ns + "/stuck (load balancer k8s-stuck-0123456789.elb.ap-northeast-2.amazonaws.com; finalizers service.k8s.aws/resources [AWS Load Balancer Controller])",
 		"Ingress " + f.ns + "/grouped (load balancer k8s-ekslab-0123456789.ap-northeast-2.elb.amazonaws.com; finalizers group.ingress.k8s.aws/eks-lab [AWS Load Balancer Controller]",
 		"kubectl -n kube-system logs deployment/aws-load-balancer-controller",
 		`aws elbv2 describe-load-balancers --query "LoadBalancers[?DNSName=='k8s-stuck-0123456789.elb.ap-northeast-2.amazonaws.com'].LoadBalancerArn" --output text`,
@@ -394,6 +403,30 @@ func TestTimeoutNamesLeftoversAndTheFix(t *testing.T) {
 			t.Errorf("%s %s is still there after its finalizers were removed", o.kind.name, o.name)
 		}
 	}
+}
+
+// untilPatchAnswers repeats the finalizer patch until the API server
+// accepts it (ok) or the webhook refuses it (!ok, as a dry run); the webhook
+// configuration takes effect a moment after it is created or deleted.
+func (f *fixture) untilPatchAnswers(o obj, ok bool) {
+	f.t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		p := f.path(o)
+		if !ok {
+			p += "?dryRun=All"
+		}
+		code, data, err := f.srv.Do(http.MethodPatch, p, "application/merge-patch+json", json.RawMessage(`{"metadata":{"finalizers":null}}`))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if (code == http.StatusOK) == ok {
+			return
+		}
+		if code != http.StatusOK && !strings.Contains(string(data), "vingress.elbv2.k8s.aws") {
+			f.t.Fatalf("PATCH %s: HTTP %d: %s", p, code, data)
+		}
+	}
+	f.t.Fatalf("the webhook configuration did not take effect within a minute")
 }
 
 // The controller's chart registers a validating webhook with failurePolicy
@@ -430,6 +463,9 @@ func TestWebhookBlocksTheIngressPatchUntilItsConfigurationIsDeleted(t *testing.T
 		}
 	})
 
+	// The API server's informer picks the configuration up within moments.
+	f.untilPatchAnswers(stuck, false)
+
 	err := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil))
 	// The webhook does not see deletes: the cleanup could delete the Ingress.
 	if _, deleting := f.finalizers(stuck); !deleting {
@@ -441,7 +477,7 @@ func TestWebhookBlocksTheIngressPatchUntilItsConfigurationIsDeleted(t *testing.T
 		t.Errorf("patching the Service: HTTP %d: %s", code, body)
 	}
 	code, body := f.patchFinalizersNull(stuck)
-	if code == http.StatusOK || !strings.Contains(body, "vingress.elbv2.k8s.aws") {
+	if code != http.StatusInternalServerError || !strings.Contains(body, `failed calling webhook \"vingress.elbv2.k8s.aws\"`) {
 		t.Fatalf("patching the Ingress with the webhook registered: HTTP %d: %s; want it refused by the webhook", code, body)
 	}
 	if !strings.Contains(err.Error(), "kubectl delete validatingwebhookconfiguration "+webhookConfiguration) {
@@ -449,9 +485,7 @@ func TestWebhookBlocksTheIngressPatchUntilItsConfigurationIsDeleted(t *testing.T
 	}
 	// What the message says: delete the configuration, then patch.
 	f.srv.Must(t, http.StatusOK, http.MethodDelete, webhookPath, nil)
-	if code, body := f.patchFinalizersNull(stuck); code != http.StatusOK {
-		t.Fatalf("patching the Ingress after deleting the webhook configuration: HTTP %d: %s", code, body)
-	}
+	f.untilPatchAnswers(stuck, true)
 	if f.exists(stuck) {
 		t.Error("the Ingress is still there")
 	}
@@ -570,6 +604,8 @@ func permanentWithin(t *testing.T, o Options) *PermanentError {
 
 func TestPermanentErrorsFailAtOnceWithAdvice(t *testing.T) {
 	f := newFixture(t)
+	plainHTTP := httptest.NewServer(http.NotFoundHandler())
+	defer plainHTTP.Close()
 	otherCA := strings.Replace(string(f.srv.Kubeconfig(kubetest.AdminToken)),
 		b64enc(f.srv.CA), b64enc(f.srv.Other), 1)
 	for name, tc := range map[string]struct {
@@ -583,7 +619,8 @@ func TestPermanentErrorsFailAtOnceWithAdvice(t *testing.T) {
 			[]string{"HTTP 403", "cluster admin"}},
 		"not the API": {strings.Replace(string(f.srv.Kubeconfig(kubetest.AdminToken)), f.srv.URL, f.srv.URL+"/not-kubernetes", 1),
 			[]string{"HTTP 404", "not the cluster's API server"}},
-		"not TLS": {strings.Replace(string(f.srv.Kubeconfig(kubetest.AdminToken)), f.srv.URL, strings.Replace(f.srv.EtcdURL, "http:", "https:", 1), 1),
+		// The API server only speaks TLS: a plain HTTP server stands for a wrong port.
+		"not TLS": {strings.Replace(string(f.srv.Kubeconfig(kubetest.AdminToken)), f.srv.URL, strings.Replace(plainHTTP.URL, "http:", "https:", 1), 1),
 			[]string{"does not answer TLS"}},
 	} {
 		t.Run(name, func(t *testing.T) {
