@@ -38,9 +38,9 @@ clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
 users: [{name: u, user: {token: t}}]`)
 
 	for name, tc := range map[string]struct {
-		args       []string
-		skip       bool
-		code       int
+		args        []string
+		skip        bool
+		code        int
 		out, errOut string
 	}{
 		"help":                {args: []string{"--help"}, code: cleanup.ExitOK, out: cleanup.Usage},
