@@ -108,6 +108,19 @@ func execRuns(t *testing.T, path string) int {
 	return strings.Count(string(b), "x")
 }
 
+// A missing credential plugin is permanent, and its installHint is shown.
+func TestMissingExecPluginShowsItsInstallHint(t *testing.T) {
+	kc := `current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {exec: {command: lab-no-such-plugin, installHint: "install the AWS CLI: https://aws.amazon.com/cli/"}}}]`
+	err := Run(context.Background(), Options{Kubeconfig: []byte(kc), Timeout: time.Hour})
+	var pe *PermanentError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "install the AWS CLI") {
+		t.Errorf("err = %v, want a *PermanentError with the install hint", err)
+	}
+}
+
 func TestExecCredentialIsTheBearerTokenAndIsCached(t *testing.T) {
 	f := newFixture(t)
 	svc := lbService("echo", "service.k8s.aws/resources")

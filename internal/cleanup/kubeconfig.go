@@ -96,7 +96,7 @@ func fields(names ...string) map[string]bool {
 // decodeKnown decodes a mapping node into out after checking that it holds
 // only supported fields; what names the object in the error.
 func decodeKnown(n *yaml.Node, supported map[string]bool, what string, out any) error {
-	if n.Kind == 0 {
+	if n.Kind == 0 || n.Tag == "!!null" {
 		return nil // absent
 	}
 	if n.Kind != yaml.MappingNode {
@@ -340,6 +340,9 @@ func (e *execToken) token(ctx context.Context) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) && e.cfg.InstallHint != "" {
+			return "", fmt.Errorf("kubeconfig exec credential %q: %w; %s", e.cfg.Command, err, strings.TrimSpace(e.cfg.InstallHint))
+		}
 		return "", fmt.Errorf("kubeconfig exec credential %q: %w: %s", e.cfg.Command, err, strings.TrimSpace(stderr.String()))
 	}
 	var cred execCredential

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,13 +38,14 @@ type fixture struct {
 	ns  string
 }
 
+var fixtures atomic.Int64
+
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	srv := kubetest.Shared(t)
-	f := &fixture{t: t, srv: srv, ns: strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))}
-	if len(f.ns) > 60 {
-		f.ns = f.ns[:60]
-	}
+	// Unique across -count runs: a deleted namespace lingers as Terminating.
+	name := strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	f := &fixture{t: t, srv: srv, ns: fmt.Sprintf("%.50s-%d", name, fixtures.Add(1))}
 	srv.Must(t, http.StatusCreated, http.MethodPost, "/api/v1/namespaces", map[string]any{
 		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": f.ns},
 	})
