@@ -10,6 +10,7 @@ import (
 
 const (
 	tRelease   = "kubernetes:helm.sh/v3:Release"
+	tCommand   = "command:local:Command"
 	tWorkloads = "eks-lab:workloads:Workloads"
 )
 
@@ -54,12 +55,16 @@ func TestAddonsTeardownOrder(t *testing.T) {
 			t.Errorf("release %s does not depend on the node group", ctrl.Name)
 		}
 	}
-	// The cleanup of members' own load balancers runs on destroy after the
-	// samples are gone and before the controllers are.
-	cleanup := must(t, p, "command:local:Command", "cleanup")
-	for _, dep := range []offline.Resource{lbc, edns, nodes[0]} {
-		if !slices.Contains(cleanup.Dependencies, dep.URN) {
-			t.Errorf("the cleanup command does not run before %s %s is deleted", dep.Type, dep.Name)
+	// The cleanups of members' own load balancers run after the samples are
+	// gone and before the controllers are (teardown_test.go has more).
+	var cleanups []offline.Resource
+	for _, name := range []string{"cleanup", "aws-load-balancer-controller-cleanup", "external-dns-cleanup"} {
+		cleanup := must(t, p, tCommand, name)
+		cleanups = append(cleanups, cleanup)
+		for _, dep := range []offline.Resource{lbc, edns, nodes[0]} {
+			if !slices.Contains(cleanup.Dependencies, dep.URN) {
+				t.Errorf("the %s command does not run before %s %s is deleted", name, dep.Type, dep.Name)
+			}
 		}
 	}
 	var objects, balancers int
@@ -71,7 +76,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 		if offline.Get(r.Inputs, "spec.type") == "LoadBalancer" || r.Type == "kubernetes:networking.k8s.io/v1:Ingress" {
 			balancers++
 		}
-		for _, ctrl := range []offline.Resource{lbc, edns, cleanup} {
+		for _, ctrl := range append([]offline.Resource{lbc, edns}, cleanups...) {
 			// Directly, not only through the parent component: the engine
 			// orders deletes by each resource's own dependencies.
 			if !slices.Contains(r.Dependencies, ctrl.URN) || !p.DependsOn(r.URN, ctrl.URN) {

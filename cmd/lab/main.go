@@ -16,8 +16,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"github.com/eks-study/lab/internal/cleanup"
 )
 
 const usage = `usage: lab <command> [arguments]
@@ -52,7 +50,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "diff":
 		return diffMain(rest, stdout, stderr)
 	case "cleanup":
-		return cleanup.Main(rest, stdout, stderr)
+		return cleanupMain(rest, stdout, stderr)
 	case "audit":
 		return auditMain(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -1,12 +1,23 @@
-// Package teardown runs `lab cleanup` when the stack is destroyed, so that a
-// plain `pulumi destroy` deletes the LoadBalancer Services and Ingresses the
-// lab's members created with kubectl (which Pulumi does not own) while the
-// AWS Load Balancer Controller and ExternalDNS still run to delete their load
+// Package teardown runs `lab cleanup` when a Cleanup is deleted, so that
+// Pulumi deletes the LoadBalancer Services and Ingresses the lab's members
+// created with kubectl (which Pulumi does not own) while the AWS Load
+// Balancer Controller and ExternalDNS still run to delete their load
 // balancers and DNS records.
 //
-// The caller wires the order: the Cleanup depends on the controllers, and
-// every workload depends on the Cleanup, so destroy runs workloads, then the
-// cleanup, then the controllers.
+// A Cleanup is a command with nothing to do on create and the cleanup as its
+// delete. Pulumi deletes a resource before whatever it depends on, using the
+// dependencies recorded in the state, both on `pulumi destroy` and for
+// resources an update drops from the program. So the caller registers:
+//   - one Cleanup for the cluster, depending on the node group, CoreDNS and
+//     every controller's release: it runs on destroy, whatever is installed;
+//   - one Cleanup per controller, depending on the same: it exists exactly as
+//     long as its controller, so turning the controller off drops both from
+//     the program and Pulumi runs the cleanup before it uninstalls the
+//     controller, in the same update;
+//
+// and makes every workload depend on every Cleanup's command, so workloads
+// go first. On destroy the Cleanups run side by side; the second to look
+// finds nothing left or waits on the same objects.
 package teardown
 
 import (
@@ -35,6 +46,8 @@ type CleanupArgs struct {
 	ExternalDNS bool
 	// Timeout for the load balancers to be deleted. Default 10 minutes.
 	Timeout time.Duration
+	// Targets is what the cleanup deletes. Default cleanup.LoadBalancers.
+	Targets cleanup.Targets
 }
 
 // Cleanup is the component.
@@ -49,7 +62,9 @@ type Cleanup struct {
 // lab-cleanup main, which builds in seconds.
 const Package = "github.com/eks-study/lab/cmd/lab-cleanup"
 
-// DeleteCommand is the program and arguments run when the stack is destroyed.
+// DeleteCommand is the program and arguments run when the Cleanup is
+// deleted. It deletes objects Pulumi manages too: by then Pulumi has deleted
+// the lab's own, and any left (another Pulumi program's) must go as well.
 //
 // They are the command's interpreter, not a shell line, so the same command
 // runs on Linux, macOS and Windows. The command provider runs it in the
@@ -65,8 +80,12 @@ func DeleteCommand(args CleanupArgs) []string {
 	if args.ExternalDNS {
 		dnsWait = cleanup.DefaultDNSSyncWait
 	}
-	return []string{"go", "run", Package, "--kubeconfig-env", KubeconfigEnv,
-		"--timeout", timeout.String(), "--dns-sync-wait", dnsWait.String()}
+	targets := args.Targets
+	if targets == "" {
+		targets = cleanup.LoadBalancers
+	}
+	return []string{"go", "run", Package, "--kubeconfig-env", KubeconfigEnv, "--targets", string(targets),
+		"--timeout", timeout.String(), "--dns-sync-wait", dnsWait.String(), "--include-pulumi-owned"}
 }
 
 // NewCleanup registers the cleanup command.

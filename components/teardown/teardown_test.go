@@ -9,6 +9,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/teardown"
+	"github.com/eks-study/lab/internal/cleanup"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -57,7 +58,9 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 
 	// The interpreter plus the delete string is the whole command: no shell,
 	// so it runs the same on Windows.
-	want := "go run github.com/eks-study/lab/cmd/lab-cleanup --kubeconfig-env LAB_KUBECONFIG --timeout 10m0s --dns-sync-wait 1m30s"
+	// On destroy Pulumi has deleted the lab's own objects; whatever is left,
+	// another Pulumi program's included, must go.
+	want := "go run github.com/eks-study/lab/cmd/lab-cleanup --kubeconfig-env LAB_KUBECONFIG --targets load-balancers --timeout 10m0s --dns-sync-wait 1m30s --include-pulumi-owned"
 	if got := commandLine(cmd); got != want {
 		t.Errorf("delete runs %q\nwant          %q", got, want)
 	}
@@ -89,9 +92,9 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 }
 
 func TestDeleteCommandFollowsArgs(t *testing.T) {
-	plan, _ := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute})
+	plan, _ := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute, Targets: cleanup.DNSNames})
 	del := commandLine(command(t, plan))
-	for _, want := range []string{"--timeout 20m0s", "--dns-sync-wait 0s"} {
+	for _, want := range []string{"--timeout 20m0s", "--dns-sync-wait 0s", "--targets dns-names"} {
 		if !strings.Contains(del, want) {
 			t.Errorf("delete %q lacks %q", del, want)
 		}
@@ -128,5 +131,24 @@ func TestDeletePackageBuildsWithoutThePulumiSDKs(t *testing.T) {
 		if strings.HasPrefix(dep, "github.com/pulumi/") || strings.HasPrefix(dep, "github.com/aws/") {
 			t.Errorf("%s depends on %s: destroy would compile it", teardown.Package, dep)
 		}
+	}
+}
+
+// What destroy runs must be a command line the cleanup accepts, with the
+// settings the Args asked for.
+func TestDeleteCommandParses(t *testing.T) {
+	t.Setenv(teardown.KubeconfigEnv, kubeconfig)
+	t.Setenv(cleanup.SkipEnv, "")
+	del := teardown.DeleteCommand(teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true, Targets: cleanup.DNSNames})
+	if strings.Join(del[:3], " ") != "go run "+teardown.Package {
+		t.Fatalf("delete command %q does not run %s", del, teardown.Package)
+	}
+	o, err := cleanup.ParseArgs(del[3:], nil)
+	if err != nil {
+		t.Fatalf("the cleanup refuses the delete command's arguments %q: %v", del[3:], err)
+	}
+	if string(o.Kubeconfig) != kubeconfig || o.Targets != cleanup.DNSNames || !o.IncludePulumiOwned ||
+		o.Timeout != cleanup.DefaultTimeout || o.DNSSyncWait != cleanup.DefaultDNSSyncWait {
+		t.Errorf("the delete command parses to %+v", o)
 	}
 }

@@ -5,8 +5,8 @@ import (
 
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/lbcontroller"
-	"github.com/eks-study/lab/components/teardown"
 	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/internal/cleanup"
 	"github.com/eks-study/lab/internal/config"
 )
 
@@ -30,6 +30,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	// for on create). Anything that has to run between the workloads and the
 	// controllers during teardown goes here too.
 	var workloadDeps []pulumi.Resource
+	var controllers []controller // what the cleanups must run before
 
 	if cfg.LBController {
 		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.LoadBalancerControllerArgs{
@@ -44,6 +45,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 		workloadDeps = append(workloadDeps, lbc.Release)
+		controllers = append(controllers, controller{lbcontroller.ReleaseName, lbc.Release, cleanup.LoadBalancers})
 		out["lbControllerRoleArn"] = lbc.RoleArn
 	}
 
@@ -61,6 +63,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 		workloadDeps = append(workloadDeps, edns.Release)
+		controllers = append(controllers, controller{externaldns.ReleaseName, edns.Release, cleanup.DNSNames})
 		out["externalDnsRoleArn"] = edns.RoleArn
 	case cfg.Domain == "" || cfg.HostedZoneID == "":
 		if err := ctx.Log.Info("ExternalDNS is not installed: set "+config.Namespace+":domain and "+
@@ -75,15 +78,11 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 
 	// Members' own LoadBalancer Services and Ingresses go before the
 	// controllers, and after the samples (so ExternalDNS also sees those go).
-	cleanupDeps := append([]pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS}, workloadDeps...)
-	cleanup, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{
-		Kubeconfig:  b.cluster.Kubeconfig,
-		ExternalDNS: cfg.ExternalDNS,
-	}, pulumi.DependsOn(cleanupDeps))
+	cleanups, err := newCleanups(ctx, b, controllers)
 	if err != nil {
 		return nil, err
 	}
-	workloadDeps = append(workloadDeps, cleanup.Command)
+	workloadDeps = append(workloadDeps, cleanups...)
 
 	if cfg.Samples == (config.Samples{}) {
 		return out, nil

@@ -1,19 +1,101 @@
 package cleanup
 
 import (
-	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eks-study/lab/internal/kubetest"
 )
 
-const testToken = "k8s-aws-v1.exec-token"
+// A kubeconfig the client cannot use fully is refused before any request,
+// naming what is wrong, instead of being half used.
+func TestKubeconfigErrors(t *testing.T) {
+	const ctx = "current-context: a\ncontexts: [{name: a, context: {cluster: c, user: u}}]\n"
+	const cluster = "clusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n"
+	const user = "users: [{name: u, user: {token: t}}]\n"
+	for name, tc := range map[string]struct{ kubeconfig, want string }{
+		"not yaml": {"{[", "neither YAML nor JSON"},
+		"no current context": {`contexts: [{name: a, context: {cluster: c}}, {name: b, context: {cluster: c}}]`,
+			"no current-context"},
+		"unknown context": {`current-context: x`, `context "x" not found`},
+		"no credentials":  {ctx + cluster + "users: [{name: u, user: {}}]", `user "u" has neither a token nor an exec credential plugin`},
+		"bad ca data": {ctx + user + `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority-data: "bm90IGEgY2VydA=="}}]`,
+			"no certificate"},
+		"missing ca file": {ctx + user + `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", certificate-authority: nope.crt}}]`,
+			"certificate-authority: open nope.crt"},
+		"insecure with a ca": {ctx + user + `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true, certificate-authority-data: "bm90IGEgY2VydA=="}}]`,
+			"insecure-skip-tls-verify cannot be used together with a certificate authority"},
+		"client certificate": {ctx + cluster + `users: [{name: u, user: {client-certificate-data: eA==, client-key-data: eA==}}]`,
+			`user "u": field "client-certificate-data" is not supported by lab cleanup (it supports exec, extensions, token)`},
+		"auth provider": {ctx + cluster + `users: [{name: u, user: {auth-provider: {name: gcp}}}]`,
+			`field "auth-provider" is not supported`},
+		"basic auth": {ctx + cluster + `users: [{name: u, user: {username: a, password: b}}]`,
+			`field "username" is not supported`},
+		"token file": {ctx + cluster + `users: [{name: u, user: {tokenFile: /var/run/token}}]`,
+			`field "tokenFile" is not supported`},
+		"impersonation": {ctx + cluster + `users: [{name: u, user: {token: t, as: admin}}]`,
+			`field "as" is not supported`},
+		"proxy": {ctx + user + `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", proxy-url: "http://proxy:3128"}}]`,
+			`cluster "c": field "proxy-url" is not supported`},
+		"exec cluster info": {ctx + cluster + `users: [{name: u, user: {exec: {command: aws, provideClusterInfo: true}}}]`,
+			"provideClusterInfo is not supported"},
+		"exec unknown field": {ctx + cluster + `users: [{name: u, user: {exec: {command: aws, timeout: 5}}}]`,
+			`user "u": exec: field "timeout" is not supported`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := Run(context.Background(), Options{Kubeconfig: []byte(tc.kubeconfig)})
+			var kc *KubeconfigError
+			if !errors.As(err, &kc) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want a *KubeconfigError containing %q", err, tc.want)
+			}
+			if ExitCode(err) != ExitBadInput {
+				t.Errorf("exit code %d, want %d (bad input)", ExitCode(err), ExitBadInput)
+			}
+		})
+	}
+}
 
-func counterFile(t *testing.T) string {
-	return filepath.Join(t.TempDir(), "exec-count")
+// execKubeconfig is a JSON kubeconfig shaped like pulumi-eks's, whose exec
+// plugin is a shell printing the ExecCredential held in an env var of the
+// plugin config, so the test sees that command, args and env are all used.
+// Every run of the plugin appends an x to counter.
+func execKubeconfig(t *testing.T, srv *kubetest.Server, token, expiry, counter string) []byte {
+	t.Helper()
+	status := map[string]any{"token": token}
+	if expiry != "" {
+		status["expirationTimestamp"] = expiry
+	}
+	cred, err := json.Marshal(map[string]any{"apiVersion": "client.authentication.k8s.io/v1beta1", "kind": "ExecCredential", "status": status})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := json.Marshal(map[string]any{
+		"apiVersion": "v1", "kind": "Config", "current-context": "aws",
+		"clusters": []any{map[string]any{"name": "kubernetes", "cluster": map[string]any{
+			"server": srv.URL, "certificate-authority-data": b64enc(srv.CA),
+		}}},
+		"contexts": []any{map[string]any{"name": "aws", "context": map[string]any{"cluster": "kubernetes", "user": "aws"}}},
+		"users": []any{map[string]any{"name": "aws", "user": map[string]any{"exec": map[string]any{
+			"apiVersion":  "client.authentication.k8s.io/v1beta1",
+			"command":     "/bin/sh",
+			"args":        []string{"-c", `echo x >> "$COUNTER"; printf '%s' "$FAKE_CREDENTIAL"`},
+			"installHint": "install a shell",
+			"env": []any{
+				map[string]any{"name": "FAKE_CREDENTIAL", "value": string(cred)},
+				map[string]any{"name": "COUNTER", "value": counter},
+			},
+		}}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kc
 }
 
 // execRuns is how many times the exec credential plugin ran.
@@ -26,146 +108,32 @@ func execRuns(t *testing.T, path string) int {
 	return strings.Count(string(b), "x")
 }
 
-func TestRunDeletesLoadBalancersAndWaitsForFinalizers(t *testing.T) {
-	f := newFakeAPI(t, testToken,
-		&fakeObject{kind: "Service", namespace: "default", name: "echo", svcType: "LoadBalancer",
-			finalizers: []string{"service.k8s.aws/resources"}, hostname: "k8s-default-echo-1.elb.ap-northeast-2.amazonaws.com", release: 40 * time.Millisecond},
-		&fakeObject{kind: "Service", namespace: "lab", name: "no-finalizer", svcType: "LoadBalancer"},
-		&fakeObject{kind: "Service", namespace: "default", name: "kubernetes", svcType: "ClusterIP"},
-		&fakeObject{kind: "Service", namespace: "kube-system", name: "kube-dns", svcType: "ClusterIP"},
-		&fakeObject{kind: "Service", namespace: "lab", name: "iperf3", svcType: "NodePort"},
-		&fakeObject{kind: "Ingress", namespace: "game", name: "2048",
-			finalizers: []string{"ingress.k8s.aws/resources"}, release: 60 * time.Millisecond},
-		&fakeObject{kind: "Ingress", namespace: "game", name: "plain"},
-	)
-	var log bytes.Buffer
-	start := time.Now()
-	err := Run(context.Background(), Options{
-		Kubeconfig:   []byte(f.execKubeconfig(t, testToken, "", counterFile(t))),
-		Timeout:      5 * time.Second,
-		PollInterval: 5 * time.Millisecond,
-		Log:          &log,
-	})
-	if err != nil {
+// A missing credential plugin is permanent, and its installHint is shown.
+func TestMissingExecPluginShowsItsInstallHint(t *testing.T) {
+	kc := `current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {exec: {command: lab-no-such-plugin, installHint: "install the AWS CLI: https://aws.amazon.com/cli/"}}}]`
+	err := Run(context.Background(), Options{Kubeconfig: []byte(kc), Timeout: time.Hour})
+	var pe *PermanentError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "install the AWS CLI") {
+		t.Errorf("err = %v, want a *PermanentError with the install hint", err)
+	}
+}
+
+func TestExecCredentialIsTheBearerTokenAndIsCached(t *testing.T) {
+	f := newFixture(t)
+	svc := lbService("echo", "service.k8s.aws/resources")
+	f.create(svc)
+	f.startController(svc)
+	counter := filepath.Join(t.TempDir(), "count")
+	o := f.opts("", nil)
+	o.Kubeconfig = execKubeconfig(t, f.srv, kubetest.AdminToken, time.Now().Add(time.Hour).UTC().Format(time.RFC3339), counter)
+	if err := Run(context.Background(), o); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	// Only the fake controller removes finalized objects, after its delay:
-	// their absence proves Run waited for it.
-	if f.has("Service", "default", "echo") || f.has("Ingress", "game", "2048") {
-		t.Fatal("Run returned before the controller removed the finalizers")
-	}
-	if time.Since(start) < 60*time.Millisecond {
-		t.Fatalf("Run returned after %s, before the slowest finalizer (60ms)", time.Since(start))
-	}
-	for _, o := range [][2]string{{"default", "kubernetes"}, {"kube-system", "kube-dns"}, {"lab", "iperf3"}} {
-		if !f.has("Service", o[0], o[1]) {
-			t.Errorf("Service %s/%s was deleted; only LoadBalancer Services may be", o[0], o[1])
-		}
-	}
-	deleted := map[string]string{}
-	for _, c := range f.deletes() {
-		deleted[key(c.kind, c.namespace, c.name)] = c.propagation
-	}
-	want := []string{"Service/default/echo", "Service/lab/no-finalizer", "Ingress/game/2048", "Ingress/game/plain"}
-	if len(deleted) != len(want) {
-		t.Errorf("deleted %v, want exactly %v", deleted, want)
-	}
-	for _, k := range want {
-		if p, ok := deleted[k]; !ok {
-			t.Errorf("%s was not deleted", k)
-		} else if p != "Foreground" {
-			t.Errorf("%s deleted with propagationPolicy %q, want Foreground", k, p)
-		}
-		if !strings.Contains(log.String(), "deleting "+strings.Replace(k, "/", " ", 1)) {
-			t.Errorf("log does not mention %s:\n%s", k, log.String())
-		}
-	}
-}
-
-func TestRunTimeoutNamesEveryLeftover(t *testing.T) {
-	f := newFakeAPI(t, testToken,
-		&fakeObject{kind: "Service", namespace: "default", name: "stuck", svcType: "LoadBalancer",
-			finalizers: []string{"service.k8s.aws/resources"}, hostname: "k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com", release: -1},
-		&fakeObject{kind: "Ingress", namespace: "game", name: "2048",
-			finalizers: []string{"ingress.k8s.aws/resources"}, hostname: "k8s-game-2048-abc-1.ap-northeast-2.elb.amazonaws.com", release: -1},
-		&fakeObject{kind: "Service", namespace: "default", name: "gone", svcType: "LoadBalancer",
-			finalizers: []string{"service.k8s.aws/resources"}, release: time.Millisecond},
-	)
-	start := time.Now()
-	err := Run(context.Background(), Options{
-		Kubeconfig:   []byte(f.tokenKubeconfig(testToken)),
-		Timeout:      150 * time.Millisecond,
-		PollInterval: 5 * time.Millisecond,
-	})
-	if err == nil {
-		t.Fatal("Run succeeded although two objects never go away")
-	}
-	if el := time.Since(start); el < 150*time.Millisecond || el > 2*time.Second {
-		t.Errorf("Run gave up after %s, want about the 150ms timeout", el)
-	}
-	msg := err.Error()
-	for _, want := range []string{
-		"timed out after 150ms",
-		"Service default/stuck",
-		"k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com",
-		"Ingress game/2048",
-		"k8s-game-2048-abc-1.ap-northeast-2.elb.amazonaws.com",
-		"service.k8s.aws/resources",
-		"kubectl -n kube-system logs deployment/aws-load-balancer-controller",
-		"kubectl get svc -A",
-		"aws elbv2 delete-load-balancer",
-		"DNSName=='k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com'",
-		"elbv2.k8s.aws/cluster",
-	} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("timeout error lacks %q:\n%s", want, msg)
-		}
-	}
-	if strings.Contains(msg, "default/gone") {
-		t.Errorf("timeout error names an object that is gone:\n%s", msg)
-	}
-}
-
-func TestRunWaitsOneExternalDNSSyncAfterwards(t *testing.T) {
-	f := newFakeAPI(t, testToken)
-	for _, tc := range []struct {
-		wait    time.Duration
-		mention bool
-	}{{80 * time.Millisecond, true}, {0, false}} {
-		var log bytes.Buffer
-		start := time.Now()
-		err := Run(context.Background(), Options{
-			Kubeconfig:   []byte(f.tokenKubeconfig(testToken)),
-			DNSSyncWait:  tc.wait,
-			PollInterval: 5 * time.Millisecond,
-			Log:          &log,
-		})
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-		if el := time.Since(start); el < tc.wait {
-			t.Errorf("wait %s: Run returned after %s", tc.wait, el)
-		}
-		if got := strings.Contains(log.String(), "ExternalDNS"); got != tc.mention {
-			t.Errorf("wait %s: log mentions ExternalDNS = %v, want %v:\n%s", tc.wait, got, tc.mention, log.String())
-		}
-	}
-}
-
-func TestExecCredentialIsTheBearerToken(t *testing.T) {
-	f := newFakeAPI(t, testToken,
-		&fakeObject{kind: "Service", namespace: "default", name: "echo", svcType: "LoadBalancer",
-			finalizers: []string{"service.k8s.aws/resources"}, release: 20 * time.Millisecond})
-	counter := counterFile(t)
-	err := Run(context.Background(), Options{
-		Kubeconfig:   []byte(f.execKubeconfig(t, testToken, time.Now().Add(time.Hour).UTC().Format(time.RFC3339), counter)),
-		PollInterval: 5 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if n := f.authedRequests(); n < 3 {
-		t.Fatalf("only %d requests carried the exec token", n)
+	if f.exists(svc) {
+		t.Error("the Service was not deleted")
 	}
 	if n := execRuns(t, counter); n != 1 {
 		t.Errorf("exec plugin ran %d times for a token valid an hour, want 1 (cached)", n)
@@ -173,14 +141,13 @@ func TestExecCredentialIsTheBearerToken(t *testing.T) {
 }
 
 func TestExpiredExecCredentialIsRefreshed(t *testing.T) {
-	f := newFakeAPI(t, testToken,
-		&fakeObject{kind: "Service", namespace: "default", name: "echo", svcType: "LoadBalancer"})
-	counter := counterFile(t)
-	err := Run(context.Background(), Options{
-		Kubeconfig:   []byte(f.execKubeconfig(t, testToken, "2000-01-01T00:00:00Z", counter)),
-		PollInterval: 5 * time.Millisecond,
-	})
-	if err != nil {
+	f := newFixture(t)
+	svc := lbService("echo")
+	f.create(svc)
+	counter := filepath.Join(t.TempDir(), "count")
+	o := f.opts("", nil)
+	o.Kubeconfig = execKubeconfig(t, f.srv, kubetest.AdminToken, "2000-01-01T00:00:00Z", counter)
+	if err := Run(context.Background(), o); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	if n := execRuns(t, counter); n < 2 {
@@ -188,58 +155,25 @@ func TestExpiredExecCredentialIsRefreshed(t *testing.T) {
 	}
 }
 
-func TestWrongTokenFailsFast(t *testing.T) {
-	f := newFakeAPI(t, testToken)
-	start := time.Now()
-	err := Run(context.Background(), Options{
-		Kubeconfig:   []byte(f.tokenKubeconfig("not-the-token")),
-		Timeout:      10 * time.Second,
-		PollInterval: 5 * time.Millisecond,
-	})
-	if err == nil || !strings.Contains(err.Error(), "401") {
-		t.Fatalf("err = %v, want an HTTP 401", err)
-	}
-	if time.Since(start) > 2*time.Second {
-		t.Errorf("a 401 was retried until the timeout")
-	}
-}
-
-func TestKubeconfigErrors(t *testing.T) {
-	for name, tc := range map[string]struct{ kubeconfig, want string }{
-		"not yaml": {"{[", "neither YAML nor JSON"},
-		"no current context": {`contexts: [{name: a, context: {cluster: c}}, {name: b, context: {cluster: c}}]`,
-			"no current-context"},
-		"unknown context": {`current-context: x`, `context "x" not found`},
-		"no credentials": {`
-current-context: a
-contexts: [{name: a, context: {cluster: c, user: u}}]
-clusters: [{name: c, cluster: {server: "https://example.invalid"}}]
-users: [{name: u, user: {}}]`, `user "u" has neither a token nor an exec credential plugin`},
-		"bad ca": {`
-current-context: a
-contexts: [{name: a, context: {cluster: c, user: u}}]
-clusters: [{name: c, cluster: {server: "https://example.invalid", certificate-authority-data: "bm90IGEgY2VydA=="}}]
-users: [{name: u, user: {token: t}}]`, "no certificate"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			err := Run(context.Background(), Options{Kubeconfig: []byte(tc.kubeconfig)})
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want it to contain %q", err, tc.want)
-			}
-		})
-	}
-}
-
-func TestUnreachableAPIIsRetriedUntilTheTimeout(t *testing.T) {
-	f := newFakeAPI(t, testToken)
-	kc := f.tokenKubeconfig(testToken)
-	f.srv.Close()
-	start := time.Now()
-	err := Run(context.Background(), Options{Kubeconfig: []byte(kc), Timeout: 60 * time.Millisecond, PollInterval: 5 * time.Millisecond})
-	if err == nil || !strings.Contains(err.Error(), "timed out after 60ms") || !strings.Contains(err.Error(), SkipEnv+"=1") {
-		t.Fatalf("err = %v, want a timeout naming %s", err, SkipEnv)
-	}
-	if time.Since(start) < 60*time.Millisecond {
-		t.Errorf("gave up after %s, before the timeout", time.Since(start))
+func TestRunWaitsOneExternalDNSSyncAfterwards(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		wait    time.Duration
+		mention bool
+	}{{300 * time.Millisecond, true}, {0, false}} {
+		var log strings.Builder
+		o := f.opts(kubetest.AdminToken, &log)
+		o.DNSSyncWait = tc.wait
+		start := time.Now()
+		if err := Run(context.Background(), o); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		// A lower bound only: Run must not return before the wait is over.
+		if el := time.Since(start); el < tc.wait {
+			t.Errorf("wait %s: Run returned after %s", tc.wait, el)
+		}
+		if got := strings.Contains(log.String(), "ExternalDNS"); got != tc.mention {
+			t.Errorf("wait %s: log mentions ExternalDNS = %v, want %v:\n%s", tc.wait, got, tc.mention, log.String())
+		}
 	}
 }

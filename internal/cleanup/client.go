@@ -3,60 +3,60 @@ package cleanup
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
 // client is a minimal Kubernetes REST client: the cleanup needs two lists and
 // two deletes, which does not justify client-go's weight in the build.
 type client struct {
-	cfg *restConfig
+	cfg      *restConfig
+	pageSize int // objects per list call
 }
 
 // kind is one API resource the cleanup deletes.
 type kind struct {
 	name     string // Kubernetes kind, for messages
+	kubectl  string // its name on a kubectl command line
 	listPath string // all namespaces
 	basePath string // prefix of the namespaced path
 	plural   string
-	// target reports whether an object of this kind holds a cloud load balancer.
-	target func(object) bool
 }
 
 var (
-	serviceKind = kind{
-		name:     "Service",
-		listPath: "/api/v1/services",
-		basePath: "/api/v1",
-		plural:   "services",
-		target:   func(o object) bool { return o.Spec.Type == "LoadBalancer" },
-	}
-	// Every Ingress: with the AWS Load Balancer Controller each one is (part of) an ALB.
-	ingressKind = kind{
-		name:     "Ingress",
-		listPath: "/apis/networking.k8s.io/v1/ingresses",
-		basePath: "/apis/networking.k8s.io/v1",
-		plural:   "ingresses",
-		target:   func(object) bool { return true },
-	}
+	serviceKind = kind{name: "Service", kubectl: "service", listPath: "/api/v1/services", basePath: "/api/v1", plural: "services"}
+	ingressKind = kind{name: "Ingress", kubectl: "ingress", listPath: "/apis/networking.k8s.io/v1/ingresses", basePath: "/apis/networking.k8s.io/v1", plural: "ingresses"}
 )
 
 // object holds the fields of a Service or Ingress the cleanup reads.
 type object struct {
 	Metadata struct {
-		Name              string   `json:"name"`
-		Namespace         string   `json:"namespace"`
-		UID               string   `json:"uid"`
-		Finalizers        []string `json:"finalizers"`
-		DeletionTimestamp *string  `json:"deletionTimestamp"`
+		Name              string            `json:"name"`
+		Namespace         string            `json:"namespace"`
+		Labels            map[string]string `json:"labels"`
+		Annotations       map[string]string `json:"annotations"`
+		Finalizers        []string          `json:"finalizers"`
+		DeletionTimestamp *string           `json:"deletionTimestamp"`
+		ManagedFields     []struct {
+			Manager string `json:"manager"`
+		} `json:"managedFields"`
 	} `json:"metadata"`
 	Spec struct {
-		Type string `json:"type"` // Services only
+		Type  string `json:"type"` // Services
+		Rules []struct {
+			Host string `json:"host"`
+		} `json:"rules"` // Ingresses
+		TLS []struct {
+			Hosts []string `json:"hosts"`
+		} `json:"tls"` // Ingresses
 	} `json:"spec"`
 	Status struct {
 		LoadBalancer struct {
@@ -92,15 +92,55 @@ type credentialError struct{ err error }
 func (e *credentialError) Error() string { return e.err.Error() }
 func (e *credentialError) Unwrap() error { return e.err }
 
-// retryable reports whether polling should go on after err: the API server
-// can blip while nodes and controllers are being torn down.
-func retryable(err error) bool {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		return ae.code == http.StatusTooManyRequests || ae.code >= 500
-	}
+// PermanentError is a failure that no retry can fix: the cleanup stops at
+// once and says what to do instead of polling until the timeout.
+type PermanentError struct {
+	err    error
+	advice string
+}
+
+func (e *PermanentError) Error() string { return e.err.Error() + "\n" + e.advice }
+func (e *PermanentError) Unwrap() error { return e.err }
+
+// permanent returns err as a *PermanentError when retrying cannot help, nil
+// when it is transient: the API server can blip, restart or be unreachable
+// for a while as nodes and controllers are torn down (network errors, 408,
+// 429, 5xx), but a certificate it will not present differently, credentials
+// it rejects or an API it does not serve stay so.
+func permanent(err error) *PermanentError {
 	var ce *credentialError
-	return !errors.As(err, &ce) // transport errors are worth another try
+	if errors.As(err, &ce) {
+		return &PermanentError{err, "The kubeconfig's credential plugin failed; for EKS check that the AWS CLI is installed and that `aws sts get-caller-identity` shows an identity with access to the cluster."}
+	}
+	var (
+		unknownCA    x509.UnknownAuthorityError
+		hostname     x509.HostnameError
+		invalid      x509.CertificateInvalidError
+		verification *tls.CertificateVerificationError
+		notTLS       tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verification):
+		return &PermanentError{err, "The API server's certificate is not trusted with this kubeconfig: its certificate-authority(-data) is not the cluster's CA, or the server address is not one the certificate names. " +
+			"Use the cluster's own kubeconfig (pulumi stack output kubeconfig --show-secrets > kubeconfig.json, or aws eks update-kubeconfig --name CLUSTER --region REGION) and run the cleanup again."}
+	case errors.As(err, &notTLS), errors.Is(err, http.ErrSchemeMismatch):
+		return &PermanentError{err, "The server does not answer TLS: check the server URL of the kubeconfig's cluster (https://, host and port)."}
+	}
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return nil // a transport error: connection refused or reset, timeout, DNS
+	}
+	switch {
+	case ae.code == http.StatusUnauthorized:
+		return &PermanentError{err, "The API server rejected the credentials (HTTP 401). For EKS the token comes from `aws eks get-token`: check that `aws sts get-caller-identity` is an identity with an access entry on the cluster, in the cluster's account."}
+	case ae.code == http.StatusForbidden:
+		return &PermanentError{err, "The user may not list or delete Services and Ingresses in all namespaces (HTTP 403). Run the cleanup as a cluster admin (on EKS an access entry with AmazonEKSClusterAdminPolicy, which the stack gives its creator)."}
+	case ae.code == http.StatusNotFound:
+		return &PermanentError{err, "The server does not serve this Kubernetes API (HTTP 404): the kubeconfig's server URL is probably not the cluster's API server (check for a path after the host and port)."}
+	case ae.code == http.StatusRequestTimeout, ae.code == http.StatusTooManyRequests, ae.code >= 500:
+		return nil
+	}
+	return &PermanentError{err, "The API server refused the request; retrying will not change its answer."}
 }
 
 // list returns every object of k in all namespaces, following pagination.
@@ -108,7 +148,7 @@ func (c *client) list(ctx context.Context, k kind) ([]object, error) {
 	var all []object
 	cont := ""
 	for {
-		q := url.Values{"limit": {"500"}}
+		q := url.Values{"limit": {strconv.Itoa(c.pageSize)}}
 		if cont != "" {
 			q.Set("continue", cont)
 		}

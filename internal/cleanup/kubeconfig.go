@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -21,15 +22,15 @@ import (
 )
 
 // kubeconfig is the subset of the kubeconfig format the cleanup needs. yaml.v3
-// also reads JSON, which is what pulumi-eks emits.
+// also reads JSON, which is what pulumi-eks emits. A cluster's and a user's
+// fields are kept as nodes first so that a field the client does not support
+// (a client certificate, a proxy, ...) is rejected by name instead of being
+// silently ignored.
 type kubeconfig struct {
 	CurrentContext string `yaml:"current-context"`
 	Clusters       []struct {
-		Name    string `yaml:"name"`
-		Cluster struct {
-			Server                   string `yaml:"server"`
-			CertificateAuthorityData string `yaml:"certificate-authority-data"`
-		} `yaml:"cluster"`
+		Name    string    `yaml:"name"`
+		Cluster yaml.Node `yaml:"cluster"`
 	} `yaml:"clusters"`
 	Contexts []struct {
 		Name    string `yaml:"name"`
@@ -39,13 +40,32 @@ type kubeconfig struct {
 		} `yaml:"context"`
 	} `yaml:"contexts"`
 	Users []struct {
-		Name string `yaml:"name"`
-		User struct {
-			Token string      `yaml:"token"`
-			Exec  *execConfig `yaml:"exec"`
-		} `yaml:"user"`
+		Name string    `yaml:"name"`
+		User yaml.Node `yaml:"user"`
 	} `yaml:"users"`
 }
+
+// clusterInfo is a kubeconfig cluster (client-go's clientcmd/api/v1 Cluster).
+type clusterInfo struct {
+	Server                   string `yaml:"server"`
+	CertificateAuthority     string `yaml:"certificate-authority"`
+	CertificateAuthorityData string `yaml:"certificate-authority-data"`
+	InsecureSkipTLSVerify    bool   `yaml:"insecure-skip-tls-verify"`
+	TLSServerName            string `yaml:"tls-server-name"`
+}
+
+// clusterFields are the cluster fields the client honours; extensions and
+// disable-compression do not change what it connects to or trusts.
+var clusterFields = fields("server", "certificate-authority", "certificate-authority-data",
+	"insecure-skip-tls-verify", "tls-server-name", "disable-compression", "extensions")
+
+// userInfo is a kubeconfig user (client-go's AuthInfo) as far as supported.
+type userInfo struct {
+	Token string    `yaml:"token"`
+	Exec  yaml.Node `yaml:"exec"`
+}
+
+var userFields = fields("token", "exec", "extensions")
 
 // execConfig is a client-go credential plugin, e.g. `aws eks get-token`.
 type execConfig struct {
@@ -56,6 +76,50 @@ type execConfig struct {
 		Name  string `yaml:"name"`
 		Value string `yaml:"value"`
 	} `yaml:"env"`
+	InstallHint string `yaml:"installHint"`
+	// ProvideClusterInfo asks for the cluster in KUBERNETES_EXEC_INFO, which
+	// the client does not send: rejected when true.
+	ProvideClusterInfo bool `yaml:"provideClusterInfo"`
+}
+
+// interactiveMode is accepted: the plugin always runs without a terminal.
+var execFields = fields("apiVersion", "command", "args", "env", "installHint", "provideClusterInfo", "interactiveMode")
+
+func fields(names ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// decodeKnown decodes a mapping node into out after checking that it holds
+// only supported fields; what names the object in the error.
+func decodeKnown(n *yaml.Node, supported map[string]bool, what string, out any) error {
+	if n.Kind == 0 || n.Tag == "!!null" {
+		return nil // absent
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("%s is not a mapping", what)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i].Value; !supported[k] {
+			return fmt.Errorf("%s: field %q is not supported by lab cleanup (it supports %s)", what, k, strings.Join(sortedKeys(supported), ", "))
+		}
+	}
+	if err := n.Decode(out); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // restConfig is what one kubeconfig context resolves to.
@@ -65,17 +129,33 @@ type restConfig struct {
 	token  tokenSource
 }
 
+// KubeconfigError is a kubeconfig the cleanup cannot use: bad input, not
+// worth a retry.
+type KubeconfigError struct{ err error }
+
+func (e *KubeconfigError) Error() string { return "kubeconfig: " + e.err.Error() }
+func (e *KubeconfigError) Unwrap() error { return e.err }
+
 // parseKubeconfig resolves the current context of a kubeconfig. dir is the
-// directory relative paths are resolved against ("" for an inline kubeconfig).
+// directory relative paths are resolved against, as kubectl does: the
+// kubeconfig file's ("" for an inline kubeconfig: the working directory).
 func parseKubeconfig(data []byte, dir string) (*restConfig, error) {
+	rc, err := resolveKubeconfig(data, dir)
+	if err != nil {
+		return nil, &KubeconfigError{err}
+	}
+	return rc, nil
+}
+
+func resolveKubeconfig(data []byte, dir string) (*restConfig, error) {
 	var kc kubeconfig
 	if err := yaml.Unmarshal(data, &kc); err != nil {
-		return nil, fmt.Errorf("kubeconfig is neither YAML nor JSON: %w", err)
+		return nil, fmt.Errorf("neither YAML nor JSON: %w", err)
 	}
 	ctxName := kc.CurrentContext
 	if ctxName == "" {
 		if len(kc.Contexts) != 1 {
-			return nil, errors.New("kubeconfig has no current-context")
+			return nil, errors.New("no current-context")
 		}
 		ctxName = kc.Contexts[0].Name
 	}
@@ -88,69 +168,109 @@ func parseKubeconfig(data []byte, dir string) (*restConfig, error) {
 		}
 	}
 	if !found {
-		return nil, fmt.Errorf("kubeconfig: context %q not found", ctxName)
+		return nil, fmt.Errorf("context %q not found", ctxName)
 	}
 
-	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
-	rc := &restConfig{}
-	found = false
+	var cluster *clusterInfo
 	for _, c := range kc.Clusters {
-		if c.Name != clusterName {
-			continue
-		}
-		found = true
-		rc.server = strings.TrimSuffix(c.Cluster.Server, "/")
-		// Without certificate-authority-data the system roots apply.
-		if c.Cluster.CertificateAuthorityData != "" {
-			caPEM, err := base64.StdEncoding.DecodeString(c.Cluster.CertificateAuthorityData)
-			if err != nil {
-				return nil, fmt.Errorf("kubeconfig: cluster %q: certificate-authority-data: %w", clusterName, err)
+		if c.Name == clusterName {
+			cluster = &clusterInfo{}
+			if err := decodeKnown(&c.Cluster, clusterFields, fmt.Sprintf("cluster %q", clusterName), cluster); err != nil {
+				return nil, err
 			}
-			pool := x509.NewCertPool()
-			if !pool.AppendCertsFromPEM(caPEM) {
-				return nil, fmt.Errorf("kubeconfig: cluster %q: no certificate in the certificate authority", clusterName)
-			}
-			tlsConf.RootCAs = pool
+			break
 		}
 	}
-	if !found {
-		return nil, fmt.Errorf("kubeconfig: cluster %q not found", clusterName)
+	if cluster == nil {
+		return nil, fmt.Errorf("cluster %q not found", clusterName)
 	}
+	tlsConf, err := clusterTLS(cluster, dir)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", clusterName, err)
+	}
+	rc := &restConfig{server: strings.TrimSuffix(cluster.Server, "/")}
 	if rc.server == "" {
-		return nil, fmt.Errorf("kubeconfig: cluster %q has no server", clusterName)
+		return nil, fmt.Errorf("cluster %q has no server", clusterName)
 	}
 
-	found = false
+	var user *userInfo
 	for _, u := range kc.Users {
-		if u.Name != userName {
-			continue
-		}
-		found = true
-		switch {
-		case u.User.Exec != nil:
-			e := *u.User.Exec
-			if e.Command == "" {
-				return nil, fmt.Errorf("kubeconfig: user %q: exec has no command", userName)
+		if u.Name == userName {
+			user = &userInfo{}
+			if err := decodeKnown(&u.User, userFields, fmt.Sprintf("user %q", userName), user); err != nil {
+				return nil, err
 			}
-			// Like kubectl: a command with a path separator is relative to the kubeconfig.
-			if strings.ContainsRune(e.Command, filepath.Separator) {
-				e.Command = resolvePath(dir, e.Command)
-			}
-			rc.token = &execToken{cfg: e}
-		case u.User.Token != "":
-			rc.token = staticToken(u.User.Token)
-		default:
-			return nil, fmt.Errorf("kubeconfig: user %q has neither a token nor an exec credential plugin", userName)
+			break
 		}
 	}
-	if !found {
-		return nil, fmt.Errorf("kubeconfig: user %q not found", userName)
+	if user == nil {
+		return nil, fmt.Errorf("user %q not found", userName)
+	}
+	switch {
+	case user.Exec.Kind != 0:
+		var e execConfig
+		if err := decodeKnown(&user.Exec, execFields, fmt.Sprintf("user %q: exec", userName), &e); err != nil {
+			return nil, err
+		}
+		if e.Command == "" {
+			return nil, fmt.Errorf("user %q: exec has no command", userName)
+		}
+		if e.ProvideClusterInfo {
+			return nil, fmt.Errorf("user %q: exec: provideClusterInfo is not supported by lab cleanup", userName)
+		}
+		// Like kubectl: a command with a path separator is relative to the kubeconfig.
+		if strings.ContainsRune(e.Command, filepath.Separator) {
+			e.Command = resolvePath(dir, e.Command)
+		}
+		rc.token = &execToken{cfg: e}
+	case user.Token != "":
+		rc.token = staticToken(user.Token)
+	default:
+		return nil, fmt.Errorf("user %q has neither a token nor an exec credential plugin", userName)
 	}
 
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.TLSClientConfig = tlsConf
 	rc.http = &http.Client{Transport: tr, Timeout: 30 * time.Second}
 	return rc, nil
+}
+
+// clusterTLS is how the client trusts the server, with kubectl's rules:
+// certificate-authority-data wins over certificate-authority (a file,
+// relative to the kubeconfig's directory); without either the system roots
+// apply; insecure-skip-tls-verify is refused together with a CA.
+func clusterTLS(c *clusterInfo, dir string) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
+	var caPEM []byte
+	switch {
+	case c.CertificateAuthorityData != "":
+		b, err := base64.StdEncoding.DecodeString(c.CertificateAuthorityData)
+		if err != nil {
+			return nil, fmt.Errorf("certificate-authority-data: %w", err)
+		}
+		caPEM = b
+	case c.CertificateAuthority != "":
+		b, err := os.ReadFile(resolvePath(dir, c.CertificateAuthority))
+		if err != nil {
+			return nil, fmt.Errorf("certificate-authority: %w", err)
+		}
+		caPEM = b
+	}
+	if c.InsecureSkipTLSVerify {
+		if caPEM != nil {
+			return nil, errors.New("insecure-skip-tls-verify cannot be used together with a certificate authority (kubectl refuses it too): remove one")
+		}
+		conf.InsecureSkipVerify = true // the kubeconfig asks for it, as kubectl would honour it
+		return conf, nil
+	}
+	if caPEM != nil {
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(caPEM) {
+			return nil, errors.New("no certificate in the certificate authority")
+		}
+		conf.RootCAs = pool
+	}
+	return conf, nil
 }
 
 func resolvePath(dir, p string) string {
@@ -220,6 +340,9 @@ func (e *execToken) token(ctx context.Context) (string, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) && e.cfg.InstallHint != "" {
+			return "", fmt.Errorf("kubeconfig exec credential %q: %w; %s", e.cfg.Command, err, strings.TrimSpace(e.cfg.InstallHint))
+		}
 		return "", fmt.Errorf("kubeconfig exec credential %q: %w: %s", e.cfg.Command, err, strings.TrimSpace(stderr.String()))
 	}
 	var cred execCredential

@@ -1,0 +1,56 @@
+package program
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/teardown"
+	"github.com/eks-study/lab/internal/cleanup"
+)
+
+// controller is an installed controller that deletes AWS resources for
+// Kubernetes objects: its objects must be gone before it is.
+type controller struct {
+	name    string          // its Helm release's name; its Cleanup is "<name>-cleanup"
+	release pulumi.Resource // what its Cleanup depends on
+	targets cleanup.Targets // the objects it holds AWS resources for
+}
+
+// newCleanups registers the teardown's Cleanups and returns their commands,
+// which every workload must depend on.
+//
+// "cleanup" runs on destroy. "<controller>-cleanup" exists as long as its
+// controller: when a stack turns eks-lab:lbController or eks-lab:externalDns
+// off, the update drops the release and its Cleanup together, and Pulumi
+// deletes the Cleanup (running it) before the release it depends on, as it
+// does on destroy. Every Cleanup depends on every release, so no controller
+// goes while any cleanup still needs it (ExternalDNS's cleanup deletes
+// LoadBalancer Services the load balancer controller must release).
+// components/teardown has the whole design.
+func newCleanups(ctx *pulumi.Context, b *base, controllers []controller) ([]pulumi.Resource, error) {
+	deps := []pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS}
+	for _, c := range controllers {
+		deps = append(deps, c.release)
+	}
+	all, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{
+		Kubeconfig:  b.cluster.Kubeconfig,
+		ExternalDNS: b.cfg.ExternalDNS,
+	}, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	commands := []pulumi.Resource{all.Command}
+	for _, c := range controllers {
+		one, err := teardown.NewCleanup(ctx, c.name+"-cleanup", &teardown.CleanupArgs{
+			Kubeconfig: b.cluster.Kubeconfig,
+			Targets:    c.targets,
+			// Only ExternalDNS's own cleanup waits for it: when the load
+			// balancer controller goes alone, ExternalDNS stays and catches up.
+			ExternalDNS: c.targets == cleanup.DNSNames,
+		}, pulumi.DependsOn(deps))
+		if err != nil {
+			return nil, err
+		}
+		commands = append(commands, one.Command)
+	}
+	return commands, nil
+}

@@ -1,0 +1,160 @@
+// Package dryrun sends every Kubernetes object that `lab plan` plans for
+// each stack to a real kube-apiserver with server-side apply and dryRun=All,
+// the way pulumi-kubernetes v4 applies them: the API server's own
+// validation, defaulting and admission must accept each one.
+package dryrun
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/eks-study/lab/internal/kubetest"
+	"github.com/eks-study/lab/internal/offline"
+)
+
+const root = "../.."
+
+func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
+
+// stacks are the stack files' names.
+func stacks(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root, "stacks", "Pulumi.*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no stack files: %v", err)
+	}
+	var out []string
+	for _, f := range files {
+		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
+	}
+	return out
+}
+
+// objects are the plan's Kubernetes objects: every kubernetes: resource
+// but Helm releases, which are not objects. Namespaces come first.
+func objects(p *offline.Plan) []map[string]any {
+	var out []map[string]any
+	for _, r := range p.Resources {
+		if r.Custom && strings.HasPrefix(r.Type, "kubernetes:") && r.Type != "kubernetes:helm.sh/v3:Release" {
+			out = append(out, r.Inputs)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i]["kind"] == "Namespace" && out[j]["kind"] != "Namespace" })
+	return out
+}
+
+// resource is where the API serves one kind, from its discovery document.
+type resource struct {
+	plural     string
+	namespaced bool
+}
+
+func discover(t *testing.T, srv *kubetest.Server, apiVersion, kind string) resource {
+	t.Helper()
+	base := "/apis/" + apiVersion
+	if !strings.Contains(apiVersion, "/") {
+		base = "/api/" + apiVersion
+	}
+	var list struct {
+		Resources []struct {
+			Name       string `json:"name"`
+			Kind       string `json:"kind"`
+			Namespaced bool   `json:"namespaced"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(srv.Must(t, http.StatusOK, http.MethodGet, base, nil), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range list.Resources {
+		if r.Kind == kind && !strings.Contains(r.Name, "/") {
+			return resource{plural: base + "/" + r.Name, namespaced: r.Namespaced}
+		}
+	}
+	t.Fatalf("the API server does not serve %s %s", apiVersion, kind)
+	return resource{}
+}
+
+// path is the object's URL path.
+func path(t *testing.T, srv *kubetest.Server, obj map[string]any) string {
+	t.Helper()
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	md, _ := obj["metadata"].(map[string]any)
+	name, _ := md["name"].(string)
+	if apiVersion == "" || kind == "" || name == "" {
+		t.Fatalf("object without apiVersion, kind or metadata.name: %v", obj)
+	}
+	res := discover(t, srv, apiVersion, kind)
+	if !res.namespaced {
+		return res.plural + "/" + name
+	}
+	ns, _ := md["namespace"].(string)
+	if ns == "" {
+		ns = "default"
+	}
+	prefix, plural := res.plural[:strings.LastIndex(res.plural, "/")], res.plural[strings.LastIndex(res.plural, "/")+1:]
+	return fmt.Sprintf("%s/namespaces/%s/%s/%s", prefix, ns, plural, name)
+}
+
+// apply sends obj with server-side apply; dryRun leaves nothing behind.
+func apply(srv *kubetest.Server, p string, obj map[string]any, dryRun bool) (int, string, error) {
+	q := url.Values{"fieldManager": {"eks-lab-dryrun"}, "force": {"true"}, "fieldValidation": {"Strict"}}
+	if dryRun {
+		q.Set("dryRun", "All")
+	}
+	code, body, err := srv.Do(http.MethodPatch, p+"?"+q.Encode(), "application/apply-patch+yaml", obj)
+	return code, string(body), err
+}
+
+// What the cluster has before the samples: the controller chart's
+// IngressClass (templates/ingressclass.yaml of aws-load-balancer-controller
+// 1.17.1), minimally: without its IngressClassParams, whose CRD the chart
+// installs and this server lacks.
+var clusterObjects = []map[string]any{{
+	"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+	"metadata": map[string]any{"name": "alb"},
+	"spec":     map[string]any{"controller": "ingress.k8s.aws/alb"},
+}}
+
+func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {
+	srv := kubetest.Shared(t)
+	for _, obj := range clusterObjects {
+		if code, body, err := apply(srv, path(t, srv, obj), obj, false); err != nil || code >= 300 {
+			t.Fatalf("creating the cluster's %s: HTTP %d %s %v", obj["kind"], code, body, err)
+		}
+	}
+	for _, stack := range stacks(t) {
+		t.Run(stack, func(t *testing.T) {
+			plan, err := offline.RunStackFile(root, stack)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs := objects(plan)
+			if len(objs) == 0 {
+				t.Fatal("the plan has no Kubernetes objects")
+			}
+			for _, obj := range objs {
+				p := path(t, srv, obj)
+				code, body, err := apply(srv, p, obj, true)
+				if err != nil || code >= 300 {
+					t.Errorf("%s %s: the API server refuses it: HTTP %d %s %v", obj["kind"], p, code, body, err)
+					continue
+				}
+				// Dry run stores nothing, yet the objects in a namespace the plan
+				// creates need it: create each Namespace once it passed.
+				if obj["kind"] == "Namespace" {
+					if code, body, err := apply(srv, p, obj, false); err != nil || code >= 300 {
+						t.Fatalf("creating %s: HTTP %d %s %v", p, code, body, err)
+					}
+				}
+			}
+		})
+	}
+}
