@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
@@ -102,24 +100,22 @@ func auditMain(args []string, stdout, stderr io.Writer) int {
 // auditOptions starts from the stack file, when there is one, and puts each
 // flag given on the command line (named in set) over its one field.
 func auditOptions(root, stack string, flags audit.Options, set map[string]bool) (audit.Options, error) {
-	opts := audit.Options{Stack: stack}
-	var noFile error // why there is no stack file to start from
+	var err error
 	if root == "" {
-		root, noFile = findRoot()
+		root, err = findRoot()
 	}
-	if noFile == nil {
-		if _, err := os.Stat(offline.StackFile(root, stack)); errors.Is(err, fs.ErrNotExist) {
-			known, _ := offline.Stacks(root)
-			noFile = fmt.Errorf("unknown stack %q: no %s (known stacks: %v)", stack, offline.StackFile(root, stack), known)
-		}
+	var opts audit.Options
+	if err == nil {
+		opts, err = audit.StackOptions(root, stack)
 	}
-	if noFile == nil {
-		var err error
-		if opts, err = audit.StackOptions(root, stack); err != nil {
-			return opts, err
+	if err != nil {
+		if _, statErr := os.Stat(offline.StackFile(root, stack)); statErr == nil {
+			return opts, err // the file is there, and wrong
 		}
-	} else if !set["region"] || !set["cluster-name"] {
-		return opts, fmt.Errorf("%v; to audit a stack without a file give --region and --cluster-name", noFile)
+		if !set["region"] || !set["cluster-name"] {
+			return opts, fmt.Errorf("%v; to audit a stack without a file give --region and --cluster-name", err)
+		}
+		opts = audit.Options{Stack: stack}
 	}
 	if set["project"] {
 		opts.Project = flags.Project

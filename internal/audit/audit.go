@@ -165,9 +165,8 @@ type auditor struct {
 }
 
 // Run runs every check and lists the leftovers in the order they can be
-// deleted (deleteOrder). On an
-// AWS error it returns what the checks before the failure found, and the
-// error; the report is then not Complete.
+// deleted (deleteOrder). On an AWS error it returns what the checks before
+// the failure found, and the error; the report is then not Complete.
 func Run(ctx context.Context, opts Options, c Clients) (Report, error) {
 	rep := Report{Options: opts}
 	if err := opts.Validate(); err != nil {
