@@ -81,6 +81,7 @@ func URL(t testing.TB) string {
 
 // Config is an AWS configuration for the emulator with static credentials.
 func Config(t testing.TB) aws.Config {
+	t.Helper()
 	url := URL(t)
 	return aws.Config{
 		Region:           Region,
@@ -94,6 +95,7 @@ func Config(t testing.TB) aws.Config {
 // shared files, ...) at the emulator, with static credentials and no
 // region: the code must take the region from its own input.
 func Env(t *testing.T) {
+	t.Helper()
 	url := URL(t)
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL":            url,
