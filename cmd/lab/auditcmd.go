@@ -1,85 +1,136 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"io"
-	"strings"
-	"time"
+	"os"
+	"os/signal"
+	"syscall"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/eks-study/lab/internal/audit"
-	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 
-// auditMain runs `lab audit`, taking the region, cluster name, hosted zone
-// and ExternalDNS owner from the stack file when --stack names one; flags
-// given on the command line win.
+const auditUsage = `usage: lab audit --stack NAME [--root DIR] [flags]
+
+Finds what stack NAME left in AWS after pulumi destroy, with a delete command
+for each leftover. Needs AWS credentials (environment, profile, SSO or
+instance role) that can read the stack's account.
+
+The region, cluster name, hosted zone and ExternalDNS owner come from
+stacks/Pulumi.NAME.yaml. Each flag below overrides its one value and keeps the
+stack file's others. For a stack without a file give --region and
+--cluster-name, and --hosted-zone-id with --txt-owner-id, or the Route 53
+check is skipped.
+
+exit codes:
+  0  every check ran and nothing is left
+  1  something is left: see the report
+  2  bad input
+  3  an AWS call failed: the audit is incomplete
+  4  nothing found, but a check was skipped for lack of input: not clean
+
+flags:`
+
+// Exit codes of lab audit; auditUsage and docs/lifecycle.md document them.
+const (
+	auditClean      = 0
+	auditLeftovers  = 1
+	auditUsageError = 2
+	auditIncomplete = 3
+	auditSkipped    = 4
+)
+
+// auditMain runs `lab audit`: its flags are parsed here, once.
 func auditMain(args []string, stdout, stderr io.Writer) int {
-	full, err := auditArgs(args)
-	if err != nil {
-		return fail(stderr, "audit", 2, "%v", err)
+	fs := flag.NewFlagSet("lab audit", flag.ContinueOnError)
+	stack := fs.String("stack", "", "the stack to audit (its stack tag and stacks/Pulumi.NAME.yaml)")
+	root := fs.String("root", "", "repository root, the directory holding Pulumi.yaml (default: found from the working directory up)")
+	verbose := fs.Bool("verbose", false, "also list what the tagging API still shows but is deleted")
+	var flags audit.Options
+	fs.StringVar(&flags.Project, "project", "", "the project tag (default "+audit.DefaultProject+")")
+	fs.StringVar(&flags.Region, "region", "", "the stack's AWS region (default: the stack file's aws:region)")
+	fs.StringVar(&flags.ClusterName, "cluster-name", "", "the EKS cluster name (default: the stack file's eks-lab:clusterName)")
+	fs.StringVar(&flags.HostedZoneID, "hosted-zone-id", "", "the Route 53 zone ExternalDNS wrote to (default: the stack file's eks-lab:hostedZoneId)")
+	fs.StringVar(&flags.TxtOwnerID, "txt-owner-id", "", "ExternalDNS's --txt-owner-id (default: eks-lab-NAME with the stack file)")
+	positional, help, err := parse(fs, args)
+	switch {
+	case help:
+		fmt.Fprintln(stdout, auditUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return 0
+	case err != nil:
+		return fail(stderr, "audit", auditUsageError, "%v (lab audit --help)", err)
+	case len(positional) > 0:
+		return fail(stderr, "audit", auditUsageError, "unexpected argument %q; give the stack with --stack", positional[0])
+	case *stack == "":
+		return fail(stderr, "audit", auditUsageError, "--stack is required (lab audit --help)")
 	}
-	return audit.Main(full, stdout, stderr)
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	opts, err := auditOptions(*root, *stack, flags, set)
+	if err != nil {
+		return fail(stderr, "audit", auditUsageError, "%v", err)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(opts.Region))
+	if err != nil {
+		return fail(stderr, "audit", auditIncomplete, "loading the AWS configuration: %v", err)
+	}
+	rep, err := audit.Run(ctx, opts, audit.NewClients(cfg))
+	rep.Write(stdout, *verbose)
+	switch {
+	case err != nil:
+		return fail(stderr, "audit", auditIncomplete, "%v; the audit is incomplete (check the AWS credentials, their rights and the region)", err)
+	case len(rep.Leftovers) > 0:
+		return auditLeftovers
+	case !rep.Clean():
+		return auditSkipped
+	}
+	return auditClean
 }
 
-// auditArgs puts the stack file's values before the command line's flags
-// (later flags win, so the command line overrides the stack file).
-func auditArgs(args []string) ([]string, error) {
-	stack := flagValue(args, "stack")
-	if stack == "" || flagValue(args, "cluster-name") != "" {
-		return args, nil
-	}
-	root := flagValue(args, "root")
+// auditOptions starts from the stack file, when there is one, and puts each
+// flag given on the command line (named in set) over its one field.
+func auditOptions(root, stack string, flags audit.Options, set map[string]bool) (audit.Options, error) {
+	var err error
 	if root == "" {
-		var err error
-		if root, err = findRoot(); err != nil {
-			return nil, err
-		}
+		root, err = findRoot()
 	}
-	raw, err := offline.LoadStack(root, stack)
+	var opts audit.Options
+	if err == nil {
+		opts, err = audit.StackOptions(root, stack)
+	}
 	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.Load(config.Namespace, stack, config.MapSource(raw), time.Now())
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: %v", stack, err)
-	}
-	defaults := []string{"--region", cfg.Region, "--cluster-name", cfg.ClusterName, "--project", cfg.Project}
-	if cfg.ExternalDNS {
-		defaults = append(defaults, "--hosted-zone-id", cfg.HostedZoneID, "--txt-owner-id", cfg.TxtOwnerID())
-	}
-	return append(defaults, withoutFlag(args, "root")...), nil
-}
-
-// flagValue finds -name/--name VALUE or -name=VALUE in args.
-func flagValue(args []string, name string) string {
-	for i, a := range args {
-		key, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || key != name {
-			continue
+		if _, statErr := os.Stat(offline.StackFile(root, stack)); statErr == nil {
+			return opts, err // the file is there, and wrong
 		}
-		if hasValue {
-			return value
+		if !set["region"] || !set["cluster-name"] {
+			return opts, fmt.Errorf("%v; to audit a stack without a file give --region and --cluster-name", err)
 		}
-		if i+1 < len(args) {
-			return args[i+1]
-		}
+		opts = audit.Options{Stack: stack}
 	}
-	return ""
-}
-
-// withoutFlag drops -name VALUE / -name=VALUE from args.
-func withoutFlag(args []string, name string) []string {
-	var out []string
-	for i := 0; i < len(args); i++ {
-		key, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if strings.HasPrefix(args[i], "-") && key == name {
-			if !hasValue {
-				i++
-			}
-			continue
-		}
-		out = append(out, args[i])
+	if set["project"] {
+		opts.Project = flags.Project
 	}
-	return out
+	if set["region"] {
+		opts.Region = flags.Region
+	}
+	if set["cluster-name"] {
+		opts.ClusterName = flags.ClusterName
+	}
+	if set["hosted-zone-id"] {
+		opts.HostedZoneID = flags.HostedZoneID
+	}
+	if set["txt-owner-id"] {
+		opts.TxtOwnerID = flags.TxtOwnerID
+	}
+	return opts, opts.Validate()
 }

@@ -1,46 +1,152 @@
 package main
 
 import (
-	"bytes"
+	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/eks-study/lab/internal/audit"
+	"github.com/eks-study/lab/internal/motoserver"
 )
 
-func TestAuditTakesItsTargetsFromTheStackFile(t *testing.T) {
-	got, err := auditArgs([]string{"--stack", "private-nat", "--root", "../.."})
+func TestMain(m *testing.M) { motoserver.Main(m) }
+
+// A flag replaces its one value and keeps the stack file's others: with
+// --cluster-name the region still comes from the file, not the environment.
+func TestAuditFlagsOverrideOneValueOfTheStackFile(t *testing.T) {
+	for name, tc := range map[string]struct {
+		stack string
+		flags audit.Options
+		set   []string
+		want  audit.Options
+	}{
+		"stack file alone": {
+			stack: "private-nat",
+			want: audit.Options{Project: "eks-lab", Stack: "private-nat", Region: "ap-northeast-1", ClusterName: "myeks",
+				HostedZoneID: "Z0123456789ABCDEFGHIJ", TxtOwnerID: "eks-lab-private-nat"},
+		},
+		"cluster name given": {
+			stack: "dev", flags: audit.Options{ClusterName: "other"}, set: []string{"cluster-name"},
+			want: audit.Options{Project: "eks-lab", Stack: "dev", Region: "ap-northeast-2", ClusterName: "other",
+				TxtOwnerID: "eks-lab-dev", NoHostedZone: true},
+		},
+		"region given": {
+			stack: "private-nat", flags: audit.Options{Region: "eu-west-1"}, set: []string{"region"},
+			want: audit.Options{Project: "eks-lab", Stack: "private-nat", Region: "eu-west-1", ClusterName: "myeks",
+				HostedZoneID: "Z0123456789ABCDEFGHIJ", TxtOwnerID: "eks-lab-private-nat"},
+		},
+		"no stack file": {
+			stack: "gone", flags: audit.Options{Region: "eu-west-1", ClusterName: "c"}, set: []string{"region", "cluster-name"},
+			want: audit.Options{Project: "eks-lab", Stack: "gone", Region: "eu-west-1", ClusterName: "c"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("AWS_REGION", "us-east-1")
+			set := map[string]bool{}
+			for _, s := range tc.set {
+				set[s] = true
+			}
+			got, err := auditOptions(repoRoot, tc.stack, tc.flags, set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("options\n %+v\nwant\n %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestAuditBadInputIsOneLine(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		want string
+	}{
+		"no stack":      {[]string{"audit", "--region", "ap-northeast-2"}, "--stack is required"},
+		"unknown stack": {[]string{"audit", "--stack", "nope", "--root", repoRoot}, `unknown stack "nope"`},
+		"no file, no cluster": {[]string{"audit", "--stack", "nope", "--root", repoRoot, "--region", "eu-west-1"},
+			"give --region and --cluster-name"},
+		"zone without owner": {[]string{"audit", "--stack", "nope", "--root", repoRoot, "--region", "eu-west-1", "--cluster-name", "c", "--hosted-zone-id", "Z1"},
+			"missing txt owner id"},
+		"unknown flag": {[]string{"audit", "--stack", "dev", "--nope"}, "flag provided but not defined: -nope"},
+		"extra arg":    {[]string{"audit", "--stack", "dev", "now"}, `unexpected argument "now"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, stderr := runLab(t, tc.args...)
+			if code != auditUsageError {
+				t.Errorf("exit %d, want %d", code, auditUsageError)
+			}
+			oneClearLine(t, stderr, tc.want)
+		})
+	}
+}
+
+// Every exit code is in --help and in docs/lifecycle.md.
+func TestAuditExitCodesAreDocumented(t *testing.T) {
+	_, help, _ := runLab(t, "audit", "--help")
+	doc, err := os.ReadFile(repoRoot + "/docs/lifecycle.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	line := strings.Join(got, " ")
-	for _, want := range []string{
-		"--region ap-northeast-1", "--cluster-name myeks", "--project eks-lab",
-		"--hosted-zone-id Z0123456789ABCDEFGHIJ", "--txt-owner-id eks-lab-private-nat", "--stack private-nat",
-	} {
-		if !strings.Contains(line, want) {
-			t.Errorf("audit args %q lack %q", line, want)
+	for _, code := range []int{auditClean, auditLeftovers, auditUsageError, auditIncomplete, auditSkipped} {
+		if !strings.Contains(help, fmt.Sprintf("\n  %d  ", code)) {
+			t.Errorf("lab audit --help does not explain exit code %d:\n%s", code, help)
+		}
+		if !strings.Contains(string(doc), fmt.Sprintf("\n| %d | ", code)) {
+			t.Errorf("docs/lifecycle.md does not explain exit code %d", code)
 		}
 	}
-	if strings.Contains(line, "--root") {
-		t.Errorf("--root is lab's flag, not audit's: %q", line)
-	}
 }
 
-func TestAuditCommandLineOverridesTheStackFile(t *testing.T) {
-	got, err := auditArgs([]string{"--stack", "dev", "--root=../..", "--region", "eu-west-1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got[len(got)-1] != "eu-west-1" || flagValue(got, "hosted-zone-id") != "" {
-		t.Errorf("args = %v: the command line's region must come last; dev has no DNS zone", got)
-	}
-}
-
-func TestAuditUnknownStack(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run([]string{"audit", "--stack", "nope", "--root", "../.."}, &out, &errOut); code != 2 {
-		t.Errorf("exit %d, want 2", code)
-	}
-	if msg := errOut.String(); !strings.Contains(msg, `unknown stack "nope"`) || strings.Count(msg, "\n") != 1 {
-		t.Errorf("want one line naming the stack, got %q", msg)
+// lab audit against the AWS API emulator: the exit code says the truth.
+func TestAuditExitCodes(t *testing.T) {
+	for name, tc := range map[string]struct {
+		leftover bool
+		args     []string
+		code     int
+		want     string
+	}{
+		"clean": {
+			args: []string{"--stack", "dev"}, code: auditClean, want: "lab audit: nothing left behind",
+		},
+		// The bug this replaces: --cluster-name made it ignore the stack file,
+		// look in the environment's region and call the account clean.
+		"leftover, cluster name given": {
+			leftover: true, args: []string{"--stack", "dev", "--cluster-name", "other"}, code: auditLeftovers,
+			want: "LEFTOVER security group",
+		},
+		"no stack file and no zone": {
+			args: []string{"--stack", "gone", "--region", motoserver.Region, "--cluster-name", "other"}, code: auditSkipped,
+			want: "skipped: Route 53 records",
+		},
+		"zone the account lacks": {
+			args: []string{"--stack", "private-nat", "--region", motoserver.Region}, code: auditIncomplete,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			motoserver.Env(t)
+			t.Setenv("AWS_REGION", "us-east-1")
+			if tc.leftover {
+				c := ec2.NewFromConfig(motoserver.Config(t))
+				_, err := c.CreateSecurityGroup(context.Background(), &ec2.CreateSecurityGroupInput{
+					GroupName: aws.String("k8s-traffic-other-0a1b2c3d4e"), Description: aws.String("[k8s] backend"),
+					TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
+						Tags: []ec2types.Tag{{Key: aws.String(audit.ClusterTag), Value: aws.String("other")}}}},
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, stdout, stderr := runLab(t, append([]string{"audit", "--root", repoRoot}, tc.args...)...)
+			if code != tc.code || !strings.Contains(stdout, tc.want) {
+				t.Errorf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.want, stdout, stderr)
+			}
+		})
 	}
 }

@@ -1,45 +1,74 @@
-// Package audit finds what a destroyed lab left in the AWS account: anything
-// still carrying the stack's tags, the load balancers, target groups and
-// security groups the AWS Load Balancer Controller created for the cluster,
-// and the Route 53 records the stack's ExternalDNS owned. It only reads; each
-// finding comes with the command that deletes it.
+// Package audit finds what a destroyed lab left in the AWS account. It only
+// reads, and reports each leftover with a shell command that deletes it.
+//
+// It looks for what blocks the VPC's deletion or keeps billing, by the lab's
+// VPC and cluster where those things carry none of the lab's tags: the
+// AWS Load Balancer Controller's NLBs, ALBs, target groups and security
+// groups (tag elbv2.k8s.aws/cluster), the in-tree cloud provider's classic
+// ELBs and their k8s-elb-* security groups (tag kubernetes.io/cluster/<name>),
+// `available` ENIs the VPC CNI left in the lab's VPC, NAT gateways, elastic IPs,
+// the control-plane log group, the Route 53 records the stack's ExternalDNS
+// owned, and anything else the Resource Groups Tagging API lists with the
+// stack's tags. That API keeps listing deleted resources for a while, so each
+// of its hits is confirmed with its own service's describe call first.
 package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/eks"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
-	rgttypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/smithy-go"
 )
 
-// ClusterTag is the tag the AWS Load Balancer Controller puts on every load
-// balancer, target group and security group it creates.
-const ClusterTag = "elbv2.k8s.aws/cluster"
-
-// Options say which lab to audit.
-type Options struct {
-	Project     string // the project tag; "eks-lab" when empty
-	Stack       string // the stack tag
-	Region      string
-	ClusterName string // the EKS cluster name, value of ClusterTag
-	// HostedZoneID and TxtOwnerID select the ExternalDNS records; the
-	// Route 53 check is skipped when HostedZoneID is empty.
-	HostedZoneID string
-	TxtOwnerID   string
-}
+// Tag keys other tools put on what they create for a cluster.
+const (
+	// ClusterTag is on every load balancer, target group and security group
+	// the AWS Load Balancer Controller creates (v2.17.1
+	// pkg/shared_constants/tag_keys.go TagKeyK8sCluster; pkg/deploy/tracking/provider.go).
+	ClusterTag = "elbv2.k8s.aws/cluster"
+	// LegacyClusterTagPrefix + cluster name ("owned") is on the classic ELBs,
+	// NLBs and k8s-elb-* security groups of the in-tree cloud provider, which
+	// serves a LoadBalancer Service the controller does not claim
+	// (cloud-provider-aws v1.34.3 pkg/providers/v1/tags.go, aws.go).
+	LegacyClusterTagPrefix = "kubernetes.io/cluster/"
+)
 
 // DefaultProject is the Pulumi project name, the value of the project tag.
 const DefaultProject = "eks-lab"
 
-func (o *Options) validate() error {
+// Options say which lab to audit.
+type Options struct {
+	// Project is the project tag. Default DefaultProject.
+	Project string
+	// Stack is the stack tag. Required.
+	Stack string
+	// Region is the stack's AWS region. Required.
+	Region string
+	// ClusterName is the EKS cluster name, the value of ClusterTag. Required.
+	ClusterName string
+	// HostedZoneID is the Route 53 zone ExternalDNS wrote to. Optional; see NoHostedZone.
+	HostedZoneID string
+	// TxtOwnerID is ExternalDNS's --txt-owner-id. Required with HostedZoneID.
+	TxtOwnerID string
+	// NoHostedZone says the stack has no hosted zone, so its ExternalDNS
+	// wrote no records. Without it an empty HostedZoneID skips the Route 53
+	// check for lack of input, and the report is not clean.
+	NoHostedZone bool
+}
+
+// Validate applies the defaults and checks that the required options are set.
+func (o *Options) Validate() error {
 	if o.Project == "" {
 		o.Project = DefaultProject
 	}
@@ -63,30 +92,22 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// The AWS calls the audit makes; the SDK clients satisfy these.
-type (
-	TaggingAPI interface {
-		GetResources(context.Context, *rgt.GetResourcesInput, ...func(*rgt.Options)) (*rgt.GetResourcesOutput, error)
-	}
-	ELBAPI interface {
-		DescribeLoadBalancers(context.Context, *elbv2.DescribeLoadBalancersInput, ...func(*elbv2.Options)) (*elbv2.DescribeLoadBalancersOutput, error)
-		DescribeTargetGroups(context.Context, *elbv2.DescribeTargetGroupsInput, ...func(*elbv2.Options)) (*elbv2.DescribeTargetGroupsOutput, error)
-		DescribeTags(context.Context, *elbv2.DescribeTagsInput, ...func(*elbv2.Options)) (*elbv2.DescribeTagsOutput, error)
-	}
-	EC2API interface {
-		DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
-	}
-	Route53API interface {
-		ListResourceRecordSets(context.Context, *route53.ListResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
-	}
-)
+// TaggingAPI is the one call the audit makes to the Resource Groups Tagging
+// API; an interface so a test can make it list deleted resources, which it
+// does for a while on AWS and the emulator cannot reproduce for every type.
+type TaggingAPI interface {
+	GetResources(context.Context, *rgt.GetResourcesInput, ...func(*rgt.Options)) (*rgt.GetResourcesOutput, error)
+}
 
 // Clients are the AWS clients of one region.
 type Clients struct {
 	Tagging TaggingAPI
-	ELB     ELBAPI
-	EC2     EC2API
-	Route53 Route53API
+	EC2     *ec2.Client
+	ELB     *elb.Client
+	ELBv2   *elbv2.Client
+	EKS     *eks.Client
+	Logs    *cloudwatchlogs.Client
+	Route53 *route53.Client
 }
 
 // NewClients builds the SDK clients from cfg (its region and credentials;
@@ -94,213 +115,184 @@ type Clients struct {
 func NewClients(cfg aws.Config) Clients {
 	return Clients{
 		Tagging: rgt.NewFromConfig(cfg),
-		ELB:     elbv2.NewFromConfig(cfg),
 		EC2:     ec2.NewFromConfig(cfg),
+		ELB:     elb.NewFromConfig(cfg),
+		ELBv2:   elbv2.NewFromConfig(cfg),
+		EKS:     eks.NewFromConfig(cfg),
+		Logs:    cloudwatchlogs.NewFromConfig(cfg),
 		Route53: route53.NewFromConfig(cfg),
 	}
 }
 
 // Leftover is one resource still in the account.
 type Leftover struct {
-	Kind   string // "load balancer", "target group", "security group", "Route 53 record", "tagged resource"
-	ID     string // ARN, ID, or "name TYPE" for a record
-	Detail string // name, DNS name, tags: what helps to recognise it
-	Delete string // the command (or console step) that deletes it
+	Kind   string // "load balancer", "security group", "network interface", "tagged resource", ...
+	ID     string // ARN, ID, name, or "name TYPE" for a record
+	Detail string // what helps to recognise it, and who made it
+	// Delete is a shell command that deletes it, runnable as printed; empty
+	// when the audit knows none (the report then says where to look).
+	Delete string
 }
 
 // Report is the audit's result.
 type Report struct {
+	Options   Options // as audited, defaults applied
 	Leftovers []Leftover
-	Skipped   []string // checks not run, and why
+	// Skipped are checks not run for lack of input: while any is listed the
+	// report is not clean.
+	Skipped []string
+	// NotApplicable are checks that cannot find anything for this stack, and why.
+	NotApplicable []string
+	// Gone are resources the tagging API still lists but their service says
+	// are deleted: not leftovers.
+	Gone []string
+	// Complete is true when every check ran to the end.
+	Complete bool
 }
 
-// Clean reports whether nothing was left.
-func (r Report) Clean() bool { return len(r.Leftovers) == 0 }
+// Clean reports whether every check ran and found nothing.
+func (r Report) Clean() bool {
+	return r.Complete && len(r.Leftovers) == 0 && len(r.Skipped) == 0
+}
 
-// Run runs every check. On an AWS error it returns what the checks before
-// the failure found, and the error: the audit is then incomplete.
+// auditor is one run: the options, the clients and what earlier checks found.
+type auditor struct {
+	o    Options
+	c    Clients
+	vpcs []string // the lab's VPCs still in the account
+	rep  *Report
+	seen map[string]bool // keys of the leftovers reported so far
+}
+
+// Run runs every check and lists the leftovers in the order they can be
+// deleted (deleteOrder). On an AWS error it returns what the checks before
+// the failure found, and the error; the report is then not Complete.
 func Run(ctx context.Context, opts Options, c Clients) (Report, error) {
-	var rep Report
-	if err := opts.validate(); err != nil {
+	rep := Report{Options: opts}
+	if err := opts.Validate(); err != nil {
 		return rep, err
+	}
+	rep.Options = opts
+	a := &auditor{o: opts, c: c, rep: &rep, seen: map[string]bool{}}
+	var err error
+	if a.vpcs, err = a.labVPCs(ctx); err != nil {
+		return rep, fmt.Errorf("audit VPCs: %w", err)
+	}
+	if len(a.vpcs) == 0 {
+		rep.NotApplicable = append(rep.NotApplicable, "network interfaces and NAT gateways: no VPC tagged project="+
+			opts.Project+" stack="+opts.Stack+" is left, and none can outlive their VPC")
 	}
 	checks := []struct {
 		name string
-		run  func(context.Context, Options, Clients) ([]Leftover, error)
+		run  func(context.Context) ([]Leftover, error)
 	}{
-		{"load balancers", loadBalancers},
-		{"target groups", targetGroups},
-		{"security groups", securityGroups},
-		{"Route 53 records", dnsRecords},
-		{"tagged resources", taggedResources},
+		{"Route 53 records", a.dnsRecords},
+		{"load balancers", a.loadBalancers},
+		{"classic load balancers", a.classicLoadBalancers},
+		{"target groups", a.targetGroups},
+		{"NAT gateways", a.natGateways},
+		{"network interfaces", a.networkInterfaces},
+		{"security groups", a.securityGroups},
+		{"elastic IPs", a.elasticIPs},
+		{"control-plane log group", a.logGroup},
+		{"tagged resources", a.taggedResources},
 	}
-	if opts.HostedZoneID == "" {
-		rep.Skipped = append(rep.Skipped, "Route 53 records: no hosted zone given")
-	}
-	seen := map[string]bool{}
 	for _, chk := range checks {
-		if chk.name == "Route 53 records" && opts.HostedZoneID == "" {
-			continue
-		}
-		found, err := chk.run(ctx, opts, c)
+		found, err := chk.run(ctx)
 		if err != nil {
 			return rep, fmt.Errorf("audit %s: %w", chk.name, err)
 		}
-		// The controller may tag its load balancers with the stack's tags too:
-		// report each resource once, under its most specific check.
+		// A resource two checks find (the controller's NLB also carries the
+		// stack's tags) is reported once, under the more specific check.
 		for _, l := range found {
-			if !seen[l.ID] {
-				seen[l.ID] = true
+			if k := resourceKey(l.ID); !a.seen[k] {
+				a.seen[k] = true
 				rep.Leftovers = append(rep.Leftovers, l)
 			}
 		}
 	}
+	slices.SortStableFunc(rep.Leftovers, func(x, y Leftover) int { return deleteRank(x.Kind) - deleteRank(y.Kind) })
+	rep.Complete = true
 	return rep, nil
 }
 
-// taggedResources lists what still carries project=<project> and stack=<stack>.
-func taggedResources(ctx context.Context, o Options, c Clients) ([]Leftover, error) {
-	in := &rgt.GetResourcesInput{TagFilters: []rgttypes.TagFilter{
-		{Key: aws.String("project"), Values: []string{o.Project}},
-		{Key: aws.String("stack"), Values: []string{o.Stack}},
-	}}
-	var out []Leftover
-	p := rgt.NewGetResourcesPaginator(c.Tagging, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, m := range page.ResourceTagMappingList {
-			arn := aws.ToString(m.ResourceARN)
-			var tags []string
-			for _, t := range m.Tags {
-				if k := aws.ToString(t.Key); k == "Name" || k == "owner" || k == "expiry" {
-					tags = append(tags, k+"="+aws.ToString(t.Value))
-				}
-			}
-			sort.Strings(tags)
-			out = append(out, Leftover{
-				Kind:   "tagged resource",
-				ID:     arn,
-				Detail: strings.Join(tags, " "),
-				Delete: deleteHintForARN(arn, o.Region),
-			})
-		}
-	}
-	return out, nil
+// deleteOrder lists the kinds of leftover so that, printed in this order,
+// each delete command comes after those of what holds on to it: the
+// instances before their security groups, the NAT gateways before their
+// elastic IPs, the VPC last.
+var deleteOrder = []string{
+	"Route 53 record", "EKS node group", "EKS cluster", "instance", "launch template", "volume",
+	"load balancer", "classic load balancer", "target group", "NAT gateway", "network interface",
+	"security group", "elastic IP", "log group", "subnet", "route table", "internet gateway", "VPC",
 }
 
-// elbTagged returns which of arns carry ClusterTag=cluster (DescribeTags takes 20 ARNs a call).
-func elbTagged(ctx context.Context, c ELBAPI, arns []string, cluster string) (map[string]bool, error) {
-	tagged := map[string]bool{}
-	for len(arns) > 0 {
-		n := min(20, len(arns))
-		out, err := c.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[:n]})
-		if err != nil {
-			return nil, err
-		}
-		for _, d := range out.TagDescriptions {
-			for _, t := range d.Tags {
-				if aws.ToString(t.Key) == ClusterTag && aws.ToString(t.Value) == cluster {
-					tagged[aws.ToString(d.ResourceArn)] = true
-				}
-			}
-		}
-		arns = arns[n:]
+// deleteRank is a kind's place in deleteOrder; kinds without a delete
+// command come last.
+func deleteRank(kind string) int {
+	if i := slices.Index(deleteOrder, kind); i >= 0 {
+		return i
 	}
-	return tagged, nil
+	return len(deleteOrder)
 }
 
-func loadBalancers(ctx context.Context, o Options, c Clients) ([]Leftover, error) {
-	type lb struct{ name, dns, typ string }
-	all := map[string]lb{}
-	var arns []string
-	p := elbv2.NewDescribeLoadBalancersPaginator(c.ELB, &elbv2.DescribeLoadBalancersInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, l := range page.LoadBalancers {
-			arn := aws.ToString(l.LoadBalancerArn)
-			arns = append(arns, arn)
-			all[arn] = lb{aws.ToString(l.LoadBalancerName), aws.ToString(l.DNSName), string(l.Type)}
-		}
-	}
-	tagged, err := elbTagged(ctx, c.ELB, arns, o.ClusterName)
-	if err != nil {
-		return nil, err
-	}
-	var out []Leftover
-	for _, arn := range arns {
-		if !tagged[arn] {
-			continue
-		}
-		l := all[arn]
-		out = append(out, Leftover{
-			Kind:   "load balancer",
-			ID:     arn,
-			Detail: fmt.Sprintf("%s %s, %s", l.typ, l.name, l.dns),
-			Delete: fmt.Sprintf("aws elbv2 delete-load-balancer --region %s --load-balancer-arn %s", o.Region, arn),
-		})
-	}
-	return out, nil
+// cmd builds an AWS CLI command for the audited region.
+func (a *auditor) cmd(service, op string, args ...string) string {
+	return strings.Join(append([]string{"aws", service, op, "--region", a.o.Region}, args...), " ")
 }
 
-func targetGroups(ctx context.Context, o Options, c Clients) ([]Leftover, error) {
-	names := map[string]string{}
-	var arns []string
-	p := elbv2.NewDescribeTargetGroupsPaginator(c.ELB, &elbv2.DescribeTargetGroupsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, tg := range page.TargetGroups {
-			arn := aws.ToString(tg.TargetGroupArn)
-			arns = append(arns, arn)
-			names[arn] = aws.ToString(tg.TargetGroupName)
-		}
-	}
-	tagged, err := elbTagged(ctx, c.ELB, arns, o.ClusterName)
-	if err != nil {
-		return nil, err
-	}
-	var out []Leftover
-	for _, arn := range arns {
-		if tagged[arn] {
-			out = append(out, Leftover{
-				Kind:   "target group",
-				ID:     arn,
-				Detail: names[arn],
-				Delete: fmt.Sprintf("aws elbv2 delete-target-group --region %s --target-group-arn %s (after its load balancer)", o.Region, arn),
-			})
-		}
-	}
-	return out, nil
+// ours says whether a resource a check matched by cluster belongs to this
+// stack: one tagged with the project and another stack is another lab's
+// (a later lab may reuse the cluster name in the same region).
+func (a *auditor) ours(tags map[string]string) bool {
+	return tags["project"] != a.o.Project || tags["stack"] == "" || tags["stack"] == a.o.Stack
 }
 
-func securityGroups(ctx context.Context, o Options, c Clients) ([]Leftover, error) {
-	in := &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
-		{Name: aws.String("tag:" + ClusterTag), Values: []string{o.ClusterName}},
-	}}
-	var out []Leftover
-	p := ec2.NewDescribeSecurityGroupsPaginator(c.EC2, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, sg := range page.SecurityGroups {
-			id := aws.ToString(sg.GroupId)
-			out = append(out, Leftover{
-				Kind:   "security group",
-				ID:     id,
-				Detail: fmt.Sprintf("%s in %s", aws.ToString(sg.GroupName), aws.ToString(sg.VpcId)),
-				Delete: fmt.Sprintf("aws ec2 delete-security-group --region %s --group-id %s (after the load balancers using it)", o.Region, id),
-			})
-		}
+// byCluster says whether tags mark a resource made for the audited cluster,
+// by the controller or by the in-tree cloud provider.
+func (a *auditor) byCluster(tags map[string]string) bool {
+	_, legacy := tags[LegacyClusterTagPrefix+a.o.ClusterName]
+	return tags[ClusterTag] == a.o.ClusterName || legacy
+}
+
+func (a *auditor) inLabVPC(vpc string) bool { return vpc != "" && slices.Contains(a.vpcs, vpc) }
+
+// madeFor names the Kubernetes object a load balancer, target group or
+// security group was made for, from the controller's tracking tags
+// (v2.17.1 pkg/deploy/tracking/provider.go) or the in-tree provider's.
+func madeFor(tags map[string]string) string {
+	switch {
+	case tags["service.k8s.aws/stack"] != "":
+		return "made for Service " + tags["service.k8s.aws/stack"]
+	case strings.Contains(tags["ingress.k8s.aws/stack"], "/"):
+		return "made for Ingress " + tags["ingress.k8s.aws/stack"]
+	case tags["ingress.k8s.aws/stack"] != "":
+		return "made for the Ingress group " + tags["ingress.k8s.aws/stack"]
+	case tags["kubernetes.io/service-name"] != "":
+		return "made by the in-tree cloud provider for Service " + tags["kubernetes.io/service-name"]
+	case tags["elbv2.k8s.aws/resource"] == "backend-sg":
+		return "the controller's backend security group, shared by the cluster's load balancers"
 	}
-	return out, nil
+	return ""
+}
+
+// tagMap turns an SDK tag list into a map; kv reads one tag's key and value.
+func tagMap[T any](tags []T, kv func(T) (key, value *string)) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		k, v := kv(t)
+		m[aws.ToString(k)] = aws.ToString(v)
+	}
+	return m
+}
+
+// join joins the non-empty parts with "; ".
+func join(parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), "; ")
+}
+
+// notFound reports whether err is one of the API error codes that say a
+// resource does not exist.
+func notFound(err error, codes ...string) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && slices.Contains(codes, apiErr.ErrorCode())
 }

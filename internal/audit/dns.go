@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,11 +17,20 @@ import (
 // (old format) or with the record type in front of the first label
 // ("a-tetris.example.com" for tetris.example.com); the lab sets no
 // --txt-prefix or --txt-suffix.
-func dnsRecords(ctx context.Context, o Options, c Clients) ([]Leftover, error) {
+func (a *auditor) dnsRecords(ctx context.Context) ([]Leftover, error) {
+	o := a.o
+	switch {
+	case o.HostedZoneID == "" && o.NoHostedZone:
+		a.rep.NotApplicable = append(a.rep.NotApplicable, "Route 53 records: the stack has no hosted zone, so its ExternalDNS wrote none")
+		return nil, nil
+	case o.HostedZoneID == "":
+		a.rep.Skipped = append(a.rep.Skipped, "Route 53 records: no hosted zone given, so the stack's ExternalDNS records were not looked for")
+		return nil, nil
+	}
 	var sets []r53types.ResourceRecordSet
 	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(o.HostedZoneID)}
 	for {
-		out, err := c.Route53.ListResourceRecordSets(ctx, in)
+		out, err := a.c.Route53.ListResourceRecordSets(ctx, in)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +79,8 @@ func dnsRecords(ctx context.Context, o Options, c Clients) ([]Leftover, error) {
 			Kind:   "Route 53 record",
 			ID:     id,
 			Detail: recordValue(s) + "; " + why,
-			Delete: deleteRecordHint(o.HostedZoneID, s),
+			// Route 53 is global, but the CLI wants a region to sign with.
+			Delete: a.cmd("route53", "change-resource-record-sets", "--hosted-zone-id", o.HostedZoneID, "--change-batch", deleteBatch(s)),
 		})
 	}
 	return out, nil
@@ -120,9 +129,9 @@ func recordValue(s r53types.ResourceRecordSet) string {
 	return strings.Join(vals, " ")
 }
 
-// deleteRecordHint is the CLI call that deletes the record set; a DELETE must
-// repeat the record set exactly.
-func deleteRecordHint(zone string, s r53types.ResourceRecordSet) string {
+// deleteBatch is the change batch, quoted for the shell, that deletes the
+// record set; a DELETE must repeat the record set exactly.
+func deleteBatch(s r53types.ResourceRecordSet) string {
 	type value struct{ Value string }
 	type alias struct {
 		HostedZoneId         string
@@ -148,6 +157,5 @@ func deleteRecordHint(zone string, s r53types.ResourceRecordSet) string {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(map[string]any{"Changes": []any{map[string]any{"Action": "DELETE", "ResourceRecordSet": rrs}}})
-	batch := strings.ReplaceAll(strings.TrimSpace(b.String()), "'", `'\''`)
-	return fmt.Sprintf("aws route53 change-resource-record-sets --hosted-zone-id %s --change-batch '%s'", zone, batch)
+	return "'" + strings.ReplaceAll(strings.TrimSpace(b.String()), "'", `'\''`) + "'"
 }

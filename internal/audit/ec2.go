@@ -1,0 +1,311 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+func filter(name string, values ...string) ec2types.Filter {
+	return ec2types.Filter{Name: aws.String(name), Values: values}
+}
+
+func ec2Tags(tags []ec2types.Tag) map[string]string {
+	return tagMap(tags, func(t ec2types.Tag) (*string, *string) { return t.Key, t.Value })
+}
+
+// labTagFilters select what carries the stack's tags.
+func (a *auditor) labTagFilters() []ec2types.Filter {
+	return []ec2types.Filter{filter("tag:project", a.o.Project), filter("tag:stack", a.o.Stack)}
+}
+
+// labVPCs returns the IDs of the stack's VPCs still in the account.
+func (a *auditor) labVPCs(ctx context.Context) ([]string, error) {
+	var ids []string
+	p := ec2.NewDescribeVpcsPaginator(a.c.EC2, &ec2.DescribeVpcsInput{Filters: a.labTagFilters()})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range page.Vpcs {
+			ids = append(ids, aws.ToString(v.VpcId))
+		}
+	}
+	return ids, nil
+}
+
+// natGateways finds the NAT gateways in the lab's VPC, tagged or not; each
+// bills by the hour and holds an elastic IP. AWS lists a deleted one (state
+// "deleted", or "failed") for about an hour.
+func (a *auditor) natGateways(ctx context.Context) ([]Leftover, error) {
+	if len(a.vpcs) == 0 {
+		return nil, nil
+	}
+	in := &ec2.DescribeNatGatewaysInput{Filter: []ec2types.Filter{
+		filter("vpc-id", a.vpcs...), filter("state", "pending", "available", "deleting"),
+	}}
+	var out []Leftover
+	p := ec2.NewDescribeNatGatewaysPaginator(a.c.EC2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range page.NatGateways {
+			out = append(out, a.natLeftover(n))
+		}
+	}
+	return out, nil
+}
+
+func (a *auditor) natLeftover(n ec2types.NatGateway) Leftover {
+	id := aws.ToString(n.NatGatewayId)
+	var ips []string
+	for _, addr := range n.NatGatewayAddresses {
+		ips = append(ips, aws.ToString(addr.PublicIp))
+	}
+	return Leftover{
+		Kind:   "NAT gateway",
+		ID:     id,
+		Detail: fmt.Sprintf("%s in %s, public IP %s", n.State, aws.ToString(n.SubnetId), strings.Join(ips, " ")),
+		Delete: a.cmd("ec2", "delete-nat-gateway", "--nat-gateway-id", id),
+	}
+}
+
+// networkInterfaces finds the ENIs in the lab's VPC that nothing uses. The
+// VPC CNI creates ENIs for pods (description "aws-K8S-<instance>", no lab
+// tags: amazon-vpc-cni-k8s v1.23.0 pkg/awsutils/awsutils.go) and can leave
+// them "available" when a node goes away; each blocks its subnet's deletion.
+// ENIs in use belong to a load balancer, NAT gateway or instance, reported
+// with their owner.
+func (a *auditor) networkInterfaces(ctx context.Context) ([]Leftover, error) {
+	if len(a.vpcs) == 0 {
+		return nil, nil
+	}
+	in := &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{
+		filter("vpc-id", a.vpcs...), filter("status", "available"),
+	}}
+	var out []Leftover
+	p := ec2.NewDescribeNetworkInterfacesPaginator(a.c.EC2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range page.NetworkInterfaces {
+			out = append(out, a.eniLeftover(n))
+		}
+	}
+	return out, nil
+}
+
+func (a *auditor) eniLeftover(n ec2types.NetworkInterface) Leftover {
+	id, desc := aws.ToString(n.NetworkInterfaceId), aws.ToString(n.Description)
+	var who string
+	if node, ok := strings.CutPrefix(desc, "aws-K8S-"); ok {
+		who = "left by the VPC CNI of node " + node
+	} else if desc != "" {
+		who = fmt.Sprintf("%q", desc)
+	}
+	return Leftover{
+		Kind:   "network interface",
+		ID:     id,
+		Detail: join(fmt.Sprintf("%s in %s, %s", n.Status, aws.ToString(n.SubnetId), aws.ToString(n.PrivateIpAddress)), who),
+		Delete: a.cmd("ec2", "delete-network-interface", "--network-interface-id", id),
+	}
+}
+
+// securityGroups finds the security groups the controller made for the
+// cluster (its managed k8s-<namespace>-<name>-<hash> groups and the backend
+// group k8s-traffic-<cluster>-<hash>: v2.17.1 pkg/service/model_build_managed_sg.go,
+// pkg/networking/backend_sg_provider.go; both tagged ClusterTag), the
+// in-tree provider's k8s-elb-<load balancer> groups (tagged
+// LegacyClusterTagPrefix+cluster), and any other group in the lab's VPC but
+// its default one, which goes with the VPC.
+func (a *auditor) securityGroups(ctx context.Context) ([]Leftover, error) {
+	queries := [][]ec2types.Filter{
+		{filter("tag:"+ClusterTag, a.o.ClusterName)},
+		{filter("tag-key", LegacyClusterTagPrefix+a.o.ClusterName)},
+	}
+	if len(a.vpcs) > 0 {
+		queries = append(queries, []ec2types.Filter{filter("vpc-id", a.vpcs...)})
+	}
+	var out []Leftover
+	found := map[string]bool{}
+	for _, filters := range queries {
+		p := ec2.NewDescribeSecurityGroupsPaginator(a.c.EC2, &ec2.DescribeSecurityGroupsInput{Filters: filters})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, sg := range page.SecurityGroups {
+				id := aws.ToString(sg.GroupId)
+				if found[id] || aws.ToString(sg.GroupName) == "default" || !a.ours(ec2Tags(sg.Tags)) {
+					continue
+				}
+				found[id] = true
+				out = append(out, a.sgLeftover(sg))
+			}
+		}
+	}
+	return out, nil
+}
+
+func (a *auditor) sgLeftover(sg ec2types.SecurityGroup) Leftover {
+	id, name := aws.ToString(sg.GroupId), aws.ToString(sg.GroupName)
+	who := madeFor(ec2Tags(sg.Tags))
+	if lb, ok := strings.CutPrefix(name, "k8s-elb-"); ok && who == "" {
+		// cloud-provider-aws v1.34.3 pkg/providers/v1/aws.go: "k8s-elb-" + loadBalancerName
+		who = "made by the in-tree cloud provider for the classic ELB " + lb
+	}
+	return Leftover{
+		Kind:   "security group",
+		ID:     id,
+		Detail: join(name+" in "+aws.ToString(sg.VpcId), who),
+		Delete: a.cmd("ec2", "delete-security-group", "--group-id", id),
+	}
+}
+
+// elasticIPs finds the stack's elastic IPs (its NAT gateways'); one not
+// attached to a running thing bills by the hour.
+func (a *auditor) elasticIPs(ctx context.Context) ([]Leftover, error) {
+	out, err := a.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: a.labTagFilters()})
+	if err != nil {
+		return nil, err
+	}
+	var found []Leftover
+	for _, addr := range out.Addresses {
+		found = append(found, a.eipLeftover(addr))
+	}
+	return found, nil
+}
+
+func (a *auditor) eipLeftover(addr ec2types.Address) Leftover {
+	id := aws.ToString(addr.AllocationId)
+	attached := "not attached"
+	if eni := aws.ToString(addr.NetworkInterfaceId); eni != "" {
+		attached = "attached to " + eni
+	}
+	return Leftover{
+		Kind:   "elastic IP",
+		ID:     id,
+		Detail: aws.ToString(addr.PublicIp) + ", " + attached,
+		Delete: a.cmd("ec2", "release-address", "--allocation-id", id),
+	}
+}
+
+// ec2Resource confirms a tagging API hit of an EC2 resource with its describe
+// call (filtered by ID, so a deleted one is an empty answer, not an error):
+// a leftover, or nil and why it is gone.
+func (a *auditor) ec2Resource(ctx context.Context, typ, id string) (*Leftover, string, error) {
+	byID := func(name string) []ec2types.Filter { return []ec2types.Filter{filter(name, id)} }
+	tagged := func(kind string, op string, args ...string) *Leftover {
+		return &Leftover{Kind: kind, ID: id, Delete: a.cmd("ec2", op, args...)}
+	}
+	const gone = "deleted"
+	switch typ {
+	case "instance":
+		out, err := a.c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: byID("instance-id")})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range out.Reservations {
+			for _, i := range r.Instances {
+				if i.State != nil && i.State.Name != ec2types.InstanceStateNameTerminated {
+					l := tagged("instance", "terminate-instances", "--instance-ids", id)
+					l.Detail = string(i.State.Name)
+					return l, "", nil
+				}
+			}
+		}
+		return nil, "terminated", nil
+	case "vpc":
+		out, err := a.c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: byID("vpc-id")})
+		if err != nil || len(out.Vpcs) == 0 {
+			return nil, gone, err
+		}
+		return tagged("VPC", "delete-vpc", "--vpc-id", id), "", nil
+	case "subnet":
+		out, err := a.c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: byID("subnet-id")})
+		if err != nil || len(out.Subnets) == 0 {
+			return nil, gone, err
+		}
+		return tagged("subnet", "delete-subnet", "--subnet-id", id), "", nil
+	case "security-group":
+		out, err := a.c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: byID("group-id")})
+		if err != nil || len(out.SecurityGroups) == 0 {
+			return nil, gone, err
+		}
+		return tagged("security group", "delete-security-group", "--group-id", id), "", nil
+	case "internet-gateway":
+		out, err := a.c.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: byID("internet-gateway-id")})
+		if err != nil || len(out.InternetGateways) == 0 {
+			return nil, gone, err
+		}
+		l := tagged("internet gateway", "delete-internet-gateway", "--internet-gateway-id", id)
+		// An attached gateway must be detached first.
+		for _, att := range out.InternetGateways[0].Attachments {
+			l.Delete = a.cmd("ec2", "detach-internet-gateway", "--internet-gateway-id", id, "--vpc-id", aws.ToString(att.VpcId)) + " && " + l.Delete
+		}
+		return l, "", nil
+	case "natgateway":
+		out, err := a.c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{Filter: byID("nat-gateway-id")})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, n := range out.NatGateways {
+			if n.State != ec2types.NatGatewayStateDeleted && n.State != ec2types.NatGatewayStateFailed {
+				l := a.natLeftover(n)
+				return &l, "", nil
+			}
+		}
+		return nil, gone, nil
+	case "elastic-ip":
+		out, err := a.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: byID("allocation-id")})
+		if err != nil || len(out.Addresses) == 0 {
+			return nil, "released", err
+		}
+		l := a.eipLeftover(out.Addresses[0])
+		return &l, "", nil
+	case "network-interface":
+		out, err := a.c.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: byID("network-interface-id")})
+		if err != nil || len(out.NetworkInterfaces) == 0 {
+			return nil, gone, err
+		}
+		l := a.eniLeftover(out.NetworkInterfaces[0])
+		return &l, "", nil
+	case "route-table":
+		out, err := a.c.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: byID("route-table-id")})
+		if err != nil || len(out.RouteTables) == 0 {
+			return nil, gone, err
+		}
+		return tagged("route table", "delete-route-table", "--route-table-id", id), "", nil
+	case "volume":
+		out, err := a.c.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: byID("volume-id")})
+		if err != nil {
+			return nil, "", err
+		}
+		for _, v := range out.Volumes {
+			if v.State != ec2types.VolumeStateDeleted {
+				return tagged("volume", "delete-volume", "--volume-id", id), "", nil
+			}
+		}
+		return nil, gone, nil
+	case "launch-template":
+		_, err := a.c.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{id}})
+		if notFound(err, "InvalidLaunchTemplateId.NotFound") {
+			return nil, gone, nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return tagged("launch template", "delete-launch-template", "--launch-template-id", id), "", nil
+	}
+	return nil, "", errUnknownType
+}

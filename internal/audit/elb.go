@@ -1,0 +1,138 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
+	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
+)
+
+// The load balancer checks list every load balancer and target group of the
+// region and keep those the lab's cluster made (by their tags) or that sit in
+// the lab's VPC. DescribeTags takes at most 20 ARNs or names a call.
+const describeTagsBatch = 20
+
+// elbv2Tags returns the tags of each ARN.
+func (a *auditor) elbv2Tags(ctx context.Context, arns []string) (map[string]map[string]string, error) {
+	tags := map[string]map[string]string{}
+	for len(arns) > 0 {
+		n := min(describeTagsBatch, len(arns))
+		out, err := a.c.ELBv2.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[:n]})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range out.TagDescriptions {
+			tags[aws.ToString(d.ResourceArn)] = tagMap(d.Tags, func(t elbv2types.Tag) (*string, *string) { return t.Key, t.Value })
+		}
+		arns = arns[n:]
+	}
+	return tags, nil
+}
+
+// elbv2Resource is a load balancer or target group.
+type elbv2Resource struct{ arn, vpc, detail string }
+
+// keepELBv2 returns the leftovers among rs.
+func (a *auditor) keepELBv2(ctx context.Context, kind string, rs []elbv2Resource, deleteCmd func(arn string) string) ([]Leftover, error) {
+	var arns []string
+	for _, r := range rs {
+		arns = append(arns, r.arn)
+	}
+	tags, err := a.elbv2Tags(ctx, arns)
+	if err != nil {
+		return nil, err
+	}
+	var out []Leftover
+	for _, r := range rs {
+		t := tags[r.arn]
+		if (a.byCluster(t) || a.inLabVPC(r.vpc)) && a.ours(t) {
+			out = append(out, Leftover{Kind: kind, ID: r.arn, Detail: join(r.detail, madeFor(t)), Delete: deleteCmd(r.arn)})
+		}
+	}
+	return out, nil
+}
+
+func (a *auditor) loadBalancers(ctx context.Context) ([]Leftover, error) {
+	var rs []elbv2Resource
+	p := elbv2.NewDescribeLoadBalancersPaginator(a.c.ELBv2, &elbv2.DescribeLoadBalancersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range page.LoadBalancers {
+			rs = append(rs, elbv2Resource{aws.ToString(l.LoadBalancerArn), aws.ToString(l.VpcId),
+				fmt.Sprintf("%s %s, %s", l.Type, aws.ToString(l.LoadBalancerName), aws.ToString(l.DNSName))})
+		}
+	}
+	return a.keepELBv2(ctx, "load balancer", rs, func(arn string) string {
+		return a.cmd("elbv2", "delete-load-balancer", "--load-balancer-arn", arn)
+	})
+}
+
+func (a *auditor) targetGroups(ctx context.Context) ([]Leftover, error) {
+	var rs []elbv2Resource
+	p := elbv2.NewDescribeTargetGroupsPaginator(a.c.ELBv2, &elbv2.DescribeTargetGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, tg := range page.TargetGroups {
+			rs = append(rs, elbv2Resource{aws.ToString(tg.TargetGroupArn), aws.ToString(tg.VpcId),
+				fmt.Sprintf("%s, target type %s", aws.ToString(tg.TargetGroupName), tg.TargetType)})
+		}
+	}
+	return a.keepELBv2(ctx, "target group", rs, func(arn string) string {
+		return a.cmd("elbv2", "delete-target-group", "--target-group-arn", arn)
+	})
+}
+
+// classicLoadBalancers finds the classic ELBs the in-tree cloud provider
+// made for the cluster (a LoadBalancer Service the controller did not claim)
+// or that sit in the lab's VPC. Their ENIs block the subnets' deletion.
+func (a *auditor) classicLoadBalancers(ctx context.Context) ([]Leftover, error) {
+	type lb struct{ name, vpc, dns string }
+	var lbs []lb
+	p := elb.NewDescribeLoadBalancersPaginator(a.c.ELB, &elb.DescribeLoadBalancersInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range page.LoadBalancerDescriptions {
+			lbs = append(lbs, lb{aws.ToString(d.LoadBalancerName), aws.ToString(d.VPCId), aws.ToString(d.DNSName)})
+		}
+	}
+	tags := map[string]map[string]string{}
+	for i := 0; i < len(lbs); i += describeTagsBatch {
+		var names []string
+		for _, l := range lbs[i:min(i+describeTagsBatch, len(lbs))] {
+			names = append(names, l.name)
+		}
+		out, err := a.c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{LoadBalancerNames: names})
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range out.TagDescriptions {
+			tags[aws.ToString(d.LoadBalancerName)] = tagMap(d.Tags, func(t elbtypes.Tag) (*string, *string) { return t.Key, t.Value })
+		}
+	}
+	var out []Leftover
+	for _, l := range lbs {
+		t := tags[l.name]
+		if (a.byCluster(t) || a.inLabVPC(l.vpc)) && a.ours(t) {
+			out = append(out, Leftover{
+				Kind:   "classic load balancer",
+				ID:     l.name,
+				Detail: join(l.dns+" in "+l.vpc, madeFor(t)),
+				Delete: a.cmd("elb", "delete-load-balancer", "--load-balancer-name", l.name),
+			})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,48 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+)
+
+// Write prints the report: what was skipped or does not apply, one block per
+// leftover with its delete command on a line of its own, and the verdict.
+// verbose adds what the tagging API listed but is gone. An incomplete
+// report gets no verdict: the caller says why it stopped.
+func (r Report) Write(w io.Writer, verbose bool) {
+	o := r.Options
+	fmt.Fprintf(w, "lab audit: stack %s (project %s) in %s, cluster %s\n", o.Stack, o.Project, o.Region, o.ClusterName)
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "skipped: %s\n", s)
+	}
+	for _, s := range r.NotApplicable {
+		fmt.Fprintf(w, "not applicable: %s\n", s)
+	}
+	if verbose {
+		for _, g := range r.Gone {
+			fmt.Fprintf(w, "gone: %s (the tagging API still lists it)\n", g)
+		}
+	}
+	for _, l := range r.Leftovers {
+		fmt.Fprintf(w, "LEFTOVER %s %s\n", l.Kind, l.ID)
+		if l.Detail != "" {
+			fmt.Fprintf(w, "  %s\n", l.Detail)
+		}
+		if l.Delete != "" {
+			fmt.Fprintf(w, "  delete: %s\n", l.Delete)
+		} else {
+			fmt.Fprintln(w, "  no delete command: find it in the AWS console (Resource Groups > Tag Editor finds it by its tags)")
+		}
+	}
+	switch {
+	case !r.Complete:
+	case len(r.Leftovers) > 0:
+		fmt.Fprintf(w, "lab audit: %d resource(s) left behind, possibly billing. If the stack still tracks them, run pulumi destroy again. "+
+			"Otherwise run the delete commands above top to bottom: load balancers and NAT gateways take a few minutes to go, "+
+			"and a command that fails with DependencyViolation or ResourceInUse succeeds once they are gone.\n", len(r.Leftovers))
+	case len(r.Skipped) > 0:
+		fmt.Fprintf(w, "lab audit: nothing found, but %d check(s) skipped for lack of input: not a clean bill\n", len(r.Skipped))
+	default:
+		fmt.Fprintln(w, "lab audit: nothing left behind")
+	}
+}

@@ -1,0 +1,37 @@
+package audit
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/internal/offline"
+)
+
+// FromConfig are the options that audit the lab of a validated configuration.
+func FromConfig(c *config.Config) Options {
+	// The zone even with ExternalDNS off now: an earlier update may have run it.
+	return Options{
+		Project:      c.Project,
+		Stack:        c.Stack,
+		Region:       c.Region,
+		ClusterName:  c.ClusterName,
+		HostedZoneID: c.HostedZoneID,
+		TxtOwnerID:   c.TxtOwnerID(),
+		NoHostedZone: c.HostedZoneID == "",
+	}
+}
+
+// StackOptions reads root/stacks/Pulumi.<stack>.yaml as the program would
+// and returns the options that audit that stack's lab.
+func StackOptions(root, stack string) (Options, error) {
+	raw, err := offline.LoadStack(root, stack)
+	if err != nil {
+		return Options{}, err
+	}
+	cfg, err := config.Load(config.Namespace, stack, config.MapSource(raw), time.Now())
+	if err != nil {
+		return Options{}, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	return FromConfig(cfg), nil
+}

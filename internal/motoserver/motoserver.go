@@ -1,0 +1,158 @@
+// Package motoserver runs moto, the AWS API emulator, for tests: the
+// emulator tier. LAB_MOTO is the command that starts it (.ci/moto-tier.sh
+// finds or installs moto 5.2.1 and prints it, and .ci/run exports it). A test
+// package calls Main from its TestMain, and each test Config or Env, which
+// reset the emulator to an empty account.
+//
+// Tests that use it must not run in parallel: they share one emulator.
+package motoserver
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Region is the region tests use; AccountID is moto's default account.
+const (
+	Region    = "ap-northeast-2"
+	AccountID = "123456789012"
+)
+
+var server struct {
+	once sync.Once
+	url  string
+	err  error
+	cmd  *exec.Cmd
+}
+
+// Main runs the package's tests and stops the emulator if one started.
+func Main(m *testing.M) {
+	code := m.Run()
+	if server.cmd != nil {
+		_ = server.cmd.Process.Kill()
+		_ = server.cmd.Wait()
+	}
+	os.Exit(code)
+}
+
+// URL starts the emulator once per test binary, resets it to an empty
+// account and returns its endpoint. Without LAB_MOTO the test is skipped,
+// or fails when LAB_TIERS_REQUIRED=1 unless .ci/moto-tier.sh said why moto
+// cannot be had on this machine (LAB_MOTO_MISSING).
+func URL(t testing.TB) string {
+	t.Helper()
+	command := os.Getenv("LAB_MOTO")
+	if command == "" {
+		why := os.Getenv("LAB_MOTO_MISSING")
+		if why == "" && os.Getenv("LAB_TIERS_REQUIRED") == "1" {
+			t.Fatal("emulator tier: LAB_MOTO is not set; run it through .ci/run, or eval \"$(bash .ci/moto-tier.sh)\" first")
+		}
+		if why == "" {
+			why = "LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto 5.2.1, the AWS API emulator, under python3)"
+		}
+		t.Skip("emulator tier skipped: " + why)
+	}
+	server.once.Do(func() { server.url, server.cmd, server.err = start(command) })
+	if server.err != nil {
+		t.Fatalf("emulator tier: starting %q: %v", command, server.err)
+	}
+	resp, err := http.Post(server.url+"/moto-api/reset", "application/json", nil)
+	if err != nil {
+		t.Fatalf("emulator tier: reset: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("emulator tier: reset: %s", resp.Status)
+	}
+	return server.url
+}
+
+// Config is an AWS configuration for the emulator with static credentials.
+func Config(t testing.TB) aws.Config {
+	t.Helper()
+	url := URL(t)
+	return aws.Config{
+		Region:           Region,
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDMOTOTEST", "secret", ""),
+		BaseEndpoint:     aws.String(url),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// Env points code that loads the default AWS configuration (environment,
+// shared files, ...) at the emulator, with static credentials and no
+// region: the code must take the region from its own input.
+func Env(t *testing.T) {
+	t.Helper()
+	url := URL(t)
+	for k, v := range map[string]string{
+		"AWS_ENDPOINT_URL":            url,
+		"AWS_ACCESS_KEY_ID":           "AKIDMOTOTEST",
+		"AWS_SECRET_ACCESS_KEY":       "secret",
+		"AWS_SESSION_TOKEN":           "",
+		"AWS_PROFILE":                 "",
+		"AWS_REGION":                  "",
+		"AWS_DEFAULT_REGION":          "",
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_MAX_ATTEMPTS":            "1",
+	} {
+		t.Setenv(k, v)
+	}
+}
+
+var running = regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
+
+// start runs command on a free loopback port (port 0: the server picks one
+// and prints it, so no other process can take it in between).
+func start(command string) (string, *exec.Cmd, error) {
+	args := append(strings.Fields(command), "-H", "127.0.0.1", "-p", "0")
+	cmd := exec.Command(args[0], args[1:]...)
+	out, err := cmd.StderrPipe() // werkzeug logs there: its address, then every request
+	if err != nil {
+		return "", nil, err
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	found := make(chan string, 1)
+	go func() {
+		var head []string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := running.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+				_, _ = io.Copy(io.Discard, out) // keep reading, or the server blocks on a full pipe
+				return
+			}
+			head = append(head, sc.Text())
+		}
+		found <- "exited: " + strings.Join(head, "\n")
+	}()
+	select {
+	case url := <-found:
+		if strings.HasPrefix(url, "http://") {
+			return url, cmd, nil
+		}
+		err = errors.New(url)
+	case <-time.After(2 * time.Minute):
+		err = errors.New("no \"Running on\" line after 2 minutes")
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	return "", nil, err
+}
