@@ -61,6 +61,43 @@ func proxyNginx(t *testing.T) net.Listener {
 		t.Fatal("ProxyProtocolNginxConf has no return 200 \"...\" to answer with")
 	}
 	answer := strings.ReplaceAll(m[1], `\n`, "\n")
+	return serveTCP(t, func(conn net.Conn) {
+		r := bufio.NewReader(conn)
+		src, err := readPPv2(r)
+		if err != nil {
+			return // nginx closes a connection without the header
+		}
+		req, err := http.ReadRequest(r)
+		if err != nil {
+			return
+		}
+		req.Body.Close()
+		peer, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
+		body := strings.NewReplacer("$proxy_protocol_addr", src.Addr().String(), "$remote_addr", peer, "$hostname", "nginx-7c9d8b6f5-abcde").Replace(answer)
+		fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
+	})
+}
+
+// nlb plays the NLB with proxy_protocol_v2.enabled: for each client
+// connection it connects to the target, sends a PROXY v2 header naming
+// client as the source, then relays the bytes both ways.
+func nlb(t *testing.T, target string, client netip.AddrPort) net.Listener {
+	return serveTCP(t, func(in net.Conn) {
+		out, err := net.Dial("tcp", target)
+		if err != nil {
+			return
+		}
+		defer out.Close()
+		if _, err := out.Write(ppv2Header(client, netip.MustParseAddrPort(target))); err != nil {
+			return
+		}
+		go io.Copy(out, in)
+		io.Copy(in, out)
+	})
+}
+
+// serveTCP serves each loopback connection with handle, then closes it.
+func serveTCP(t *testing.T, handle func(net.Conn)) net.Listener {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -73,53 +110,7 @@ func proxyNginx(t *testing.T) net.Listener {
 			}
 			go func() {
 				defer conn.Close()
-				r := bufio.NewReader(conn)
-				src, err := readPPv2(r)
-				if err != nil {
-					return // nginx closes a connection without the header
-				}
-				req, err := http.ReadRequest(r)
-				if err != nil {
-					return
-				}
-				req.Body.Close()
-				peer, _, _ := net.SplitHostPort(conn.RemoteAddr().String())
-				body := strings.NewReplacer("$proxy_protocol_addr", src.Addr().String(), "$remote_addr", peer, "$hostname", "nginx-7c9d8b6f5-abcde").Replace(answer)
-				fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
-			}()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return ln
-}
-
-// nlb plays the NLB with proxy_protocol_v2.enabled: for each client
-// connection it connects to the target, sends a PROXY v2 header naming
-// client as the source, then relays the bytes both ways.
-func nlb(t *testing.T, target string, client netip.AddrPort) net.Listener {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer in.Close()
-				out, err := net.Dial("tcp", target)
-				if err != nil {
-					return
-				}
-				defer out.Close()
-				dst := netip.MustParseAddrPort(target)
-				if _, err := out.Write(ppv2Header(client, dst)); err != nil {
-					return
-				}
-				go io.Copy(out, in)
-				io.Copy(in, out)
+				handle(conn)
 			}()
 		}
 	}()
