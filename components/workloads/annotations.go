@@ -92,10 +92,10 @@ func URL(hostname *string) string {
 	return "http://" + *hostname
 }
 
-// proxyProtocolNginxConf makes nginx expect the PROXY protocol header on port
+// ProxyProtocolNginxConf makes nginx expect the PROXY protocol header on port
 // 80 and show both addresses: the client's (from the header) and the TCP peer
-// (the NLB).
-const proxyProtocolNginxConf = `log_format proxy_protocol '$proxy_protocol_addr (via $remote_addr) [$time_local] "$request" $status';
+// (the NLB). The acceptance test's check reads the answer it defines.
+const ProxyProtocolNginxConf = `log_format proxy_protocol '$proxy_protocol_addr (via $remote_addr) [$time_local] "$request" $status';
 
 server {
     listen 80 proxy_protocol;

@@ -267,7 +267,7 @@ func (b *builder) proxyProtocolNLB() error {
 	}
 	cm, err := corev1.NewConfigMap(b.ctx, b.rname(ns.name, "nginx-proxy-protocol"), &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("nginx-proxy-protocol"), Namespace: ns.out, Labels: labLabels("nginx")},
-		Data:     pulumi.StringMap{"default.conf": pulumi.String(proxyProtocolNginxConf)},
+		Data:     pulumi.StringMap{"default.conf": pulumi.String(ProxyProtocolNginxConf)},
 	}, b.opts...)
 	if err != nil {
 		return fmt.Errorf("configmap: %w", err)

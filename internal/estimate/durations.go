@@ -21,7 +21,8 @@ type Timing struct {
 // LoadBalancer Service until its load balancer has an address (NLB/ALB
 // provisioning, about 3 minutes); deleting such a Service waits for the
 // controller's finalizer, i.e. for the load balancer to go. IAM, VPC plumbing
-// and Kubernetes objects are seconds. Adjust the table when real runs differ.
+// and Kubernetes objects are seconds. Adjust the table when real runs differ:
+// the acceptance test prints each type's measured times next to it (docs/acceptance.md).
 var Timings = map[string]Timing{
 	"eks:index:Cluster":                                   {Create: 10, Delete: 5}, // pulumi-eks: control plane, OIDC provider, access entries
 	"aws:eks/cluster:Cluster":                             {Create: 10, Delete: 5},
