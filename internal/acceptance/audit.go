@@ -7,19 +7,7 @@ import (
 	"time"
 
 	"github.com/eks-study/lab/internal/audit"
-	"github.com/eks-study/lab/internal/config"
 )
-
-// AuditOptions select a stack's leftovers the way `lab audit --stack` does
-// from the stack file: its tags, region and cluster, and ExternalDNS's zone
-// and owner when it runs ExternalDNS.
-func AuditOptions(cfg *config.Config) audit.Options {
-	o := audit.Options{Project: cfg.Project, Stack: cfg.Stack, Region: cfg.Region, ClusterName: cfg.ClusterName}
-	if cfg.ExternalDNS {
-		o.HostedZoneID, o.TxtOwnerID = cfg.HostedZoneID, cfg.TxtOwnerID()
-	}
-	return o
-}
 
 // taggingKind is the audit's kind for what only the Resource Groups Tagging
 // API found. That API keeps listing a deleted resource for a while (up to
@@ -32,7 +20,7 @@ const taggingKind = "tagged resource"
 // a load balancer, target group, security group or DNS record still there
 // after grace fails at once. An AWS error is retried like a leftover. The
 // error lists every leftover with the command that deletes it.
-func AuditUntilClean(ctx context.Context, run func(context.Context) (audit.Report, error), opts audit.Options, p Poll, grace time.Duration) (audit.Report, error) {
+func AuditUntilClean(ctx context.Context, run func(context.Context) (audit.Report, error), p Poll, grace time.Duration) (audit.Report, error) {
 	start := p.now()
 	var last audit.Report
 	err := p.Until(ctx, func(ctx context.Context) error {
@@ -50,7 +38,7 @@ func AuditUntilClean(ctx context.Context, run func(context.Context) (audit.Repor
 				real = append(real, l.Kind+" "+l.ID)
 			}
 		}
-		leftovers := fmt.Errorf("%d resource(s) left:\n%s", len(rep.Leftovers), written(rep, opts))
+		leftovers := fmt.Errorf("%d resource(s) left:\n%s", len(rep.Leftovers), written(rep))
 		if len(real) > 0 && p.now().Sub(start) >= grace {
 			return Permanent(fmt.Errorf("still there %s after destroy (%s): %w", grace, strings.Join(real, ", "), leftovers))
 		}
@@ -71,8 +59,8 @@ func onlyTagged(r audit.Report) bool {
 	return true
 }
 
-func written(r audit.Report, o audit.Options) string {
+func written(r audit.Report) string {
 	var b strings.Builder
-	r.Write(&b, o, true)
+	r.Write(&b, true)
 	return b.String()
 }

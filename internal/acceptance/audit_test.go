@@ -26,12 +26,12 @@ func fakeAudit(reports ...audit.Report) (func(context.Context) (audit.Report, er
 	}, &calls
 }
 
-func leftovers(l ...audit.Leftover) audit.Report { return audit.Report{Leftovers: l} }
+func leftovers(l ...audit.Leftover) audit.Report { return audit.Report{Complete: true, Leftovers: l} }
 
 func TestAuditWaitsOutTheTaggingAPIsLag(t *testing.T) {
 	clock := newFakeClock()
-	run, calls := fakeAudit(leftovers(taggedVPC), leftovers(taggedVPC), audit.Report{})
-	rep, err := AuditUntilClean(context.Background(), run, audit.Options{}, clock.poll(20*time.Minute, time.Minute), 3*time.Minute)
+	run, calls := fakeAudit(leftovers(taggedVPC), leftovers(taggedVPC), audit.Report{Complete: true})
+	rep, err := AuditUntilClean(context.Background(), run, clock.poll(20*time.Minute, time.Minute), 3*time.Minute)
 	if err != nil || !rep.Clean() || *calls != 3 {
 		t.Errorf("AuditUntilClean = %+v, %v after %d audits; want clean on the 3rd", rep, err, *calls)
 	}
@@ -40,7 +40,7 @@ func TestAuditWaitsOutTheTaggingAPIsLag(t *testing.T) {
 func TestAuditFailsFastOnALoadBalancerThatStays(t *testing.T) {
 	clock := newFakeClock()
 	run, calls := fakeAudit(leftovers(memberNLB, taggedVPC))
-	_, err := AuditUntilClean(context.Background(), run, audit.Options{Stack: "acceptance-0a1b2c"}, clock.poll(20*time.Minute, time.Minute), 3*time.Minute)
+	_, err := AuditUntilClean(context.Background(), run, clock.poll(20*time.Minute, time.Minute), 3*time.Minute)
 	if err == nil {
 		t.Fatal("a load balancer left behind passed")
 	}
@@ -57,8 +57,8 @@ func TestAuditFailsFastOnALoadBalancerThatStays(t *testing.T) {
 
 func TestAuditAcceptsALoadBalancerGoneWithinTheGrace(t *testing.T) {
 	clock := newFakeClock()
-	run, _ := fakeAudit(leftovers(memberNLB), leftovers(memberNLB), audit.Report{})
-	if _, err := AuditUntilClean(context.Background(), run, audit.Options{}, clock.poll(20*time.Minute, time.Minute), 3*time.Minute); err != nil {
+	run, _ := fakeAudit(leftovers(memberNLB), leftovers(memberNLB), audit.Report{Complete: true})
+	if _, err := AuditUntilClean(context.Background(), run, clock.poll(20*time.Minute, time.Minute), 3*time.Minute); err != nil {
 		t.Errorf("gone after two minutes: %v", err)
 	}
 }
@@ -66,7 +66,7 @@ func TestAuditAcceptsALoadBalancerGoneWithinTheGrace(t *testing.T) {
 func TestAuditGivesUpOnTaggedResourcesWithAHint(t *testing.T) {
 	clock := newFakeClock()
 	run, calls := fakeAudit(leftovers(taggedVPC))
-	_, err := AuditUntilClean(context.Background(), run, audit.Options{}, clock.poll(20*time.Minute, time.Minute), 3*time.Minute)
+	_, err := AuditUntilClean(context.Background(), run, clock.poll(20*time.Minute, time.Minute), 3*time.Minute)
 	if err == nil || !strings.Contains(err.Error(), "up to about an hour") || !strings.Contains(err.Error(), taggedVPC.Delete) {
 		t.Errorf("tagged VPC listed for 20 minutes: %v; want a failure with the lag hint and the delete command", err)
 	}
@@ -80,23 +80,11 @@ func TestAuditRetriesAnAWSError(t *testing.T) {
 	calls := 0
 	run := func(context.Context) (audit.Report, error) {
 		if calls++; calls == 1 {
-			return audit.Report{}, errors.New("ThrottlingException: Rate exceeded")
+			return audit.Report{Complete: true}, errors.New("ThrottlingException: Rate exceeded")
 		}
-		return audit.Report{}, nil
+		return audit.Report{Complete: true}, nil
 	}
-	if _, err := AuditUntilClean(context.Background(), run, audit.Options{}, clock.poll(20*time.Minute, time.Minute), 3*time.Minute); err != nil || calls != 2 {
+	if _, err := AuditUntilClean(context.Background(), run, clock.poll(20*time.Minute, time.Minute), 3*time.Minute); err != nil || calls != 2 {
 		t.Errorf("throttled once: %v after %d audits", err, calls)
-	}
-}
-
-func TestAuditOptionsAreLabAuditsForTheStack(t *testing.T) {
-	cfg := devConfig(t)
-	o := AuditOptions(cfg)
-	if o.Project != "eks-lab" || o.Stack != "dev" || o.Region != "ap-northeast-2" || o.ClusterName != "myeks" || o.HostedZoneID != "" {
-		t.Errorf("dev: %+v", o)
-	}
-	cfg.ExternalDNS, cfg.HostedZoneID = true, "Z0123456789ABCDEFGHIJ"
-	if o := AuditOptions(cfg); o.HostedZoneID != cfg.HostedZoneID || o.TxtOwnerID != "eks-lab-dev" {
-		t.Errorf("with ExternalDNS: %+v; want the zone and the stack's TXT owner", o)
 	}
 }

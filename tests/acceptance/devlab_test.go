@@ -431,11 +431,11 @@ func (l *lab) teardown() {
 	if !l.deadline.IsZero() {
 		window = min(window, time.Until(l.deadline)-2*time.Minute)
 	}
-	opts := acceptance.AuditOptions(l.cfg)
+	opts := audit.FromConfig(l.cfg)
 	clients := audit.NewClients(l.awsCfg)
 	_, err = acceptance.AuditUntilClean(ctx, func(ctx context.Context) (audit.Report, error) {
 		return audit.Run(ctx, opts, clients)
-	}, opts, poll(window, time.Minute), auditGrace)
+	}, poll(window, time.Minute), auditGrace)
 	if err != nil {
 		t.Errorf("FAILED: lab audit after destroy, after %s: %v\n\n%s", time.Since(start).Round(time.Second), err, l.run.RecoveryCommands())
 		return
