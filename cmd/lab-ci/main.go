@@ -5,11 +5,94 @@
 package main
 
 import (
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
 	"os"
 
 	"github.com/eks-study/lab/internal/labci"
 )
 
+const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decisions; run at the repository root)
+
+  affected --head SHA [--base SHA] [--only STACK]
+      JSON array of the stacks a change affects (a changed stack file, or any
+      file of the program: go list -deps ./infra); no base means every stack
+  deploy-check --stack STACK [--base SHA] [--manual] [--org ORG]
+      prints deploy=true or deploy=false: may this push (or manual run) bring the stack up
+  sweep [--org ORG]
+      JSON array of the backend's stacks whose expiry output has passed; exit 1
+      after printing it when a stack's expiry cannot be read
+  endpoint-check --stack STACK --ip IP < plan.json       (lab plan --format json)
+  endpoint-open --ip IP < cluster.json                    (aws eks describe-cluster)
+  endpoint-restore --original FILE < cluster.json
+      print the --resources-vpc-config to apply, or nothing when none is needed
+  hints --stack STACK < pulumi.log
+      the fix for a locked stack or pending operations the log shows
+`
+
 func main() {
-	os.Exit(labci.Main(os.Args[1:], labci.System(), os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], labci.System(), os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run runs one command and returns its exit code: 0 done, 1 failed, 2 bad usage.
+func run(args []string, env labci.Env, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	fs := flag.NewFlagSet("lab-ci "+args[0], flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	stack := fs.String("stack", "", "stack name")
+	base := fs.String("base", "", "commit to compare with")
+	head := fs.String("head", "", "commit whose stack files count")
+	only := fs.String("only", "", "one stack")
+	manual := fs.Bool("manual", false, "a manual run for --stack")
+	org := fs.String("org", "", "Pulumi Cloud organization (PULUMI_ORG)")
+	ip := fs.String("ip", "", "the runner's public address")
+	original := fs.String("original", "", "file with the access endpoint-open started from")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lab-ci %s: bad arguments %q\n%s", args[0], args[1:], usage)
+		return 2
+	}
+	if *stack != "" {
+		if err := labci.CheckStackName(*stack); err != nil {
+			fmt.Fprintf(stderr, "lab-ci: %v\n", err)
+			return 2
+		}
+	}
+	var err error
+	switch args[0] {
+	case "affected":
+		err = labci.Affected(env, *base, *head, *only, stdout)
+	case "deploy-check":
+		err = labci.DeployCheck(env, *stack, *base, *manual, *org, stdout, stderr)
+	case "sweep":
+		err = labci.SweepBackend(env, *org, stdout, stderr)
+	case "endpoint-check":
+		var addr netip.Addr
+		if addr, err = netip.ParseAddr(*ip); err == nil {
+			err = labci.CheckRunner(stdin, *stack, addr)
+		}
+	case "endpoint-open":
+		err = labci.EndpointOpen(stdin, *ip, stdout)
+	case "endpoint-restore":
+		err = labci.EndpointRestore(stdin, *original, stdout)
+	case "hints":
+		log, _ := io.ReadAll(stdin)
+		for _, h := range labci.Hints(string(log), *stack) {
+			fmt.Fprintln(stdout, h)
+		}
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "lab-ci: unknown command %q\n%s", args[0], usage)
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "lab-ci %s: %v\n", args[0], err)
+		return 1
+	}
+	return 0
 }

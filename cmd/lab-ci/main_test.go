@@ -1,4 +1,4 @@
-package labci
+package main
 
 import (
 	"bytes"
@@ -11,7 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eks-study/lab/internal/labci"
 )
+
+var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 // fakePulumi answers `pulumi stack ls --json` and `pulumi stack output
 // --json --stack NAME` from canned JSON in the CLI's shapes; everything else
@@ -22,9 +26,9 @@ type fakePulumi struct {
 	calls   []string
 }
 
-func (f *fakePulumi) env() Env {
-	real := System()
-	return Env{Now: func() time.Time { return now }, Run: func(stdin io.Reader, name string, args ...string) ([]byte, error) {
+func (f *fakePulumi) env() labci.Env {
+	real := labci.System()
+	return labci.Env{Now: func() time.Time { return now }, Run: func(stdin io.Reader, name string, args ...string) ([]byte, error) {
 		if name != "pulumi" {
 			return real.Run(stdin, name, args...)
 		}
@@ -42,10 +46,10 @@ func (f *fakePulumi) env() Env {
 	}}
 }
 
-func run(t *testing.T, env Env, args ...string) (code int, stdout, stderr string) {
+func runCmd(t *testing.T, env labci.Env, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code = Main(args, env, strings.NewReader(""), &out, &errOut)
+	code = run(args, env, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -64,7 +68,7 @@ func TestSweepCommandListsTheBackend(t *testing.T) {
 			"acme/bob":   `{}`,
 		},
 	}
-	code, stdout, stderr := run(t, f.env(), "sweep", "--org", "acme")
+	code, stdout, stderr := runCmd(t, f.env(), "sweep", "--org", "acme")
 	if strings.TrimSpace(stdout) != `["dev"]` {
 		t.Errorf("stdout = %q, want the expired stack", stdout)
 	}
@@ -110,30 +114,30 @@ func TestDeployCheckCommand(t *testing.T) {
 	git(t, "commit", "-qm", "unrelated")
 
 	destroyed := &fakePulumi{ls: `[{"name":"dev","resourceCount":0}]`, outputs: map[string]string{"dev": `{}`}}
-	code, stdout, stderr := run(t, destroyed.env(), "deploy-check", "--stack", "dev", "--base", base)
+	code, stdout, stderr := runCmd(t, destroyed.env(), "deploy-check", "--stack", "dev", "--base", base)
 	if code != 0 || stdout != "deploy=false\n" || !strings.Contains(stderr, "nothing deployed") {
 		t.Errorf("unrelated merge after the sweep: exit %d, %q, %q", code, stdout, stderr)
 	}
 
 	writeStack(t, "dev", "config:\n  aws:region: ap-northeast-2\n  eks-lab:expiry: \"2026-11-28T00:00:00Z\"\n")
 	git(t, "commit", "-qam", "one more day")
-	code, stdout, stderr = run(t, destroyed.env(), "deploy-check", "--stack", "dev", "--base", base)
+	code, stdout, stderr = runCmd(t, destroyed.env(), "deploy-check", "--stack", "dev", "--base", base)
 	if code != 0 || stdout != "deploy=true\n" {
 		t.Errorf("push with a new expiry: exit %d, %q, %q", code, stdout, stderr)
 	}
 
 	absent := &fakePulumi{ls: `[]`}
-	code, stdout, _ = run(t, absent.env(), "deploy-check", "--stack", "dev", "--base", git(t, "rev-parse", "HEAD"))
+	code, stdout, _ = runCmd(t, absent.env(), "deploy-check", "--stack", "dev", "--base", git(t, "rev-parse", "HEAD"))
 	if code != 0 || stdout != "deploy=false\n" {
 		t.Errorf("a stack never brought up, push that does not touch it: exit %d, %q", code, stdout)
 	}
-	code, stdout, _ = run(t, absent.env(), "deploy-check", "--stack", "dev", "--base", "0000000000000000000000000000000000000000")
+	code, stdout, _ = runCmd(t, absent.env(), "deploy-check", "--stack", "dev", "--base", "0000000000000000000000000000000000000000")
 	if code != 0 || stdout != "deploy=false\n" {
 		t.Errorf("unknown base counts as a change: exit %d, %q", code, stdout)
 	}
 
 	broken := &fakePulumi{ls: `[{"name":"dev","resourceCount":40}]`, outputs: map[string]string{"dev": `{"expiry":""}`}}
-	code, _, stderr = run(t, broken.env(), "deploy-check", "--stack", "dev", "--base", base)
+	code, _, stderr = runCmd(t, broken.env(), "deploy-check", "--stack", "dev", "--base", base)
 	if code != 1 || !strings.Contains(stderr, "stack dev: expiry output") {
 		t.Errorf("malformed expiry: exit %d, %q", code, stderr)
 	}
@@ -146,13 +150,13 @@ func TestAffectedCommandWithoutABaseOrForOneStack(t *testing.T) {
 	writeStack(t, "alice", "config: {}\n")
 	writeStack(t, "x y", "config: {}\n")
 	f := &fakePulumi{}
-	if code, stdout, stderr := run(t, f.env(), "affected", "--head", "HEAD"); code != 0 || stdout != "[\"alice\",\"dev\"]\n" {
+	if code, stdout, stderr := runCmd(t, f.env(), "affected", "--head", "HEAD"); code != 0 || stdout != "[\"alice\",\"dev\"]\n" {
 		t.Errorf("no base: exit %d, %q, %q", code, stdout, stderr)
 	}
-	if code, stdout, _ := run(t, f.env(), "affected", "--head", "HEAD", "--only", "dev"); code != 0 || stdout != "[\"dev\"]\n" {
+	if code, stdout, _ := runCmd(t, f.env(), "affected", "--head", "HEAD", "--only", "dev"); code != 0 || stdout != "[\"dev\"]\n" {
 		t.Errorf("--only dev: exit %d, %q", code, stdout)
 	}
-	if code, _, stderr := run(t, f.env(), "affected", "--head", "HEAD", "--only", "bob"); code != 1 || !strings.Contains(stderr, "stacks/Pulumi.bob.yaml") {
+	if code, _, stderr := runCmd(t, f.env(), "affected", "--head", "HEAD", "--only", "bob"); code != 1 || !strings.Contains(stderr, "stacks/Pulumi.bob.yaml") {
 		t.Errorf("--only with no file: exit %d, %q", code, stderr)
 	}
 }
@@ -164,11 +168,11 @@ func TestEndpointCommands(t *testing.T) {
 	cluster := `{"cluster":{"resourcesVpcConfig":{"endpointPublicAccess":true,"endpointPrivateAccess":true,"publicAccessCidrs":["203.0.113.7/32","198.51.100.20/32"]}}}`
 	env := (&fakePulumi{}).env()
 	var out, errOut bytes.Buffer
-	if code := Main([]string{"endpoint-open", "--ip", "198.51.100.20"}, env, strings.NewReader(cluster), &out, &errOut); code != 0 || out.Len() != 0 {
+	if code := run([]string{"endpoint-open", "--ip", "198.51.100.20"}, env, strings.NewReader(cluster), &out, &errOut); code != 0 || out.Len() != 0 {
 		t.Errorf("open when already admitted: exit %d, %q %q", code, out.String(), errOut.String())
 	}
 	out.Reset()
-	if code := Main([]string{"endpoint-restore", "--original", original}, env, strings.NewReader(cluster), &out, &errOut); code != 0 ||
+	if code := run([]string{"endpoint-restore", "--original", original}, env, strings.NewReader(cluster), &out, &errOut); code != 0 ||
 		strings.TrimSpace(out.String()) != `{"endpointPublicAccess":true,"endpointPrivateAccess":true,"publicAccessCidrs":["203.0.113.7/32"]}` {
 		t.Errorf("restore: exit %d, %q %q", code, out.String(), errOut.String())
 	}

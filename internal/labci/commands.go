@@ -4,35 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 )
-
-const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decisions; run at the repository root)
-
-  affected --head SHA [--base SHA] [--only STACK]
-      JSON array of the stacks a change affects (a changed stack file, or any
-      file of the program: go list -deps ./infra); no base means every stack
-  deploy-check --stack STACK [--base SHA] [--manual] [--org ORG]
-      prints deploy=true or deploy=false: may this push (or manual run) bring the stack up
-  sweep [--org ORG]
-      JSON array of the backend's stacks whose expiry output has passed; exit 1
-      after printing it when a stack's expiry cannot be read
-  endpoint-check --stack STACK --ip IP < plan.json       (lab plan --format json)
-  endpoint-open --ip IP < cluster.json                    (aws eks describe-cluster)
-  endpoint-restore --original FILE < cluster.json
-      print the --resources-vpc-config to apply, or nothing when none is needed
-  hints --stack STACK < pulumi.log
-      the fix for a locked stack or pending operations the log shows
-`
 
 // Env is what the commands use from outside: the clock, and the programs
 // they run (git, go, pulumi) in the repository root.
@@ -56,66 +38,9 @@ func System() Env {
 	}}
 }
 
-// Main runs one command and returns its exit code: 0 done, 1 failed, 2 bad usage.
-func Main(args []string, env Env, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	fs := flag.NewFlagSet("lab-ci "+args[0], flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	stack := fs.String("stack", "", "stack name")
-	base := fs.String("base", "", "commit to compare with")
-	head := fs.String("head", "", "commit whose stack files count")
-	only := fs.String("only", "", "one stack")
-	manual := fs.Bool("manual", false, "a manual run for --stack")
-	org := fs.String("org", "", "Pulumi Cloud organization (PULUMI_ORG)")
-	ip := fs.String("ip", "", "the runner's public address")
-	original := fs.String("original", "", "file with the access endpoint-open started from")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "lab-ci %s: bad arguments %q\n%s", args[0], args[1:], usage)
-		return 2
-	}
-	if *stack != "" && !stackName.MatchString(*stack) {
-		fmt.Fprintf(stderr, "lab-ci: stack %q: use letters, digits, - _ . only\n", *stack)
-		return 2
-	}
-	var err error
-	switch args[0] {
-	case "affected":
-		err = affectedMain(env, *base, *head, *only, stdout)
-	case "deploy-check":
-		err = deployCheckMain(env, *stack, *base, *manual, *org, stdout, stderr)
-	case "sweep":
-		err = sweepMain(env, *org, stdout, stderr)
-	case "endpoint-check":
-		var addr netip.Addr
-		if addr, err = netip.ParseAddr(*ip); err == nil {
-			err = CheckRunner(stdin, *stack, addr)
-		}
-	case "endpoint-open":
-		err = endpointOpenMain(stdin, *ip, stdout)
-	case "endpoint-restore":
-		err = endpointRestoreMain(stdin, *original, stdout)
-	case "hints":
-		log, _ := io.ReadAll(stdin)
-		for _, h := range Hints(string(log), *stack) {
-			fmt.Fprintln(stdout, h)
-		}
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-	default:
-		fmt.Fprintf(stderr, "lab-ci: unknown command %q\n%s", args[0], usage)
-		return 2
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "lab-ci %s: %v\n", args[0], err)
-		return 1
-	}
-	return 0
-}
-
-func affectedMain(env Env, base, head, only string, stdout io.Writer) error {
+// Affected writes the JSON array of the stacks a change from base to head
+// affects (every stack without a known base; only one with only).
+func Affected(env Env, base, head, only string, stdout io.Writer) error {
 	if head == "" {
 		return errors.New("--head is required")
 	}
@@ -126,7 +51,7 @@ func affectedMain(env Env, base, head, only string, stdout io.Writer) error {
 	var list []string
 	switch {
 	case only != "":
-		if !stackName.MatchString(only) || !contains(existing, only) {
+		if !stackName.MatchString(only) || !slices.Contains(existing, only) {
 			return fmt.Errorf("stack %q has no file %s", only, StackFile(only))
 		}
 		list = []string{only}
@@ -146,7 +71,9 @@ func affectedMain(env Env, base, head, only string, stdout io.Writer) error {
 	return writeJSON(stdout, list)
 }
 
-func deployCheckMain(env Env, stack, base string, manual bool, org string, stdout, stderr io.Writer) error {
+// DeployCheck writes deploy=true or deploy=false: may this push (or a manual
+// run) bring the stack up. The reason goes to stderr.
+func DeployCheck(env Env, stack, base string, manual bool, org string, stdout, stderr io.Writer) error {
 	if stack == "" {
 		return errors.New("--stack is required")
 	}
@@ -195,7 +122,9 @@ func deployCheckMain(env Env, stack, base string, manual bool, org string, stdou
 	return nil
 }
 
-func sweepMain(env Env, org string, stdout, stderr io.Writer) error {
+// SweepBackend writes the JSON array of the backend's stacks whose expiry
+// output has passed; it fails, after writing, when a stack cannot be read.
+func SweepBackend(env Env, org string, stdout, stderr io.Writer) error {
 	stacks, err := listBackend(env, org)
 	if err != nil {
 		return err
@@ -222,7 +151,9 @@ func sweepMain(env Env, org string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func endpointOpenMain(stdin io.Reader, ip string, stdout io.Writer) error {
+// EndpointOpen writes the endpoint access that admits ip, or nothing when
+// the cluster (JSON of `aws eks describe-cluster` on stdin) already does.
+func EndpointOpen(stdin io.Reader, ip string, stdout io.Writer) error {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
 		return err
@@ -238,7 +169,9 @@ func endpointOpenMain(stdin io.Reader, ip string, stdout io.Writer) error {
 	return json.NewEncoder(stdout).Encode(open)
 }
 
-func endpointRestoreMain(stdin io.Reader, originalFile string, stdout io.Writer) error {
+// EndpointRestore writes the access to put back (originalFile, from before
+// EndpointOpen), or nothing when the cluster already has it.
+func EndpointRestore(stdin io.Reader, originalFile string, stdout io.Writer) error {
 	f, err := os.Open(originalFile)
 	if err != nil {
 		return err
@@ -309,15 +242,6 @@ func stackFiles(root string) ([]string, error) {
 	return out, nil
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func writeJSON(w io.Writer, list []string) error {
 	if list == nil {
 		list = []string{}
@@ -328,4 +252,13 @@ func writeJSON(w io.Writer, list []string) error {
 	}
 	_, err = fmt.Fprintln(w, string(b))
 	return err
+}
+
+// CheckStackName refuses a name that could not be a stack's: names end up
+// in commands and file paths.
+func CheckStackName(stack string) error {
+	if !stackName.MatchString(stack) {
+		return fmt.Errorf("stack %q: use letters, digits, - _ . only", stack)
+	}
+	return nil
 }
