@@ -36,11 +36,11 @@ func auditArgs(args []string) ([]string, error) {
 			return nil, err
 		}
 	}
-	raw, err := offline.LoadStack(root, stack)
+	stackCfg, err := offline.LoadStack(root, stack, nil)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.Load(config.Namespace, stack, config.MapSource(raw), time.Now())
+	cfg, err := config.Load(config.Namespace, stack, config.MapSource(stackCfg.Values, stackCfg.Secrets), time.Now())
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %v", stack, err)
 	}

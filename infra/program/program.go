@@ -4,7 +4,10 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"slices"
 	"time"
 
@@ -20,7 +23,7 @@ import (
 
 // Run is the Pulumi program.
 func Run(ctx *pulumi.Context) error {
-	cfg, err := LoadConfig(ctx, time.Now())
+	cfg, err := LoadConfig(ctx, configKeys(), time.Now())
 	if err != nil {
 		return err
 	}
@@ -34,9 +37,25 @@ func Run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// LoadConfig reads and validates the stack's config before anything is registered.
-func LoadConfig(ctx *pulumi.Context, now time.Time) (*config.Config, error) {
-	return config.Load(ctx.Project(), ctx.Stack(), ctx.GetConfig, now)
+// LoadConfig reads and validates the stack's config before anything is
+// registered. keys are every config key the stack sets, for the check that
+// refuses unknown ones.
+func LoadConfig(ctx *pulumi.Context, keys []string, now time.Time) (*config.Config, error) {
+	return config.Load(ctx.Project(), ctx.Stack(), config.Source{Get: ctx.GetConfig, Keys: keys, Secret: ctx.IsConfigSecret}, now)
+}
+
+// configKeys lists the config keys the CLI handed the program. The Go SDK
+// keeps its config map private, so they are read where pulumi.Run reads
+// them: the JSON object the Go language host puts in PULUMI_CONFIG
+// (pulumi/pulumi sdk/go/pulumi-language-go/main.go, constructEnv). An inline Automation API program
+// gets its config over gRPC and no variable; it gets no unknown-key check
+// (`lab plan` still makes it).
+func configKeys() []string {
+	var cfg map[string]string
+	if err := json.Unmarshal([]byte(os.Getenv(pulumi.EnvConfig)), &cfg); err != nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(cfg))
 }
 
 // Tags are put on every AWS resource through the provider's default tags, so

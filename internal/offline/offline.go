@@ -52,21 +52,20 @@ type Resource struct {
 
 // Plan is everything one run registered.
 type Plan struct {
-	Stack     string            `json:"stack"`
-	Config    map[string]string `json:"-"`
-	Resources []Resource        `json:"resources"` // sorted by URN
-	Outputs   map[string]any    `json:"outputs"`
+	Stack     string         `json:"stack"`
+	Resources []Resource     `json:"resources"` // sorted by URN
+	Outputs   map[string]any `json:"outputs"`
 }
 
-// Run runs the lab program for stack with raw config ("eks-lab:key" -> value).
-func Run(stack string, raw map[string]string) (*Plan, error) {
+// Run runs the lab program with a stack's config (LoadStack).
+func Run(cfg *StackConfig) (*Plan, error) {
 	var outputs map[string]any
-	plan, err := RunProgram(stack, raw, func(ctx *pulumi.Context) error {
-		cfg, err := program.LoadConfig(ctx, Now)
+	plan, err := run(cfg, func(ctx *pulumi.Context) error {
+		labCfg, err := program.LoadConfig(ctx, cfg.Keys(), Now)
 		if err != nil {
 			return err
 		}
-		exports, err := program.Deploy(ctx, cfg)
+		exports, err := program.Deploy(ctx, labCfg)
 		if err != nil {
 			return err
 		}
@@ -80,15 +79,20 @@ func Run(stack string, raw map[string]string) (*Plan, error) {
 	return plan, nil
 }
 
-// RunProgram runs any program under the same mocks (for component tests).
+// RunProgram runs any program under the same mocks (for component tests),
+// with raw config ("namespace:key" -> value).
 // On error it returns the error and the resources registered before it.
 func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan, error) {
-	m := &mocks{project: config.Namespace, stack: stack, region: raw["aws:region"]}
+	return run(&StackConfig{Stack: stack, Values: raw}, body)
+}
+
+func run(cfg *StackConfig, body pulumi.RunFunc) (*Plan, error) {
+	m := &mocks{project: config.Namespace, stack: cfg.Stack, region: cfg.Values["aws:region"]}
 	if m.region == "" {
 		m.region = config.Defaults.Region
 	}
 	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
-		Project: config.Namespace, Stack: stack, Config: raw, Mocks: m,
+		Project: config.Namespace, Stack: cfg.Stack, Config: cfg.Values, ConfigSecretKeys: cfg.Secrets, Mocks: m,
 	})
 	if err != nil {
 		return nil, err
@@ -100,11 +104,11 @@ func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan
 	res := append([]Resource(nil), m.resources...)
 	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
 	// On error the plan still holds what was registered before it.
-	return &Plan{Stack: stack, Config: raw, Resources: res, Outputs: map[string]any{}}, runErr
+	return &Plan{Stack: cfg.Stack, Resources: res, Outputs: map[string]any{}}, runErr
 }
 
 // resolve waits for every output and converts it to plain values; secrets
-// are shown as "[secret]" so that plans never carry them.
+// are shown as Secret so that plans never carry them.
 func resolve(outputs map[string]pulumi.Input) (map[string]any, error) {
 	out := map[string]any{}
 	for name, in := range outputs {
@@ -114,7 +118,7 @@ func resolve(outputs map[string]pulumi.Input) (map[string]any, error) {
 		select {
 		case v := <-ch:
 			if pulumi.IsSecret(o) {
-				v = "[secret]"
+				v = Secret
 			}
 			out[name] = v
 		case <-time.After(10 * time.Second):
