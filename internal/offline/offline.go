@@ -28,6 +28,13 @@ var Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // AccountID is the fake account of every mock run.
 const AccountID = "123456789012"
 
+// CallerArn is who every mock run deploys as (aws.GetCallerIdentity): a
+// member signed in through IAM Identity Center, as most are. The role it
+// assumed is arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/
+// AWSReservedSSO_AdministratorAccess_0123456789abcdef; the session ARN drops
+// the path.
+const CallerArn = "arn:aws:sts::" + AccountID + ":assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/study-member"
+
 // Resource is one registered resource.
 type Resource struct {
 	URN      string         `json:"urn"`
@@ -246,6 +253,11 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names := []any{m.region + "a", m.region + "b", m.region + "c", m.region + "d"}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": m.region}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": CallerArn, "userId": "AROAEXAMPLE:study-member", "id": AccountID}), nil
+	case "aws:eks/getClusters:getClusters":
+		// A fresh account: every plan is that of the first `pulumi up`.
+		return resource.NewPropertyMapFromMap(map[string]any{"names": []any{}, "id": m.region}), nil
 	case "aws:ssm/getParameter:getParameter":
 		name, _ := args.Args["name"].V.(string)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
