@@ -106,3 +106,23 @@ func TestLoadStackRefusesBadStackNames(t *testing.T) {
 		t.Errorf("got %v, want Pulumi's stack name error", err)
 	}
 }
+
+// An unquoted RFC 3339 time in a stack file is a YAML timestamp: Pulumi's
+// loader turns it into Go's time format, which the program must take too.
+func TestAnUnquotedExpiryIsAccepted(t *testing.T) {
+	root := stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:expiry: 2026-01-02T18:30:00Z\n")
+	cfg, err := LoadStack(root, "s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Values["eks-lab:expiry"]; got != "2026-01-02 18:30:00 +0000 UTC" {
+		t.Errorf("Pulumi's loader gives %q; the program's parsing must follow it", got)
+	}
+	p, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Outputs["expiry"]; got != "2026-01-02T18:30:00Z" {
+		t.Errorf("expiry output %v, want 2026-01-02T18:30:00Z", got)
+	}
+}

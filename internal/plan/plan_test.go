@@ -466,3 +466,18 @@ func TestLongValuesCollapseInMarkdown(t *testing.T) {
 		t.Errorf("short values %q %q", mdValue(""), mdValue(`"x|y"`))
 	}
 }
+
+func TestTextPlanNamesWhoIsClusterAdmin(t *testing.T) {
+	var b bytes.Buffer
+	if err := Render(&b, buildStack(t, "dev", nil), "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"myeks-bastion  aws:eks/accessEntry:AccessEntry  principal arn:aws:iam::123456789012:role/bastion",
+		"myeks-bastion-cluster-admin  aws:eks/accessPolicyAssociation:AccessPolicyAssociation  AmazonEKSClusterAdminPolicy, cluster scope",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text plan lacks %q", want)
+		}
+	}
+}

@@ -389,6 +389,10 @@ func (f *facts) detail(r Resource) string {
 		return fmt.Sprintf("EKS %s, Kubernetes %s, %s", orDefault(str(in, "name"), r.Name), str(in, "version"), access)
 	case "aws:eks/addon:Addon":
 		return "add-on " + str(in, "addonName")
+	case "aws:eks/accessEntry:AccessEntry":
+		return "principal " + str(in, "principalArn")
+	case "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+		return fmt.Sprintf("%s, %s scope", path.Base(str(in, "policyArn")), str(in, "accessScope.type"))
 	case typeHelmRelease, typeHelmChart:
 		return fmt.Sprintf("chart %s %s in %s", str(in, "chart"), str(in, "version"), orDefault(str(in, "namespace"), "default"))
 	case typeService:
