@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -41,14 +42,7 @@ type StackConfig struct {
 }
 
 // Keys lists the keys the stack sets (its own and Pulumi.yaml's), sorted.
-func (s *StackConfig) Keys() []string {
-	keys := make([]string, 0, len(s.Values))
-	for k := range s.Values {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func (s *StackConfig) Keys() []string { return slices.Sorted(maps.Keys(s.Values)) }
 
 // ProjectFile is the project file under root.
 func ProjectFile(root string) string { return filepath.Join(root, "Pulumi.yaml") }
