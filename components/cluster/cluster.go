@@ -305,7 +305,7 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 		// Named by policy, so that reordering NodePolicies replaces nothing;
 		// the alias keeps labs created when they were named by position.
 		positional := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-nodes-%d", name, i))}})
-		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+policyName(arn), &iam.RolePolicyAttachmentArgs{
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+arnName(arn), &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(arn),
 		}, append(opts, positional)...)
 		if err != nil {
@@ -316,8 +316,9 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 	return out, nil
 }
 
-// policyName is the last part of a policy ARN: AmazonEKS_CNI_Policy.
-func policyName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+// arnName is the name at the end of an IAM ARN, without its path:
+// AmazonEKS_CNI_Policy for a policy, github-ci for arn:aws:iam::1:role/ci/github-ci.
+func arnName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func optional(s string) pulumi.StringPtrInput {
 	if s == "" {

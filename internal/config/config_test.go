@@ -127,7 +127,7 @@ func TestValidationRules(t *testing.T) {
 		{"instance type typo", map[string]string{"eks-lab:nodeInstanceType": "t3.mediumm"}, []string{"eks-lab:nodeInstanceType", `"t3.mediumm"`, "not an EC2 instance type", "did you mean t3.medium?"}},
 		{"instance type that does not exist", map[string]string{"eks-lab:nodeInstanceType": "banana.large"}, []string{"eks-lab:nodeInstanceType", `"banana.large"`, "instance-types.txt", "e.g. t3.medium"}},
 		{"bad bastion type", map[string]string{"eks-lab:bastionInstanceType": "T3.Small"}, []string{"eks-lab:bastionInstanceType", "did you mean t3.small?"}},
-		{"A1 nodes", map[string]string{"eks-lab:nodeInstanceType": "a1.large"}, []string{"eks-lab:nodeInstanceType", `"a1.large"`, "Amazon Linux 2023", "t4g.large"}},
+		{"A1 nodes", map[string]string{"eks-lab:nodeInstanceType": "a1.large"}, []string{"eks-lab:nodeInstanceType", `"a1.large"`, "Amazon Linux 2023", "m6g.large"}},
 		{"A1 bastion", map[string]string{"eks-lab:bastionInstanceType": "a1.medium"}, []string{"eks-lab:bastionInstanceType", "m6g.medium"}},
 		{"GPU nodes on the standard AMI", map[string]string{"eks-lab:nodeInstanceType": "g4dn.xlarge"}, []string{"eks-lab:nodeInstanceType", `"g4dn.xlarge"`, "g4dn family"}},
 		{"cluster name", map[string]string{"eks-lab:clusterName": "my eks"}, []string{"eks-lab:clusterName", `"my eks"`, "letters, digits"}},

@@ -159,7 +159,7 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 			bad("adminRoleArns", arn, "not an IAM role ARN (arn:aws:iam::<account>:role/<name>); for an SSO role use the role's ARN, not the assumed-role session's")
 			continue
 		}
-		name := RoleName(arn)
+		name := roleName(arn)
 		if other, dup := roles[name]; dup {
 			bad("adminRoleArns", arn, "names the role %s again (also %s): EKS gives a principal one access entry, and the lab names entries by role name; list each role once", name, other)
 		}
@@ -223,7 +223,7 @@ func (c *Config) validateInstanceType(bad func(string, any, string, ...any), key
 	if strings.HasPrefix(name, "a1.") {
 		// "AL2023 doesn't support A1 instances" (EKS User Guide,
 		// choosing-instance-type): Graviton1 lacks what AL2023's arm64 build needs.
-		bad(key, name, "A1 (Graviton 1) does not run Amazon Linux 2023, the lab's AMI; use Graviton 2 or later, e.g. t4g.%s or m6g.%s", t.Name[3:], t.Name[3:])
+		bad(key, name, "A1 (Graviton 1) does not run Amazon Linux 2023, the lab's AMI; use Graviton 2 or later, e.g. m6g.%s", t.Name[3:])
 		return nil
 	}
 	return &t
@@ -316,9 +316,9 @@ func addressCount(p netip.Prefix) string {
 	return strconv.FormatUint(1<<(32-p.Bits()), 10)
 }
 
-// RoleName is the name in a role ARN, without its path:
+// roleName is the name in a role ARN, without its path:
 // arn:aws:iam::123456789012:role/path/name -> name.
-func RoleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func quote(v any) string {
 	if reflect.ValueOf(v).Kind() == reflect.String {
