@@ -12,24 +12,26 @@ import (
 )
 
 const (
-	tVpc        = "aws:ec2/vpc:Vpc"
-	tSubnet     = "aws:ec2/subnet:Subnet"
-	tRouteTable = "aws:ec2/routeTable:RouteTable"
-	tNat        = "aws:ec2/natGateway:NatGateway"
-	tEip        = "aws:ec2/eip:Eip"
-	tNodeGroup  = "aws:eks/nodeGroup:NodeGroup"
-	tLaunchTmpl = "aws:ec2/launchTemplate:LaunchTemplate"
-	tEksCluster = "eks:index:Cluster"
-	tInstance   = "aws:ec2/instance:Instance"
-	tSG         = "aws:ec2/securityGroup:SecurityGroup"
-	tSGRule     = "aws:ec2/securityGroupRule:SecurityGroupRule"
-	tRole       = "aws:iam/role:Role"
-	tAttachment = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-	tProfile    = "aws:iam/instanceProfile:InstanceProfile"
-	tAddon      = "aws:eks/addon:Addon"
-	tAwsProv    = "pulumi:providers:aws"
-	tK8sProv    = "pulumi:providers:kubernetes"
-	tLogGroup   = "aws:cloudwatch/logGroup:LogGroup"
+	tVpc          = "aws:ec2/vpc:Vpc"
+	tSubnet       = "aws:ec2/subnet:Subnet"
+	tRouteTable   = "aws:ec2/routeTable:RouteTable"
+	tNat          = "aws:ec2/natGateway:NatGateway"
+	tEip          = "aws:ec2/eip:Eip"
+	tNodeGroup    = "aws:eks/nodeGroup:NodeGroup"
+	tLaunchTmpl   = "aws:ec2/launchTemplate:LaunchTemplate"
+	tEksCluster   = "eks:index:Cluster"
+	tInstance     = "aws:ec2/instance:Instance"
+	tSG           = "aws:ec2/securityGroup:SecurityGroup"
+	tSGRule       = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	tRole         = "aws:iam/role:Role"
+	tAttachment   = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+	tProfile      = "aws:iam/instanceProfile:InstanceProfile"
+	tAddon        = "aws:eks/addon:Addon"
+	tAwsProv      = "pulumi:providers:aws"
+	tK8sProv      = "pulumi:providers:kubernetes"
+	tLogGroup     = "aws:cloudwatch/logGroup:LogGroup"
+	tAccessEntry  = "aws:eks/accessEntry:AccessEntry"
+	tAccessPolicy = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 )
 
 func TestDevSubnetsAreTaggedSlash22PerAZ(t *testing.T) {
@@ -170,10 +172,16 @@ func TestClusterControlPlane(t *testing.T) {
 	expectEqual(t, "public subnets", strs(c.Inputs, "publicSubnetIds"),
 		[]string{"lab-public-ap-northeast-2a-id", "lab-public-ap-northeast-2b-id", "lab-public-ap-northeast-2c-id"})
 
-	entry := offline.Get(c.Inputs, "accessEntries.bastion").(map[string]any)
-	expectEqual(t, "bastion access entry principal", str(entry, "principalArn"), "arn:aws:iam::123456789012:role/bastion")
-	expectEqual(t, "bastion access policy", str(entry, "accessPolicies.cluster-admin.policyArn"), cluster.ClusterAdminPolicyArn)
-	expectEqual(t, "bastion access scope", str(entry, "accessPolicies.cluster-admin.accessScope.type"), "cluster")
+	if offline.Get(c.Inputs, "accessEntries") != nil {
+		t.Error("pulumi-eks should create no access entries: the lab names its own by role")
+	}
+	entry := must(t, p, tAccessEntry, "myeks-bastion")
+	expectEqual(t, "bastion access entry principal", str(entry.Inputs, "principalArn"), "arn:aws:iam::123456789012:role/bastion")
+	expectEqual(t, "bastion access entry cluster", str(entry.Inputs, "clusterName"), "myeks")
+	admin := must(t, p, tAccessPolicy, "myeks-bastion-cluster-admin")
+	expectEqual(t, "bastion access policy", str(admin.Inputs, "policyArn"), cluster.ClusterAdminPolicyArn)
+	expectEqual(t, "bastion access scope", str(admin.Inputs, "accessScope.type"), "cluster")
+	expectEqual(t, "bastion access policy principal", str(admin.Inputs, "principalArn"), "arn:aws:iam::123456789012:role/bastion")
 
 	logs := must(t, p, tLogGroup, "myeks-control-plane")
 	expectEqual(t, "log group name", str(logs.Inputs, "name"), "/aws/eks/myeks/cluster")
@@ -205,13 +213,15 @@ func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
 }
 
 func TestAdminRolesGetClusterAdmin(t *testing.T) {
-	p, err := withConfig(t, map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/github-ci"]`})
+	p, err := withConfig(t, map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci/github-ci"]`})
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, _ := offline.Get(must(t, p, tEksCluster, "myeks").Inputs, "accessEntries.admin-0").(map[string]any)
-	expectEqual(t, "admin principal", str(entry, "principalArn"), "arn:aws:iam::123456789012:role/github-ci")
-	expectEqual(t, "admin policy", str(entry, "accessPolicies.cluster-admin.policyArn"), cluster.ClusterAdminPolicyArn)
+	entry := must(t, p, tAccessEntry, "myeks-admin-github-ci")
+	expectEqual(t, "admin principal", str(entry.Inputs, "principalArn"), "arn:aws:iam::123456789012:role/ci/github-ci")
+	admin := must(t, p, tAccessPolicy, "myeks-admin-github-ci-cluster-admin")
+	expectEqual(t, "admin policy", str(admin.Inputs, "policyArn"), cluster.ClusterAdminPolicyArn)
+	expectEqual(t, "admin policy parent", admin.Parent, entry.URN)
 }
 
 func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {

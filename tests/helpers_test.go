@@ -32,17 +32,15 @@ func stackPlan(t *testing.T, stack string) *offline.Plan {
 	return p
 }
 
-// withConfig runs the program with the dev stack file plus overrides.
+// withConfig runs the program with the dev stack file plus overrides, set
+// as `pulumi config set` would and validated by Pulumi's loader.
 func withConfig(t *testing.T, overrides map[string]string) (*offline.Plan, error) {
 	t.Helper()
-	raw, err := offline.LoadStack(root, "dev")
+	cfg, err := offline.LoadStack(root, "dev", overrides)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range overrides {
-		raw[k] = v
-	}
-	return offline.Run("dev", raw)
+	return offline.Run(cfg)
 }
 
 // must finds one resource or fails.

@@ -2,47 +2,61 @@ package tests
 
 import (
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
 	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 
-type projectFile struct {
-	Name           string         `yaml:"name"`
-	Runtime        string         `yaml:"runtime"`
-	Main           string         `yaml:"main"`
-	StackConfigDir string         `yaml:"stackConfigDir"`
-	Config         map[string]any `yaml:"config"`
-}
-
-func readProjectFile(t *testing.T) projectFile {
+// loadProject reads Pulumi.yaml with Pulumi's own loader, as the CLI does.
+func loadProject(t *testing.T) *workspace.Project {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	proj, err := workspace.LoadProject(offline.ProjectFile(root))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pf projectFile
-	if err := yaml.Unmarshal(data, &pf); err != nil {
+	return proj
+}
+
+// minimalStack is the smallest stack a member writes: only the one key
+// Pulumi.yaml declares without a default. It returns the config the CLI
+// would hand the program.
+func minimalStack(t *testing.T) *offline.StackConfig {
+	t.Helper()
+	dir := t.TempDir()
+	project, err := os.ReadFile(offline.ProjectFile(root))
+	if err != nil {
 		t.Fatal(err)
 	}
-	return pf
+	if err := os.WriteFile(offline.ProjectFile(dir), project, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := offline.StackFile(dir, loadProject(t), "minimal")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("config:\n  eks-lab:sshCidr: 203.0.113.7/32\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := offline.LoadStack(dir, "minimal", nil)
+	if err != nil {
+		t.Fatalf("Pulumi's validation refuses a stack that sets only eks-lab:sshCidr: %v", err)
+	}
+	return cfg
 }
 
 func TestProjectFile(t *testing.T) {
-	pf := readProjectFile(t)
-	expectEqual(t, "name", pf.Name, config.Namespace)
-	expectEqual(t, "runtime", pf.Runtime, "go")
-	expectEqual(t, "main", pf.Main, "infra/")
-	expectEqual(t, "stackConfigDir", pf.StackConfigDir, "stacks")
+	proj := loadProject(t)
+	expectEqual(t, "name", proj.Name, config.Namespace)
+	expectEqual(t, "runtime", proj.Runtime.Name(), "go")
+	expectEqual(t, "main", proj.Main, "infra/")
+	expectEqual(t, "stackConfigDir", proj.StackConfigDir, "stacks")
 	if _, err := os.Stat(filepath.Join(root, "infra", "main.go")); err != nil {
 		t.Errorf("main: infra/ has no main.go: %v", err)
 	}
@@ -50,71 +64,83 @@ func TestProjectFile(t *testing.T) {
 
 // The typed config in Pulumi.yaml and the Go loader must agree: every key the
 // program reads is declared with a type and a description, nothing is
-// declared that the program ignores, and the declared defaults are the Go ones.
+// declared that the program ignores, and each default Pulumi applies is the
+// program's own.
 func TestProjectConfigMatchesTheLoader(t *testing.T) {
-	pf := readProjectFile(t)
+	proj := loadProject(t)
+	minimal := minimalStack(t)
 	read := map[string]bool{}
-	recording := func(key string) (string, bool) {
-		read[key] = true
-		if key == config.Namespace+":sshCidr" {
-			return "203.0.113.7/32", true
-		}
-		return "", false
+	only := func(values map[string]string) config.Source {
+		return config.Source{Get: func(key string) (string, bool) {
+			read[key] = true
+			v, ok := values[key]
+			return v, ok
+		}}
 	}
-	baseline, err := config.Load(config.Namespace, "dev", recording, offline.Now)
+	sshOnly := map[string]string{config.Namespace + ":sshCidr": minimal.Values[config.Namespace+":sshCidr"]}
+	baseline, err := config.Load(config.Namespace, "minimal", only(sshOnly), offline.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	declared := map[string]map[string]any{}
-	for key, v := range pf.Config {
-		if strings.Contains(key, ":") {
-			continue // values for other namespaces, e.g. aws:region
+	for key, decl := range proj.Config {
+		full := key
+		if !strings.Contains(key, ":") {
+			full = config.Namespace + ":" + key
+			if decl.Type == nil || decl.Description == "" {
+				t.Errorf("Pulumi.yaml declares %s without a type and a description", key)
+			}
 		}
-		decl, ok := v.(map[string]any)
-		if !ok {
-			t.Errorf("Pulumi.yaml config %s is a value, want a declaration with type and description", key)
+		if !read[full] {
+			t.Errorf("Pulumi.yaml declares %s but the program never reads it", full)
 			continue
 		}
-		declared[config.Namespace+":"+key] = decl
+		value, applied := minimal.Values[full]
+		if !applied {
+			continue // required: no default
+		}
+		withDefault, err := config.Load(config.Namespace, "minimal", only(map[string]string{full: value, config.Namespace + ":sshCidr": sshOnly[config.Namespace+":sshCidr"]}), offline.Now)
+		if err != nil {
+			t.Errorf("%s: the default Pulumi applies, %q, is refused: %v", full, value, err)
+		} else if !reflect.DeepEqual(withDefault, baseline) {
+			t.Errorf("%s: the default Pulumi applies, %q, is not the program's default", full, value)
+		}
 	}
 	for key := range read {
-		if strings.HasPrefix(key, config.Namespace+":") && declared[key] == nil {
+		name, ok := strings.CutPrefix(key, config.Namespace+":")
+		if _, declared := proj.Config[name]; ok && !declared {
 			t.Errorf("the program reads %s but Pulumi.yaml does not declare it", key)
 		}
 	}
-	for _, key := range slices.Sorted(maps.Keys(declared)) {
-		decl := declared[key]
-		if !read[key] {
-			t.Errorf("Pulumi.yaml declares %s but the program never reads it", key)
-		}
-		if decl["type"] == nil || decl["description"] == nil {
-			t.Errorf("%s needs a type and a description", key)
-		}
-		def, ok := decl["default"]
-		if !ok {
-			continue
-		}
-		raw := fmt.Sprint(def)
-		withDefault, err := config.Load(config.Namespace, "dev", func(k string) (string, bool) {
-			if k == key {
-				return raw, true
-			}
-			return recording(k)
-		}, offline.Now)
-		if err != nil {
-			t.Errorf("%s: Pulumi.yaml default %q is invalid: %v", key, raw, err)
-			continue
-		}
-		if !reflect.DeepEqual(withDefault, baseline) {
-			t.Errorf("%s: Pulumi.yaml default %q differs from the program's default", key, raw)
-		}
-	}
-	if region, _ := pf.Config["aws:region"].(string); region != config.Defaults.Region {
-		t.Errorf("Pulumi.yaml aws:region = %q, program default %q", region, config.Defaults.Region)
+	if region := minimal.Values["aws:region"]; region != config.Defaults.Region {
+		t.Errorf("a stack without aws:region gets %q from Pulumi.yaml; the program's default is %q", region, config.Defaults.Region)
 	}
 }
 
+// A key declared with a type and no default is required in every stack
+// (the CLI refuses a stack without it), so the README's bring-up commands
+// must set it.
+func TestRequiredKeysAreSetInTheReadme(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	required := 0
+	for key, decl := range loadProject(t).Config {
+		if decl.Default != nil || decl.Value != nil {
+			continue
+		}
+		required++
+		if !strings.Contains(string(readme), "pulumi config set "+key+" ") {
+			t.Errorf("Pulumi.yaml declares %s without a default, so every stack must set it, but README.md has no `pulumi config set %s ...`; give it a default or add the command", key, key)
+		}
+	}
+	if required == 0 {
+		t.Error("no required key; sshCidr has no sensible default")
+	}
+}
+
+// Every stack file and the minimal stack pass Pulumi's validation and the
+// program's.
 func TestEveryStackFileIsValid(t *testing.T) {
 	stacks, err := offline.Stacks(root)
 	if err != nil || len(stacks) < 2 {
@@ -122,5 +148,31 @@ func TestEveryStackFileIsValid(t *testing.T) {
 	}
 	for _, s := range stacks {
 		stackPlan(t, s) // fails the test on any config or program error
+	}
+	if _, err := offline.Run(minimalStack(t)); err != nil {
+		t.Errorf("the minimal stack: %v", err)
+	}
+}
+
+// `pulumi config set KEY '["..."]'` stores a string, which the CLI's type
+// check refuses for an array key: the docs must show the form that works.
+func TestEveryListKeyHasAWorkingSetCommandInTheDocs(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join(root, "docs", "configuration.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lists := 0
+	for key, decl := range loadProject(t).Config {
+		if decl.Type == nil || *decl.Type != "array" {
+			continue
+		}
+		lists++
+		cmd := fmt.Sprintf("pulumi config set --path '%s:%s[0]' ", config.Namespace, key)
+		if !strings.Contains(string(page), cmd) {
+			t.Errorf("docs/configuration.md does not show %q for the list key %s", cmd+"VALUE", key)
+		}
+	}
+	if lists == 0 {
+		t.Error("no list keys found")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -109,8 +110,9 @@ func auditOptions(root, stack string, flags audit.Options, set map[string]bool) 
 		opts, err = audit.StackOptions(root, stack)
 	}
 	if err != nil {
-		if _, statErr := os.Stat(offline.StackFile(root, stack)); statErr == nil {
-			return opts, err // the file is there, and wrong
+		var unknown *offline.UnknownStackError
+		if root != "" && !errors.As(err, &unknown) {
+			return opts, err // the stack file is there, and wrong
 		}
 		if !set["region"] || !set["cluster-name"] {
 			return opts, fmt.Errorf("%v; to audit a stack without a file give --region and --cluster-name", err)

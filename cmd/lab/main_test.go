@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/infra/program"
+	"github.com/eks-study/lab/internal/offline"
 )
 
 const repoRoot = "../.."
@@ -19,14 +25,19 @@ func runLab(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errOut.String()
 }
 
-// labRoot makes a repository root with one stack file.
+// labRoot makes a repository root with the project's Pulumi.yaml and one
+// stack file.
 func labRoot(t *testing.T, stack, content string) string {
 	t.Helper()
 	root := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(root, "stacks"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(root, "Pulumi.yaml"), []byte("name: eks-lab\nruntime: go\n"), 0o644); err != nil {
+	project, err := os.ReadFile(filepath.Join(repoRoot, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "Pulumi.yaml"), project, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(root, "stacks", "Pulumi."+stack+".yaml"), []byte(content), 0o644); err != nil {
@@ -72,7 +83,8 @@ func TestPlanOfInvalidYAML(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit %d", code)
 	}
-	oneClearLine(t, errOut, "Pulumi.broken.yaml: not valid YAML")
+	oneClearLine(t, errOut, "Pulumi.broken.yaml: invalid YAML file: yaml: line 1")
+	checkMessage(t, errOut, "fix the file's YAML")
 }
 
 func TestPlanOfAnUnreadableStackFile(t *testing.T) {
@@ -91,24 +103,54 @@ func TestPlanOfAnUnreadableStackFile(t *testing.T) {
 	oneClearLine(t, errOut, "stack dir:")
 }
 
+// A stack the Pulumi CLI rejects is rejected with Pulumi's own message
+// (workspace.ValidateStackConfigAndApplyProjectConfig) and the fix.
+func TestPlanReproducesTheCLIsRejection(t *testing.T) {
+	for _, tc := range []struct {
+		name, content string
+		wants         []string
+	}{
+		{"required key missing", "config:\n  eks-lab:owner: me\n",
+			[]string{"Stack 'bad' is missing configuration value 'sshCidr'", "pulumi config set --stack bad eks-lab:sshCidr VALUE"}},
+		{"list set as a string", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:endpointPublicAccessCidrs: '[\"1.2.3.4/32\"]'\n",
+			[]string{"Stack 'bad' with configuration key 'endpointPublicAccessCidrs' must be of type 'array<string>'",
+				"pulumi config set --stack bad --path 'eks-lab:endpointPublicAccessCidrs[0]' VALUE", "stores a string"}},
+		{"not a number", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:nodeDesiredSize: many\n",
+			[]string{"key 'nodeDesiredSize' must be of type 'integer'", "set a whole number"}},
+		{"secret number", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:nodeMaxSize:\n    secure: v1:AAAA:BBBB\n",
+			[]string{"key 'nodeMaxSize' must be of type 'integer'", "eks-lab:nodeMaxSize is a secret", "set it in plain text"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root := labRoot(t, "bad", tc.content)
+			code, out, errOut := runLab(t, "plan", "--stack", "bad", "--root", root)
+			if code != 1 || out != "" {
+				t.Errorf("exit %d, stdout %q", code, out)
+			}
+			for _, w := range tc.wants {
+				oneClearLine(t, errOut, w)
+			}
+		})
+	}
+}
+
 func TestPlanOfAnInvalidConfigValue(t *testing.T) {
-	root := labRoot(t, "bad", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:nodeDesiredSize: many\n")
+	root := labRoot(t, "bad", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:natGateways: lots\n")
 	code, out, errOut := runLab(t, "plan", "--stack", "bad", "--root", root)
 	if code != 1 || out != "" {
 		t.Errorf("exit %d, stdout %q", code, out)
 	}
 	// config.Error is printed as config.Load wrote it.
-	checkMessage(t, errOut, `lab plan: stack bad: invalid configuration: eks-lab:nodeDesiredSize = "many" is not a whole number`)
+	checkMessage(t, errOut, `lab plan: stack bad: invalid configuration: eks-lab:natGateways = "lots": must be none, single or per-az`)
 }
 
 func TestPlanOfSeveralInvalidConfigValuesListsEach(t *testing.T) {
-	root := labRoot(t, "bad", "config:\n  eks-lab:natGateways: lots\n  eks-lab:nodeDesiredSize: many\n")
+	root := labRoot(t, "bad", "config:\n  eks-lab:sshCidr: my-ip\n  eks-lab:natGateways: lots\n  eks-lab:nodeSubnets: nowhere\n")
 	code, _, errOut := runLab(t, "plan", "--stack", "bad", "--root", root)
 	if code != 1 {
 		t.Errorf("exit %d", code)
 	}
 	checkMessage(t, errOut, "lab plan: stack bad: invalid configuration:\n  ")
-	for _, key := range []string{"eks-lab:natGateways", "eks-lab:nodeDesiredSize", "eks-lab:sshCidr"} {
+	for _, key := range []string{"eks-lab:natGateways", "eks-lab:nodeSubnets", "eks-lab:sshCidr"} {
 		if !strings.Contains(errOut, key) {
 			t.Errorf("stderr does not name %s:\n%s", key, errOut)
 		}
@@ -213,4 +255,71 @@ func TestDiffCommand(t *testing.T) {
 		t.Errorf("missing file: exit %d", code)
 	}
 	oneClearLine(t, errOut, "missing.json")
+}
+
+// Every bad input is refused before any resource is registered, naming the
+// key, the value and the fix: by `lab plan` (exit 1) and by the program
+// itself as `pulumi up` runs it (program.Run, config in PULUMI_CONFIG as the
+// Go language host passes it).
+func TestBadInputIsRefusedBeforeAnyResource(t *testing.T) {
+	for _, tc := range []struct {
+		name, key, value string
+		wants            []string // besides the key: the value as printed and the fix
+	}{
+		{"unknown key", "eks-lab:nodeMaxSise", "9", []string{`"9"`, "did you mean eks-lab:nodeMaxSize?"}},
+		{"SSH wider than a /16", "eks-lab:sshCidr", "198.0.0.0/8", []string{`"198.0.0.0/8"`, "allowSshFromAnywhere"}},
+		{"API from anywhere", "eks-lab:endpointPublicAccessCidrs", `["0.0.0.0/0"]`, []string{`"0.0.0.0/0"`, "allowApiFromAnywhere"}},
+		{"API from a private range", "eks-lab:endpointPublicAccessCidrs", `["10.0.0.0/16"]`, []string{`"10.0.0.0/16"`, "checkip"}},
+		{"API from IPv6", "eks-lab:endpointPublicAccessCidrs", `["2001:db8::/32"]`, []string{`"2001:db8::/32"`, "IPv4 address you reach the API from"}},
+		{"API CIDR malformed", "eks-lab:endpointPublicAccessCidrs", `["office"]`, []string{`"office"`, "such as 203.0.113.7/32"}},
+		{"instance type typo", "eks-lab:nodeInstanceType", "t3.mediumm", []string{`"t3.mediumm"`, "did you mean t3.medium?"}},
+		{"instance type that does not exist", "eks-lab:nodeInstanceType", "banana.large", []string{`"banana.large"`, "e.g. t3.medium"}},
+		{"A1 nodes", "eks-lab:nodeInstanceType", "a1.large", []string{`"a1.large"`, "m6g.large"}},
+		// lab plan's clock is offline.Now, the program's the real one: these hold for both.
+		{"expiry in the past", "eks-lab:expiry", "2025-12-31T00:00:00Z", []string{`"2025-12-31T00:00:00Z"`, "in the past", "unset it"}},
+		{"expiry more than a week ahead", "eks-lab:expiry", "2099-01-01T00:00:00Z", []string{`"2099-01-01T00:00:00Z"`, "more than 7 days", "set at most"}},
+		{"expiry not RFC 3339", "eks-lab:expiry", "tomorrow", []string{`"tomorrow"`, "RFC 3339", "unset it"}},
+		{"cluster name too long", "eks-lab:clusterName", strings.Repeat("a", 44), []string{"-eksRole-role-xxxxxxx", "at most 43"}},
+		{"cluster name characters", "eks-lab:clusterName", "my.eks", []string{`"my.eks"`, "use e.g. myeks"}},
+		{"subnets too small", "eks-lab:subnetPrefixLength", "27", []string{"= 27", "has 27 usable", "eks-lab:nodeMaxSize = 6", "larger node subnets"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wants := append([]string{tc.key}, tc.wants...)
+			value := tc.value
+			if !strings.HasPrefix(value, "[") {
+				value = "'" + value + "'"
+			}
+			content := fmt.Sprintf("config:\n  %s: %s\n", tc.key, value)
+			if tc.key != "eks-lab:sshCidr" {
+				content += "  eks-lab:sshCidr: 203.0.113.7/32\n"
+			}
+			root := labRoot(t, "bad", content)
+			code, out, errOut := runLab(t, "plan", "--stack", "bad", "--root", root)
+			if code != 1 || out != "" {
+				t.Errorf("lab plan: exit %d, stdout %q", code, out)
+			}
+			for _, w := range wants {
+				checkMessage(t, errOut, w)
+			}
+
+			cfg, err := offline.LoadStack(root, "bad", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env, _ := json.Marshal(cfg.Values)
+			t.Setenv(pulumi.EnvConfig, string(env))
+			p, err := offline.RunProgram("bad", cfg.Values, program.Run)
+			if err == nil {
+				t.Fatal("the program accepted it")
+			}
+			for _, w := range wants {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the program's error %q does not say %q", err, w)
+				}
+			}
+			if len(p.Resources) != 0 {
+				t.Errorf("the program registered %d resources before refusing the config", len(p.Resources))
+			}
+		})
+	}
 }

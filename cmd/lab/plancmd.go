@@ -47,7 +47,7 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "plan", 1, "%v", err)
 		}
 	}
-	doc, err := makePlan(*root, *stack, *hours)
+	doc, err := makePlan(*root, *stack, *hours, stderr)
 	if err != nil {
 		return fail(stderr, "plan", 1, "%v", err)
 	}
@@ -57,13 +57,17 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// makePlan runs the program for a stack file under the mock engine.
-func makePlan(root, stack string, hours float64) (*plan.Document, error) {
-	raw, err := offline.LoadStack(root, stack)
+// makePlan runs the program for a stack file under the mock engine, with
+// the config the Pulumi CLI would hand it; Pulumi's warnings go to stderr.
+func makePlan(root, stack string, hours float64, stderr io.Writer) (*plan.Document, error) {
+	cfg, err := offline.LoadStack(root, stack, nil)
 	if err != nil {
 		return nil, err
 	}
-	p, err := offline.Run(stack, raw)
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(stderr, "lab plan: %s\n", w)
+	}
+	p, err := offline.Run(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", stack, programError(err))
 	}

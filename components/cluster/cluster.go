@@ -40,6 +40,12 @@ type ClusterArgs struct {
 	EndpointPublicAccessCidrs []string
 	// AdminRoleArns get cluster-admin besides the bastion (CI, teammates). Optional.
 	AdminRoleArns []string
+	// CreatorArn is the IAM principal that creates the cluster (Principal of
+	// the caller), or that created it (its CreatorTag). EKS makes it an admin
+	// itself, so the admin role that is it gets no entry; it is recorded in
+	// the cluster's CreatorTag. Optional: empty when unknown (a cluster
+	// created before the tag existed), then every admin role gets an entry.
+	CreatorArn string
 
 	// NodeInstanceType is the node group's instance type, e.g. t3.medium. Required.
 	NodeInstanceType string
@@ -77,6 +83,10 @@ type Cluster struct {
 	NodeGroup         *awseks.NodeGroup   // the managed node group: controllers depend on it
 	CoreDNS           *awseks.Addon       // cluster DNS: controllers depend on it, so it outlives them on destroy
 	NodeGroupRoleName pulumi.StringOutput
+	// Admins are the policy associations that make the bastion and the
+	// admin roles cluster admins: the Kubernetes provider depends on them, so
+	// on destroy the objects go while every admin still has access.
+	Admins []pulumi.Resource
 }
 
 // NewCluster registers the cluster, its add-ons and its node group.
@@ -125,7 +135,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		UseDefaultVpcCni:          &useDefaultCni,
 		CorednsAddonOptions:       &eks.CoreDnsAddonOptionsArgs{Enabled: &disabled},
 		KubeProxyAddonOptions:     &eks.KubeProxyAddonOptionsArgs{Enabled: &disabled},
-		AccessEntries:             accessEntries(args.BastionRoleArn, args.AdminRoleArns),
+		ClusterTags:               creatorTag(args.CreatorArn),
 	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{logs})},
 		// The aws provider explicitly, not only through the parent: the
 		// remote component must build everything with the lab's tagged provider.
@@ -139,6 +149,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	// the component alone would not order deletes against them.
 	clusterName := controlPlane.ClusterSecurityGroupId.ApplyT(func(string) string { return args.Name }).(pulumi.StringOutput)
 	afterControlPlane := pulumi.DependsOn([]pulumi.Resource{controlPlane})
+	admins, err := accessEntries(ctx, name, args, controlPlane, clusterName, parent)
+	if err != nil {
+		return nil, err
+	}
 
 	// The bastion runs kubectl against the nodes and SSHes into them.
 	if _, err := ec2.NewSecurityGroupRule(ctx, name+"-bastion-to-nodes", &ec2.SecurityGroupRuleArgs{
@@ -233,6 +247,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	c.NodeGroup = nodes
 	c.CoreDNS = coredns
 	c.NodeGroupRoleName = nodeRole.role.Name
+	c.Admins = admins
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"name": c.Name, "kubeconfig": c.Kubeconfig, "oidcProviderArn": c.OidcProviderArn, "oidcIssuer": c.OidcIssuer,
 	})
@@ -255,24 +270,12 @@ func newAddon(ctx *pulumi.Context, name, addon string, clusterName pulumi.String
 	return a, nil
 }
 
-// accessEntries gives the bastion's role and every admin role cluster-admin.
-func accessEntries(bastionRoleArn pulumi.StringInput, adminRoleArns []string) map[string]eks.AccessEntryArgs {
-	admin := func(principal pulumi.StringInput) eks.AccessEntryArgs {
-		return eks.AccessEntryArgs{
-			PrincipalArn: principal,
-			AccessPolicies: map[string]eks.AccessPolicyAssociationInput{
-				"cluster-admin": eks.AccessPolicyAssociationArgs{
-					PolicyArn:   pulumi.String(ClusterAdminPolicyArn),
-					AccessScope: awseks.AccessPolicyAssociationAccessScopeArgs{Type: pulumi.String("cluster")},
-				},
-			},
-		}
+// creatorTag records the cluster's creator on the EKS cluster, once known.
+func creatorTag(creator string) pulumi.StringMapInput {
+	if creator == "" {
+		return nil
 	}
-	entries := map[string]eks.AccessEntryArgs{"bastion": admin(bastionRoleArn)}
-	for i, arn := range adminRoleArns {
-		entries[fmt.Sprintf("admin-%d", i)] = admin(pulumi.String(arn))
-	}
-	return entries
+	return pulumi.StringMap{CreatorTag: pulumi.String(creator)}
 }
 
 type role struct {
@@ -302,7 +305,7 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 		// Named by policy, so that reordering NodePolicies replaces nothing;
 		// the alias keeps labs created when they were named by position.
 		positional := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-nodes-%d", name, i))}})
-		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+policyName(arn), &iam.RolePolicyAttachmentArgs{
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+arnName(arn), &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(arn),
 		}, append(opts, positional)...)
 		if err != nil {
@@ -313,8 +316,9 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 	return out, nil
 }
 
-// policyName is the last part of a policy ARN: AmazonEKS_CNI_Policy.
-func policyName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+// arnName is the name at the end of an IAM ARN, without its path:
+// AmazonEKS_CNI_Policy for a policy, github-ci for arn:aws:iam::1:role/ci/github-ci.
+func arnName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func optional(s string) pulumi.StringPtrInput {
 	if s == "" {

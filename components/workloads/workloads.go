@@ -391,10 +391,15 @@ func (b *builder) tetris(domain string) error {
 	if err := b.deployment(deployment{ns: ns, name: "tetris", replicas: 1, pod: pod}); err != nil {
 		return err
 	}
-	if _, err := b.lbService(lbService{ns: ns, name: "tetris", app: "tetris", port: 80, targetPort: 80, annotations: ann}); err != nil {
+	svc, err := b.lbService(lbService{ns: ns, name: "tetris", app: "tetris", port: 80, targetPort: 80, annotations: ann})
+	if err != nil {
 		return err
 	}
-	b.urls[OutTetris] = pulumi.String("http://" + host).ToStringOutput()
+	// Derived from the Service, not made from a plain string: an output that
+	// belongs to no resource is outside the context's work group, so the
+	// engine does not wait for what is applied to it (a stack output built
+	// on it could be read before it resolved).
+	b.urls[OutTetris] = svc.Metadata.ApplyT(func(metav1.ObjectMeta) string { return "http://" + host }).(pulumi.StringOutput)
 	return nil
 }
 

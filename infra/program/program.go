@@ -4,11 +4,15 @@
 package program
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"slices"
 	"time"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -20,7 +24,7 @@ import (
 
 // Run is the Pulumi program.
 func Run(ctx *pulumi.Context) error {
-	cfg, err := LoadConfig(ctx, time.Now())
+	cfg, err := LoadConfig(ctx, configKeys(), time.Now())
 	if err != nil {
 		return err
 	}
@@ -34,9 +38,25 @@ func Run(ctx *pulumi.Context) error {
 	return nil
 }
 
-// LoadConfig reads and validates the stack's config before anything is registered.
-func LoadConfig(ctx *pulumi.Context, now time.Time) (*config.Config, error) {
-	return config.Load(ctx.Project(), ctx.Stack(), ctx.GetConfig, now)
+// LoadConfig reads and validates the stack's config before anything is
+// registered. keys are every config key the stack sets, for the check that
+// refuses unknown ones.
+func LoadConfig(ctx *pulumi.Context, keys []string, now time.Time) (*config.Config, error) {
+	return config.Load(ctx.Project(), ctx.Stack(), config.Source{Get: ctx.GetConfig, Keys: keys, Secret: ctx.IsConfigSecret}, now)
+}
+
+// configKeys lists the config keys the CLI handed the program. The Go SDK
+// keeps its config map private, so they are read where pulumi.Run reads
+// them: the JSON object the Go language host puts in PULUMI_CONFIG
+// (pulumi/pulumi sdk/go/pulumi-language-go/main.go, constructEnv). An inline Automation API program
+// gets its config over gRPC and no variable; it gets no unknown-key check
+// (`lab plan` still makes it).
+func configKeys() []string {
+	var cfg map[string]string
+	if err := json.Unmarshal([]byte(os.Getenv(pulumi.EnvConfig)), &cfg); err != nil {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(cfg))
 }
 
 // Tags are put on every AWS resource through the provider's default tags, so
@@ -93,6 +113,10 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	if err != nil {
 		return nil, err
 	}
+	creator, err := clusterCreator(ctx, cfg, withAWS)
+	if err != nil {
+		return nil, err
+	}
 	nodeSubnets := net.PublicSubnetIDs
 	if cfg.NodeSubnets == config.TierPrivate {
 		nodeSubnets = net.PrivateSubnetIDs
@@ -100,7 +124,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	eks, err := cluster.NewCluster(ctx, cfg.ClusterName, &cluster.ClusterArgs{
 		Name: cfg.ClusterName, Version: cfg.KubernetesVersion, VpcID: net.VpcID,
 		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSubnetIDs: nodeSubnets,
-		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs, AdminRoleArns: cfg.AdminRoleArns,
+		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs, AdminRoleArns: cfg.AdminRoleArns, CreatorArn: creator,
 		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
 		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
 		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
@@ -109,7 +133,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	if err != nil {
 		return nil, err
 	}
-	k8sProvider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: eks.Kubeconfig})
+	k8sProvider, err := kubernetes.NewProvider(ctx, "k8s", &kubernetes.ProviderArgs{Kubeconfig: eks.Kubeconfig}, pulumi.DependsOn(eks.Admins))
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes provider: %w", err)
 	}
@@ -141,6 +165,30 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		outputs[k] = v
 	}
 	return outputs, nil
+}
+
+// clusterCreator is the IAM principal that creates the cluster, or created
+// it: EKS makes it an admin itself. A cluster that does not exist yet is
+// created by this run's caller; an existing one says in its CreatorTag, as
+// later runs may be another identity's (a member creates the lab, the CI
+// role updates it). "" when an existing cluster has no tag.
+func clusterCreator(ctx *pulumi.Context, cfg *config.Config, opts ...pulumi.InvokeOption) (string, error) {
+	caller, err := aws.GetCallerIdentity(ctx, nil, opts...)
+	if err != nil {
+		return "", fmt.Errorf("caller identity: %w", err)
+	}
+	clusters, err := awseks.GetClusters(ctx, opts...)
+	if err != nil {
+		return "", fmt.Errorf("EKS clusters of %s: %w", cfg.Region, err)
+	}
+	if !slices.Contains(clusters.Names, cfg.ClusterName) {
+		return cluster.Principal(caller.Arn), nil
+	}
+	existing, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: cfg.ClusterName}, opts...)
+	if err != nil {
+		return "", fmt.Errorf("EKS cluster %s: %w", cfg.ClusterName, err)
+	}
+	return existing.Tags[cluster.CreatorTag], nil
 }
 
 // availabilityZones picks the first AZCount zones that need no opt-in.

@@ -16,11 +16,11 @@ var offlineNow = offline.Now
 // devConfig is the validated config of the real stacks/Pulumi.dev.yaml.
 func devConfig(t *testing.T) *config.Config {
 	t.Helper()
-	raw, err := offline.LoadStack(repoRoot, "dev")
+	stackCfg, err := offline.LoadStack(repoRoot, "dev", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.Namespace, "dev", config.MapSource(raw), offlineNow)
+	cfg, err := stackCfg.LabConfig(offlineNow)
 	if err != nil {
 		t.Fatal(err)
 	}

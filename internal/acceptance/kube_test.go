@@ -75,7 +75,7 @@ func TestCheckPodsReady(t *testing.T) {
 
 func TestControllerPodsFollowTheConfig(t *testing.T) {
 	raw := map[string]string{config.Namespace + ":sshCidr": "203.0.113.7/32"}
-	cfg, err := config.Load(config.Namespace, "dev", config.MapSource(raw), offlineNow)
+	cfg, err := config.Load(config.Namespace, "dev", config.MapSource(raw, nil), offlineNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestControllerPodsFollowTheConfig(t *testing.T) {
 		t.Errorf("path %s; want kube-system pods selected by the chart's selector labels", pods[0].Path)
 	}
 	raw[config.Namespace+":domain"], raw[config.Namespace+":hostedZoneId"] = "lab.example.com", "Z0123456789ABCDEFGHIJ"
-	cfg, err = config.Load(config.Namespace, "dev", config.MapSource(raw), offlineNow)
+	cfg, err = config.Load(config.Namespace, "dev", config.MapSource(raw, nil), offlineNow)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 
 	"github.com/eks-study/lab/internal/config"
@@ -158,7 +159,11 @@ func (r *Run) Overrides(sshCidr string, now time.Time, domain, hostedZoneID stri
 // in the project copy with set applied, typed as the CLI checks them against
 // Pulumi.yaml (a boolean stays a YAML boolean).
 func (r *Run) WriteStackFile(base string, set map[string]any) error {
-	data, err := os.ReadFile(offline.StackFile(r.ProjectDir, base))
+	proj, err := workspace.LoadProject(offline.ProjectFile(r.ProjectDir))
+	if err != nil {
+		return err
+	}
+	data, err := os.ReadFile(offline.StackFile(r.ProjectDir, proj, base))
 	if err != nil {
 		return fmt.Errorf("stack file %s: %w", base, err)
 	}
@@ -177,5 +182,5 @@ func (r *Run) WriteStackFile(base string, set map[string]any) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(offline.StackFile(r.ProjectDir, r.Stack), out, 0o644)
+	return os.WriteFile(offline.StackFile(r.ProjectDir, proj, r.Stack), out, 0o644)
 }

@@ -10,7 +10,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -59,11 +58,11 @@ func TestStackFileIsTheBaseWithTheRunsOverrides(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Read back as `pulumi` and `lab audit` do: through the stack file.
-	raw, err := offline.LoadStack(r.ProjectDir, r.Stack)
+	stackCfg, err := offline.LoadStack(r.ProjectDir, r.Stack, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load(config.Namespace, r.Stack, config.MapSource(raw), now)
+	cfg, err := stackCfg.LabConfig(now)
 	if err != nil {
 		t.Fatalf("the run's stack file does not validate: %v", err)
 	}
@@ -74,7 +73,7 @@ func TestStackFileIsTheBaseWithTheRunsOverrides(t *testing.T) {
 		t.Errorf("want dev's samples and region plus ExternalDNS and tetris: %+v", cfg)
 	}
 	// Pulumi.yaml declares sampleTetris a boolean; the CLI refuses the string "true".
-	data, _ := os.ReadFile(offline.StackFile(r.ProjectDir, r.Stack))
+	data, _ := os.ReadFile(filepath.Join(r.ProjectDir, "stacks", "Pulumi."+r.Stack+".yaml"))
 	var doc struct{ Config map[string]any }
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
@@ -82,7 +81,7 @@ func TestStackFileIsTheBaseWithTheRunsOverrides(t *testing.T) {
 	if v, ok := doc.Config["eks-lab:sampleTetris"].(bool); !ok || !v {
 		t.Errorf("sampleTetris written as %#v; want the YAML boolean true", doc.Config["eks-lab:sampleTetris"])
 	}
-	if _, err := os.Stat(offline.StackFile(repoRoot, r.Stack)); err == nil {
+	if _, err := os.Stat(filepath.Join(repoRoot, "stacks", "Pulumi."+r.Stack+".yaml")); err == nil {
 		t.Errorf("the run's stack file was written into the checkout")
 	}
 }

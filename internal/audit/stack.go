@@ -25,11 +25,11 @@ func FromConfig(c *config.Config) Options {
 // StackOptions reads root/stacks/Pulumi.<stack>.yaml as the program would
 // and returns the options that audit that stack's lab.
 func StackOptions(root, stack string) (Options, error) {
-	raw, err := offline.LoadStack(root, stack)
+	stackCfg, err := offline.LoadStack(root, stack, nil)
 	if err != nil {
 		return Options{}, err
 	}
-	cfg, err := config.Load(config.Namespace, stack, config.MapSource(raw), time.Now())
+	cfg, err := stackCfg.LabConfig(time.Now())
 	if err != nil {
 		return Options{}, fmt.Errorf("stack %s: %w", stack, err)
 	}

@@ -7,11 +7,14 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/eks-study/lab/components/network/subnetplan"
+	"github.com/eks-study/lab/internal/suggest"
 )
 
 // Namespace is the Pulumi project name, and so the config namespace of every
@@ -76,6 +79,7 @@ type Config struct {
 
 	SSHCidr              string
 	AllowSSHFromAnywhere bool
+	AllowAPIFromAnywhere bool
 	SSHKeyName           string
 	BastionInstanceType  string
 	BastionPolicyArn     string
@@ -99,22 +103,38 @@ type Config struct {
 // DefaultLifetime is how long a lab lives when eks-lab:expiry is not set.
 const DefaultLifetime = 8 * time.Hour
 
-// Source gives raw config values: Pulumi's stack config in the program, a map
-// in tests and in `lab`. ok is false when the key is not set.
-type Source func(key string) (value string, ok bool)
+// MaxLifetime bounds eks-lab:expiry: the study meets weekly, so a lab set
+// to live longer than a week is a lab someone forgot, billing.
+const MaxLifetime = 7 * 24 * time.Hour
 
-// MapSource reads "namespace:key" entries from a map of raw config.
-func MapSource(raw map[string]string) Source {
-	return func(key string) (string, bool) {
-		v, ok := raw[key]
-		return v, ok
+// Source is a stack's config as Pulumi hands it to the program.
+type Source struct {
+	// Get returns a key's value ("namespace:key"); ok is false when it is unset.
+	Get func(key string) (value string, ok bool)
+	// Keys lists every key the stack sets, for the unknown-key check; nil
+	// when the runtime does not tell (an inline Automation API program).
+	Keys []string
+	// Secret tells whether a key's value is a secret. Optional.
+	Secret func(key string) bool
+}
+
+// MapSource is a Source over raw config ("namespace:key" -> value) whose
+// secret keys are listed in secrets.
+func MapSource(raw map[string]string, secrets []string) Source {
+	return Source{
+		Get: func(key string) (string, bool) {
+			v, ok := raw[key]
+			return v, ok
+		},
+		Keys:   slices.Sorted(maps.Keys(raw)),
+		Secret: func(key string) bool { return slices.Contains(secrets, key) },
 	}
 }
 
 // Load reads every key from src, applies defaults, and validates. now is the
-// clock used for the default expiry.
+// clock of the default expiry and of its bounds.
 func Load(project, stack string, src Source, now time.Time) (*Config, error) {
-	r := reader{src: src}
+	r := reader{src: src, read: map[string]bool{}}
 	c := &Config{
 		Project: project,
 		Stack:   stack,
@@ -136,6 +156,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 
 		SSHCidr:              r.str("sshCidr", ""),
 		AllowSSHFromAnywhere: r.boolean("allowSshFromAnywhere", false),
+		AllowAPIFromAnywhere: r.boolean("allowApiFromAnywhere", false),
 		SSHKeyName:           r.str("sshKeyName", ""),
 		BastionInstanceType:  r.str("bastionInstanceType", Defaults.BastionInstanceType),
 		BastionPolicyArn:     r.str("bastionPolicyArn", Defaults.BastionPolicyArn),
@@ -168,16 +189,12 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 	}
 	c.ExternalDNS = r.boolean("externalDns", true) && c.Domain != "" && c.HostedZoneID != ""
 
-	if raw, ok := src(Namespace + ":expiry"); ok && raw != "" {
-		t, err := time.Parse(time.RFC3339, raw)
-		if err != nil {
-			r.errs = append(r.errs, fmt.Errorf("%s:expiry = %q is not an RFC 3339 time; use e.g. %q or unset it for now + %s",
-				Namespace, raw, now.UTC().Add(DefaultLifetime).Format(time.RFC3339), DefaultLifetime))
-		}
-		c.Expiry, c.ExpiryFromConfig = t.UTC(), true
+	if raw, ok := r.raw("expiry"); ok {
+		c.Expiry, c.ExpiryFromConfig = r.expiry(raw, now), true
 	} else {
 		c.Expiry = now.UTC().Add(DefaultLifetime).Truncate(time.Minute)
 	}
+	r.unknownKeys()
 
 	errs := append(r.errs, c.validate(publicCidrs, privateCidrs)...)
 	if len(errs) > 0 {
@@ -238,9 +255,11 @@ func (e *Error) Error() string {
 	return "invalid configuration:\n  " + strings.Join(lines, "\n  ")
 }
 
-// reader collects parse errors instead of stopping at the first.
+// reader collects parse errors instead of stopping at the first, and
+// records the keys it read.
 type reader struct {
 	src  Source
+	read map[string]bool
 	errs []error
 }
 
@@ -252,11 +271,46 @@ func fullKey(key string) string {
 }
 
 func (r *reader) raw(key string) (string, bool) {
-	v, ok := r.src(fullKey(key))
+	key = fullKey(key)
+	r.read[key] = true
+	v, ok := r.src.Get(key)
+	if ok && r.src.Secret != nil && r.src.Secret(key) {
+		r.errs = append(r.errs, fmt.Errorf("%s is a secret, but the lab writes its value into resource inputs and tags, which "+
+			"previews show and the state keeps unencrypted; set it in plain text: pulumi config set %s VALUE", key, key))
+		return "", false
+	}
 	if !ok || strings.TrimSpace(v) == "" {
 		return "", false
 	}
 	return strings.TrimSpace(v), true
+}
+
+// unknownKeys refuses keys of the lab's namespace that Load never read: a
+// typo would otherwise fall back to the default without a word.
+func (r *reader) unknownKeys() {
+	var known []string
+	for k := range r.read {
+		if name, ok := strings.CutPrefix(k, Namespace+":"); ok {
+			known = append(known, name)
+		}
+	}
+	slices.Sort(known)
+	for _, key := range r.src.Keys {
+		name, ours := strings.CutPrefix(key, Namespace+":")
+		if !ours || r.read[key] {
+			continue
+		}
+		value := "[secret]"
+		if r.src.Secret == nil || !r.src.Secret(key) {
+			v, _ := r.src.Get(key)
+			value = fmt.Sprintf("%q", v)
+		}
+		fix := "remove it (pulumi config rm " + key + "); docs/configuration.md lists the keys"
+		if s := suggest.Closest(name, known); s != "" {
+			fix = fmt.Sprintf("did you mean %s:%s? pulumi config rm %s && pulumi config set %s:%s VALUE", Namespace, s, key, Namespace, s)
+		}
+		r.errs = append(r.errs, fmt.Errorf("%s = %s: not a key of this lab, so the value would be ignored; %s", key, value, fix))
+	}
 }
 
 func (r *reader) str(key, def string) string {
@@ -306,6 +360,29 @@ func (r *reader) list(key string, def []string) []string {
 		return def
 	}
 	return out
+}
+
+// expiry parses eks-lab:expiry, which must lie between now and now + MaxLifetime.
+func (r *reader) expiry(raw string, now time.Time) time.Time {
+	t, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		// An unquoted timestamp in a stack file is a YAML timestamp, which
+		// Pulumi's loader hands the program as Go's time.Time.String().
+		t, err = time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", raw)
+	}
+	example := now.UTC().Add(DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)
+	key := fullKey("expiry")
+	switch {
+	case err != nil:
+		r.errs = append(r.errs, fmt.Errorf("%s = %q is not an RFC 3339 time; use e.g. %q or unset it for now + %s", key, raw, example, DefaultLifetime))
+	case !t.After(now):
+		r.errs = append(r.errs, fmt.Errorf("%s = %q is in the past (now is %s): the scheduled destroy would remove the lab at once; set a later time, e.g. %q, or unset it for now + %s",
+			key, raw, now.UTC().Format(time.RFC3339), example, DefaultLifetime))
+	case t.Sub(now) > MaxLifetime:
+		r.errs = append(r.errs, fmt.Errorf("%s = %q is more than 7 days ahead: a lab that lives longer is a lab someone forgot, billing; set at most %q and move it again when you need more",
+			key, raw, now.UTC().Add(MaxLifetime).Truncate(time.Minute).Format(time.RFC3339)))
+	}
+	return t.UTC()
 }
 
 // TxtOwnerID is ExternalDNS's --txt-owner-id for this stack: the records it

@@ -25,7 +25,7 @@ func load(t *testing.T, overrides map[string]string) (*Config, error) {
 		}
 		raw[k] = v
 	}
-	return Load("eks-lab", "dev", MapSource(raw), testNow)
+	return Load("eks-lab", "dev", MapSource(raw, nil), testNow)
 }
 
 func TestDefaultsReproduceTheStudyLab(t *testing.T) {
@@ -114,12 +114,30 @@ func TestValidationRules(t *testing.T) {
 		{"SSH CIDR missing", map[string]string{"eks-lab:sshCidr": "<unset>"}, []string{"eks-lab:sshCidr", "required", "checkip"}},
 		{"SSH CIDR invalid", map[string]string{"eks-lab:sshCidr": "my-ip"}, []string{"eks-lab:sshCidr", `"my-ip"`}},
 		{"SSH open to the world", map[string]string{"eks-lab:sshCidr": "0.0.0.0/0"}, []string{"eks-lab:sshCidr", "0.0.0.0/0", "allowSshFromAnywhere"}},
+		{"SSH wider than a /16", map[string]string{"eks-lab:sshCidr": "198.0.0.0/15"}, []string{"eks-lab:sshCidr", `"198.0.0.0/15"`, "131072 addresses", "checkip", "allowSshFromAnywhere"}},
+		{"API open to the world", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["0.0.0.0/0"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"0.0.0.0/0"`, "whole internet", "allowApiFromAnywhere"}},
+		{"API open to the world through sshCidr", map[string]string{"eks-lab:sshCidr": "0.0.0.0/0", "eks-lab:allowSshFromAnywhere": "true"}, []string{"eks-lab:endpointPublicAccessCidrs", "defaulted from sshCidr", "allowApiFromAnywhere"}},
+		{"API from a private range", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["10.1.0.0/16"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"10.1.0.0/16"`, "inside 10.0.0.0/8", "checkip"}},
+		{"API from RFC 1918 172.16/12", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["203.0.113.7/32","172.20.1.1/32"]`}, []string{`"172.20.1.1/32"`, "inside 172.16.0.0/12"}},
+		{"API from IPv6", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["2001:db8::/32"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"2001:db8::/32"`, "IPv6", "IPv4"}},
+		{"API CIDR with host bits", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["203.0.113.7/24"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"203.0.113.7/24"`, "network CIDR"}},
 		{"nodes min > desired", map[string]string{"eks-lab:nodeMinSize": "4"}, []string{"eks-lab:nodeMinSize", "4/3/6", "min <= desired <= max"}},
 		{"nodes desired > max", map[string]string{"eks-lab:nodeDesiredSize": "7"}, []string{"eks-lab:nodeDesiredSize", "3/7/6"}},
 		{"bad instance type", map[string]string{"eks-lab:nodeInstanceType": "medium"}, []string{"eks-lab:nodeInstanceType", `"medium"`, "t3.medium"}},
-		{"bad bastion type", map[string]string{"eks-lab:bastionInstanceType": "T3.Small"}, []string{"eks-lab:bastionInstanceType"}},
+		{"instance type typo", map[string]string{"eks-lab:nodeInstanceType": "t3.mediumm"}, []string{"eks-lab:nodeInstanceType", `"t3.mediumm"`, "not an EC2 instance type", "did you mean t3.medium?"}},
+		{"instance type that does not exist", map[string]string{"eks-lab:nodeInstanceType": "banana.large"}, []string{"eks-lab:nodeInstanceType", `"banana.large"`, "instance-types.txt", "e.g. t3.medium"}},
+		{"bad bastion type", map[string]string{"eks-lab:bastionInstanceType": "T3.Small"}, []string{"eks-lab:bastionInstanceType", "did you mean t3.small?"}},
+		{"A1 nodes", map[string]string{"eks-lab:nodeInstanceType": "a1.large"}, []string{"eks-lab:nodeInstanceType", `"a1.large"`, "Amazon Linux 2023", "m6g.large"}},
+		{"A1 bastion", map[string]string{"eks-lab:bastionInstanceType": "a1.medium"}, []string{"eks-lab:bastionInstanceType", "m6g.medium"}},
+		{"GPU nodes on the standard AMI", map[string]string{"eks-lab:nodeInstanceType": "g4dn.xlarge"}, []string{"eks-lab:nodeInstanceType", `"g4dn.xlarge"`, "g4dn family"}},
 		{"cluster name", map[string]string{"eks-lab:clusterName": "my eks"}, []string{"eks-lab:clusterName", `"my eks"`, "letters, digits"}},
-		{"cluster name too long", map[string]string{"eks-lab:clusterName": strings.Repeat("a", 101)}, []string{"eks-lab:clusterName"}},
+		{"cluster name starting with -", map[string]string{"eks-lab:clusterName": "-eks"}, []string{"eks-lab:clusterName", "starting with a letter or digit"}},
+		{"cluster name too long for IAM", map[string]string{"eks-lab:clusterName": strings.Repeat("a", 44)}, []string{"eks-lab:clusterName", "is 44 characters", "-eksRole-role-xxxxxxx", "at most 43"}},
+		{"subnets too small for max pods", map[string]string{"eks-lab:subnetPrefixLength": "27"}, []string{"eks-lab:nodeMaxSize", "= 6", "2 t3.medium nodes at 17 pods each need 36 addresses", "has 27 usable", "eks-lab:subnetPrefixLength = 27"}},
+		{"explicit subnets too small for max pods", map[string]string{"eks-lab:nodeInstanceType": "m5.16xlarge",
+			"eks-lab:publicSubnetCidrs":  `["192.168.0.0/24","192.168.1.0/24","192.168.2.0/24"]`,
+			"eks-lab:privateSubnetCidrs": `["192.168.12.0/22","192.168.16.0/22","192.168.20.0/22"]`,
+		}, []string{"eks-lab:nodeMaxSize", "2 m5.16xlarge nodes at 250 pods each need 508 addresses", "has 251 usable", "eks-lab:publicSubnetCidrs: 192.168.0.0/24"}},
 		{"k8s version", map[string]string{"eks-lab:kubernetesVersion": "1.35.2"}, []string{"eks-lab:kubernetesVersion", "1.35"}},
 		{"k8s version without a pinned kubectl", map[string]string{"eks-lab:kubernetesVersion": "1.29"}, []string{"eks-lab:kubernetesVersion", `"1.29"`, "1.34, 1.35, 1.36, 1.37"}},
 		{"NAT mode", map[string]string{"eks-lab:natGateways": "two"}, []string{"eks-lab:natGateways", `"two"`, "none, single or per-az"}},
@@ -135,6 +153,11 @@ func TestValidationRules(t *testing.T) {
 		{"tetris without DNS", map[string]string{"eks-lab:sampleTetris": "true"}, []string{"eks-lab:sampleTetris", "hostedZoneId"}},
 		{"bool", map[string]string{"eks-lab:lbController": "yes please"}, []string{"eks-lab:lbController", "true or false"}},
 		{"expiry", map[string]string{"eks-lab:expiry": "tomorrow"}, []string{"eks-lab:expiry", `"tomorrow"`, "RFC 3339"}},
+		{"expiry in the past", map[string]string{"eks-lab:expiry": "2026-11-25T09:00:00Z"}, []string{"eks-lab:expiry", `"2026-11-25T09:00:00Z"`, "in the past", "2026-11-25T17:30:00Z"}},
+		{"expiry more than a week ahead", map[string]string{"eks-lab:expiry": "2026-12-02T09:31:00Z"}, []string{"eks-lab:expiry", "more than 7 days", "2026-12-02T09:30:00Z"}},
+		{"unknown key", map[string]string{"eks-lab:nodeMaxSise": "9"}, []string{"eks-lab:nodeMaxSise", `"9"`, "not a key of this lab", "did you mean eks-lab:nodeMaxSize?"}},
+		{"unknown key far from any", map[string]string{"eks-lab:banana": "yes"}, []string{"eks-lab:banana", "pulumi config rm eks-lab:banana", "docs/configuration.md"}},
+		{"admin role twice", map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci","arn:aws:iam::123456789012:role/gh/ci"]`}, []string{"eks-lab:adminRoleArns", "role ci again", "list each role once"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,9 +182,42 @@ func TestAllProblemsAreReportedAtOnce(t *testing.T) {
 	}
 }
 
-func TestSSHFromAnywhereNeedsTheFlag(t *testing.T) {
-	if _, err := load(t, map[string]string{"eks-lab:sshCidr": "0.0.0.0/0", "eks-lab:allowSshFromAnywhere": "true"}); err != nil {
-		t.Fatalf("explicitly allowed 0.0.0.0/0 rejected: %v", err)
+func TestWideAccessNeedsTheFlags(t *testing.T) {
+	for _, set := range []map[string]string{
+		{"eks-lab:sshCidr": "198.51.0.0/16"},
+		{"eks-lab:sshCidr": "0.0.0.0/0", "eks-lab:allowSshFromAnywhere": "true", "eks-lab:allowApiFromAnywhere": "true"},
+		{"eks-lab:endpointPublicAccessCidrs": `["0.0.0.0/0"]`, "eks-lab:allowApiFromAnywhere": "true"},
+		{"eks-lab:endpointPublicAccessCidrs": `["203.0.113.7/32","20.0.0.0/11"]`}, // the CI runners' ranges
+	} {
+		if _, err := load(t, set); err != nil {
+			t.Errorf("%v rejected: %v", set, err)
+		}
+	}
+}
+
+func TestLimitsAccepted(t *testing.T) {
+	for _, set := range []map[string]string{
+		{"eks-lab:clusterName": strings.Repeat("a", 43)},
+		{"eks-lab:expiry": "2026-12-02T09:30:00Z"},  // exactly 7 days
+		{"eks-lab:subnetPrefixLength": "26"},        // 2 x 18 addresses in 59
+		{"eks-lab:nodeInstanceType": "m5.16xlarge"}, // 2 x 254 addresses in 1019
+		{"eks-lab:nodeInstanceType": "t4g.medium", "eks-lab:bastionInstanceType": "t4g.small"},
+	} {
+		if _, err := load(t, set); err != nil {
+			t.Errorf("%v rejected: %v", set, err)
+		}
+	}
+}
+
+// A secret value would end up in plain resource inputs and tags.
+func TestSecretValuesAreRefused(t *testing.T) {
+	raw := map[string]string{"eks-lab:sshCidr": "203.0.113.7/32", "eks-lab:owner": "[secret]", "aws:secretKey": "[secret]"}
+	_, err := Load("eks-lab", "dev", MapSource(raw, []string{"eks-lab:owner", "aws:secretKey"}), testNow)
+	if err == nil || !strings.Contains(err.Error(), "eks-lab:owner is a secret") || !strings.Contains(err.Error(), "pulumi config set eks-lab:owner VALUE") {
+		t.Fatalf("got %v, want eks-lab:owner refused with the fix", err)
+	}
+	if strings.Contains(err.Error(), "aws:secretKey") {
+		t.Errorf("a secret the lab does not read is refused: %v", err)
 	}
 }
 
@@ -178,7 +234,7 @@ func sprint(v any) string { return strings.TrimSpace(fmt.Sprint(v)) }
 func TestIsArm(t *testing.T) {
 	for it, want := range map[string]bool{
 		"t3.medium": false, "t4g.medium": true, "m7g.large": true, "c6gn.xlarge": true, "x2gd.large": true,
-		"g5.xlarge": false, "g5g.xlarge": true, "m7i-flex.large": false, "m5.large": false,
+		"g5.xlarge": false, "g5g.xlarge": true, "m7i-flex.large": false, "m5.large": false, "a1.large": true,
 	} {
 		if got := IsArm(it); got != want {
 			t.Errorf("IsArm(%s) = %v, want %v", it, got, want)

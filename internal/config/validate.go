@@ -7,24 +7,25 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/eks-study/lab/components/bastion/tools"
 	"github.com/eks-study/lab/components/network/subnetplan"
+	"github.com/eks-study/lab/internal/estimate"
 )
 
 var (
-	regionPattern       = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
-	clusterNamePattern  = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
-	k8sVersionPattern   = regexp.MustCompile(`^1\.[0-9]{2}$`)
-	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[0-9]*[a-z]+[a-z0-9]*$`)
-	policyArnPattern    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]+$`)
-	roleArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
-	acmArnPattern       = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$`)
-	hostedZonePattern   = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
-	domainPattern       = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
-	albGroupPattern     = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
-	keyNamePattern      = regexp.MustCompile(`^[ -~]{1,255}$`)
+	regionPattern      = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]*$`)
+	k8sVersionPattern  = regexp.MustCompile(`^1\.[0-9]{2}$`)
+	policyArnPattern   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/[A-Za-z0-9+=,.@_/-]+$`)
+	roleArnPattern     = regexp.MustCompile(`^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$`)
+	acmArnPattern      = regexp.MustCompile(`^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$`)
+	hostedZonePattern  = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+	domainPattern      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	albGroupPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
+	keyNamePattern     = regexp.MustCompile(`^[ -~]{1,255}$`)
 )
 
 // validate checks every rule and returns all problems, each naming the key,
@@ -42,6 +43,7 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 		bad("availabilityZoneCount", c.AZCount, "EKS needs subnets in at least 2 AZs and the lab uses at most 6; set 2 to 6 (the study uses 3)")
 	}
 
+	layoutOK := false
 	vpc, err := netip.ParsePrefix(c.VpcCidr)
 	switch {
 	case err != nil || !vpc.Addr().Is4():
@@ -55,6 +57,7 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		layoutOK = err == nil
 	}
 
 	switch c.NatGateways {
@@ -72,9 +75,7 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 		bad("nodeSubnets", c.NodeSubnets, "must be public (the study's layout) or private")
 	}
 
-	if !clusterNamePattern.MatchString(c.ClusterName) {
-		bad("clusterName", c.ClusterName, "EKS names are 1-100 letters, digits, - and _, starting with a letter or digit; use e.g. myeks")
-	}
+	c.validateClusterName(bad)
 	if !k8sVersionPattern.MatchString(c.KubernetesVersion) {
 		bad("kubernetesVersion", c.KubernetesVersion, "must be a Kubernetes minor version such as %s", Defaults.KubernetesVersion)
 	} else if _, ok := tools.Kubectl[c.KubernetesVersion]; !ok {
@@ -82,10 +83,10 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 		bad("kubernetesVersion", c.KubernetesVersion, "the bastion's kubectl is pinned for %s only; use one of them or add a pin in components/bastion/tools",
 			strings.Join(tools.KubectlMinors(), ", "))
 	}
-	for _, it := range []struct{ key, value string }{{"nodeInstanceType", c.NodeInstanceType}, {"bastionInstanceType", c.BastionInstanceType}} {
-		if !instanceTypePattern.MatchString(it.value) {
-			bad(it.key, it.value, "not an EC2 instance type; use the family.size form, e.g. t3.medium")
-		}
+	nodeType := c.validateInstanceType(bad, "nodeInstanceType", c.NodeInstanceType)
+	c.validateInstanceType(bad, "bastionInstanceType", c.BastionInstanceType)
+	if family, _, _ := strings.Cut(c.NodeInstanceType, "."); nodeType != nil && acceleratedFamilies.MatchString(family) {
+		bad("nodeInstanceType", c.NodeInstanceType, "the node group's standard AL2023 AMI does not support the %s family (EKS User Guide, \"Choose an optimal Amazon EC2 node instance type\"); use e.g. %s", family, Defaults.NodeInstanceType)
 	}
 	if c.NodeMinSize < 0 || c.NodeMaxSize < 1 || c.NodeMinSize > c.NodeDesiredSize || c.NodeDesiredSize > c.NodeMaxSize {
 		errs = append(errs, fmt.Errorf("%s/%s/%s = %d/%d/%d: need 0 <= min <= desired <= max and max >= 1; e.g. 3/3/6",
@@ -95,6 +96,9 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 		bad("nodeDiskSizeGiB", c.NodeDiskSizeGiB, "must be 20 to 16384 GiB")
 	}
 
+	if nodeType != nil && layoutOK {
+		c.validateSubnetCapacity(bad, *nodeType, publicCidrs != nil)
+	}
 	c.validateAccess(bad)
 	c.validateAddons(bad)
 	if len(c.Owner) > 256 {
@@ -145,21 +149,26 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 		bad("sshCidr", c.SSHCidr, "required: SSH to the bastion is only open to this CIDR; %s", setIP)
 	case err != nil || !p.Addr().Is4() || p.Masked() != p:
 		bad("sshCidr", c.SSHCidr, "not an IPv4 network CIDR such as 203.0.113.7/32; %s", setIP)
-	case p.Bits() == 0 && !c.AllowSSHFromAnywhere:
-		bad("sshCidr", c.SSHCidr, "opens SSH to the whole internet; %s, or set allowSshFromAnywhere to true if you really mean it", setIP)
+	case p.Bits() < 16 && !c.AllowSSHFromAnywhere:
+		bad("sshCidr", c.SSHCidr, "opens SSH to %s addresses, more than a /16; %s, or set allowSshFromAnywhere to true if you really mean it", addressCount(p), setIP)
 	}
 	if len(c.EndpointPublicAccessCidrs) == 0 && c.SSHCidr != "" {
 		bad("endpointPublicAccessCidrs", "[]", "needs at least one CIDR that may reach the EKS API (your IP, or the CI runners'); defaults to sshCidr")
 	}
 	for _, s := range c.EndpointPublicAccessCidrs {
-		if p, err := netip.ParsePrefix(s); err != nil || p.Masked() != p {
-			bad("endpointPublicAccessCidrs", s, "not a network CIDR such as 203.0.113.7/32")
-		}
+		c.validateAPICidr(bad, s)
 	}
+	roles := map[string]string{}
 	for _, arn := range c.AdminRoleArns {
 		if !roleArnPattern.MatchString(arn) {
 			bad("adminRoleArns", arn, "not an IAM role ARN (arn:aws:iam::<account>:role/<name>); for an SSO role use the role's ARN, not the assumed-role session's")
+			continue
 		}
+		name := roleName(arn)
+		if other, dup := roles[name]; dup {
+			bad("adminRoleArns", arn, "names the role %s again (also %s): EKS gives a principal one access entry, and the lab names entries by role name; list each role once", name, other)
+		}
+		roles[name] = arn
 	}
 	if !policyArnPattern.MatchString(c.BastionPolicyArn) {
 		bad("bastionPolicyArn", c.BastionPolicyArn, "not an IAM policy ARN; use e.g. arn:aws:iam::aws:policy/AdministratorAccess")
@@ -202,6 +211,120 @@ func (c *Config) validateAddons(bad func(string, any, string, ...any)) {
 	}
 }
 
+// acceleratedFamilies are the families EKS's Arm and non-accelerated AMIs
+// (the node group's AL2023_*_STANDARD) do not support: "Arm and
+// non-accelerated Amazon EKS AMIs don't support the g3, g4, inf, and p
+// families" (EKS User Guide, choosing-instance-type).
+var acceleratedFamilies = regexp.MustCompile(`^(g3|g4|inf|p)`)
+
+// validateInstanceType checks that the type exists and that the lab's AL2023
+// AMIs run on it, and returns it (nil when it is refused).
+func (c *Config) validateInstanceType(bad func(string, any, string, ...any), key, name string) *estimate.InstanceType {
+	t, err := estimate.Lookup(name)
+	if err != nil {
+		bad(key, name, "%v", err)
+		return nil
+	}
+	if strings.HasPrefix(name, "a1.") {
+		// "AL2023 doesn't support A1 instances" (EKS User Guide,
+		// choosing-instance-type): Graviton1 lacks what AL2023's arm64 build needs.
+		bad(key, name, "A1 (Graviton 1) does not run Amazon Linux 2023, the lab's AMI; use Graviton 2 or later, e.g. m6g.%s", t.Name[3:])
+		return nil
+	}
+	return &t
+}
+
+// validateClusterName checks the EKS cluster name and every name derived
+// from it. The program and pulumi-eks v3.9.1 derive: the node group
+// "<name>-nodes" (EKS: at most 63 characters), and two IAM roles that
+// Pulumi names "<logical name>-<7 random hex>" (IAM: at most 64): the node
+// role "<name>-nodes-xxxxxxx" and pulumi-eks's cluster role
+// "<name>-eksRole-role-xxxxxxx" (nodejs/eks/cluster/cluster.ts creates
+// ServiceRole "<name>-eksRole", whose role is "<name>-eksRole-role").
+func (c *Config) validateClusterName(bad func(string, any, string, ...any)) {
+	const longest = "-eksRole-role-xxxxxxx"
+	if !clusterNamePattern.MatchString(c.ClusterName) {
+		bad("clusterName", c.ClusterName, "EKS names are letters, digits, - and _, starting with a letter or digit; use e.g. myeks")
+	}
+	if len(c.ClusterName)+len(longest) > 64 {
+		bad("clusterName", c.ClusterName, "is %d characters; the IAM role pulumi-eks names %q must fit IAM's 64, so use at most %d (e.g. myeks)",
+			len(c.ClusterName), c.ClusterName+longest, 64-len(longest))
+	}
+}
+
+// validateAPICidr checks one CIDR of the EKS API's public endpoint allow list.
+func (c *Config) validateAPICidr(bad func(string, any, string, ...any), s string) {
+	p, err := netip.ParsePrefix(s)
+	switch {
+	case err != nil || p.Masked() != p:
+		bad("endpointPublicAccessCidrs", s, "not a network CIDR such as 203.0.113.7/32")
+	case !p.Addr().Is4():
+		// EKS API reference, VpcConfigRequest.publicAccessCidrs: "You can't add
+		// IPv6 CIDR blocks to IPv4 clusters", and the lab's cluster is IPv4.
+		bad("endpointPublicAccessCidrs", s, "EKS takes IPv6 CIDRs only for IPv6 clusters and the lab's is IPv4; give the IPv4 address you reach the API from (curl -s https://checkip.amazonaws.com)")
+	case p.Bits() == 0 && !c.AllowAPIFromAnywhere:
+		from := ""
+		if len(c.EndpointPublicAccessCidrs) == 1 && s == c.SSHCidr {
+			from = " (defaulted from sshCidr)"
+		}
+		bad("endpointPublicAccessCidrs", s, "opens the cluster's API endpoint to the whole internet%s; list your own /32 and the CI runners' ranges, or set allowApiFromAnywhere to true if you really mean it", from)
+	default:
+		for _, r := range unreachableRanges {
+			if r.Bits() <= p.Bits() && r.Contains(p.Addr()) {
+				// EKS User Guide, config-cluster-endpoint: the blocks "cannot
+				// include reserved addresses"; traffic from them never reaches a
+				// public endpoint anyway, the API sees your NAT's public address.
+				bad("endpointPublicAccessCidrs", s, "is inside %s, a private or reserved range that EKS refuses here; give the public IPv4 address you reach the API from (curl -s https://checkip.amazonaws.com)", r)
+				break
+			}
+		}
+	}
+}
+
+// unreachableRanges are IPv4 ranges no request to a public endpoint comes
+// from: RFC 1918, shared address space (RFC 6598), loopback and link-local.
+var unreachableRanges = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
+}
+
+// validateSubnetCapacity checks that every node subnet holds its share of
+// the node group at max size with every node at max pods: the VPC CNI gives
+// each pod an address from its node's subnet, and a full subnet leaves new
+// pods Pending. Nodes spread over the subnets as the node group's Auto
+// Scaling group spreads them, the first subnets taking one more.
+func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), t estimate.InstanceType, explicit bool) {
+	subnets, key := c.Subnets.Public, "publicSubnetCidrs"
+	if c.NodeSubnets == TierPrivate {
+		subnets, key = c.Subnets.Private, "privateSubnetCidrs"
+	}
+	if len(subnets) == 0 {
+		return
+	}
+	nodes := (c.NodeMaxSize + len(subnets) - 1) / len(subnets)
+	for _, s := range subnets {
+		usable := subnetplan.UsableAddresses(s)
+		if need := nodes * t.Addresses(); need > usable {
+			what := fmt.Sprintf("%s = %d", fullKey("subnetPrefixLength"), c.SubnetPrefixLength)
+			if explicit {
+				what = fmt.Sprintf("%s: %s", fullKey(key), s)
+			}
+			bad("nodeMaxSize", c.NodeMaxSize, "%d %s nodes at %d pods each need %d addresses in node subnet %s, which has %d usable (%s); use larger node subnets (/22 holds 1019) or a lower nodeMaxSize",
+				nodes, t.Name, t.MaxPods(), need, s, usable, what)
+			return
+		}
+	}
+}
+
+// addressCount is how many addresses an IPv4 prefix holds, for messages.
+func addressCount(p netip.Prefix) string {
+	return strconv.FormatUint(1<<(32-p.Bits()), 10)
+}
+
+// roleName is the name in a role ARN, without its path:
+// arn:aws:iam::123456789012:role/path/name -> name.
+func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
 func quote(v any) string {
 	if reflect.ValueOf(v).Kind() == reflect.String {
 		return fmt.Sprintf("%q", v)
@@ -209,9 +332,9 @@ func quote(v any) string {
 	return fmt.Sprint(v)
 }
 
-// gravitonPattern matches Arm (AWS Graviton) families: a "g" right after the
-// generation digit, as in t4g, m7g, c6gn, x2gd; not GPU families like g5.
-var gravitonPattern = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*(-[a-z]+)?\.`)
-
-// IsArm tells whether an instance type runs arm64 images.
-func IsArm(instanceType string) bool { return gravitonPattern.MatchString(instanceType) }
+// IsArm tells whether an instance type runs arm64 (AWS Graviton) images,
+// by the architecture internal/estimate's instance table records.
+func IsArm(instanceType string) bool {
+	t, err := estimate.Lookup(instanceType)
+	return err == nil && t.IsArm()
+}

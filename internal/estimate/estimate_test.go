@@ -3,37 +3,126 @@ package estimate
 import (
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
 
-func TestMaxPodsFollowsTheENIFormula(t *testing.T) {
-	// Expected values are misc/eni-max-pods.txt of amazon-vpc-cni-k8s.
-	for it, want := range map[string]int{
-		"t3.medium": 17, "m5.large": 29, "c5.xlarge": 58, "t3.small": 11, "t3.large": 35,
-		"t3a.small": 8, "t4g.medium": 17, "m6g.medium": 8, "m5.4xlarge": 234, "c5.9xlarge": 234,
-		"m5.16xlarge": 737, "m7i.48xlarge": 737, "c7g.xlarge": 58, "r6i.large": 29,
+// Max pods on a managed node: the ENI formula (expected values from
+// amazon-vpc-cni-k8s misc/eni-max-pods.txt), capped by EKS at 110 below 30
+// vCPUs and 250 above.
+func TestMaxPods(t *testing.T) {
+	for _, tc := range []struct {
+		typ            string
+		vcpus, eniPods int
+		maxPods        int
+	}{
+		{"t3.nano", 2, 4, 4},
+		{"t3.micro", 2, 4, 4},
+		{"t3.small", 2, 11, 11},
+		{"t3.medium", 2, 17, 17},
+		{"t3.large", 2, 35, 35},
+		{"t3a.small", 2, 8, 8},
+		{"t4g.medium", 2, 17, 17},
+		{"m6g.medium", 1, 8, 8},
+		{"a1.large", 2, 29, 29},
+		{"m5.large", 2, 29, 29},
+		{"r6i.large", 2, 29, 29},
+		{"c5.xlarge", 4, 58, 58},
+		{"c7g.xlarge", 4, 58, 58},
+		{"m5.2xlarge", 8, 58, 58},
+		{"m5.4xlarge", 16, 234, 110},
+		{"c6g.4xlarge", 16, 234, 110},
+		{"m5.8xlarge", 32, 234, 234},
+		{"c5.9xlarge", 36, 234, 234},
+		{"m5.12xlarge", 48, 234, 234},
+		{"m5.16xlarge", 64, 737, 250},
+		{"c5.18xlarge", 72, 737, 250},
+		{"m7i.48xlarge", 192, 737, 250},
+		{"m5.metal", 96, 737, 250},
 	} {
-		l, err := Limits(it)
+		it, err := Lookup(tc.typ)
 		if err != nil {
-			t.Errorf("%s: %v", it, err)
+			t.Errorf("%s: %v", tc.typ, err)
 			continue
 		}
-		if got := l.MaxPods(); got != want {
-			t.Errorf("%s: %d ENIs x %d IPv4 -> max pods %d, want %d", it, l.ENIs, l.IPv4PerENI, got, want)
+		if it.VCPUs != tc.vcpus || it.ENIMaxPods() != tc.eniPods || it.MaxPods() != tc.maxPods {
+			t.Errorf("%s: %d vCPUs, ENI limit %d, max pods %d; want %d, %d, %d",
+				tc.typ, it.VCPUs, it.ENIMaxPods(), it.MaxPods(), tc.vcpus, tc.eniPods, tc.maxPods)
 		}
-	}
-	if l, _ := Limits("t3.medium"); l.Addresses() != 18 {
-		t.Errorf("t3.medium holds %d addresses with every ENI full, want 3 x 6 = 18", l.Addresses())
 	}
 }
 
-func TestUnknownInstanceTypesAreNotGuessed(t *testing.T) {
-	for _, it := range []string{"m5.medium", "t3.4xlarge", "x9.large", "t3medium", ""} {
-		if l, err := Limits(it); err == nil {
-			t.Errorf("%s: got %+v, want an error", it, l)
-		} else if !strings.Contains(err.Error(), "eni-max-pods.txt") {
-			t.Errorf("%s: error %q does not say where to look it up", it, err)
+func TestAddressesAtMaxPods(t *testing.T) {
+	for typ, want := range map[string]int{
+		"t3.medium":   18,  // 3 ENIs x 6: every ENI full
+		"m5.4xlarge":  112, // 108 pod addresses + 4 of 8 ENIs (29 pods each)
+		"m5.16xlarge": 254, // 248 + 6 of 15 ENIs (49 pods each)
+	} {
+		if it, _ := Lookup(typ); it.Addresses() != want {
+			t.Errorf("%s takes %d subnet addresses at max pods, want %d", typ, it.Addresses(), want)
+		}
+	}
+}
+
+func TestArchitecture(t *testing.T) {
+	for typ, arm := range map[string]bool{
+		"t3.medium": false, "t4g.medium": true, "m7g.large": true, "c6gn.xlarge": true, "x2gd.large": true,
+		"g5.xlarge": false, "g5g.xlarge": true, "m7i-flex.large": false, "a1.large": true, "a1.metal": true,
+	} {
+		if it, err := Lookup(typ); err != nil || it.IsArm() != arm {
+			t.Errorf("%s: arm64 %v (%v), want %v", typ, it.IsArm(), err, arm)
+		}
+	}
+}
+
+func TestUnknownInstanceTypesGetASuggestion(t *testing.T) {
+	for typ, hint := range map[string]string{
+		"t3.mediumm":   "did you mean t3.medium?",
+		"m5.medium":    "did you mean", // m5 has no medium
+		"banana.large": "e.g. t3.medium",
+		"":             "e.g. t3.medium",
+	} {
+		_, err := Lookup(typ)
+		if err == nil || !strings.Contains(err.Error(), hint) || !strings.Contains(err.Error(), InstanceTypesFile) {
+			t.Errorf("%q: error %v, want one saying %q and naming %s", typ, err, hint, InstanceTypesFile)
+		}
+	}
+}
+
+func TestInstanceTypesFileIsWellFormed(t *testing.T) {
+	for i, line := range strings.Split(strings.TrimSpace(instanceTypesText), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 5 || (f[2] != "x86_64" && f[2] != "arm64") {
+			t.Fatalf("line %d: %q is not: name vCPUs arch ENIs IPv4PerENI", i+1, line)
+		}
+		for _, n := range []string{f[1], f[3], f[4]} {
+			if v, err := strconv.Atoi(n); err != nil || v < 1 {
+				t.Fatalf("line %d: %q: %q is not a positive number", i+1, line, n)
+			}
+		}
+	}
+	if n := len(instanceTypes()); n < 1000 {
+		t.Errorf("only %d instance types", n)
+	}
+}
+
+// Every priced type is a known type, so a plan never prices a type that
+// the config check would refuse.
+func TestPricedTypesAreKnown(t *testing.T) {
+	p, err := Prices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range p.RegionNames() {
+		r, _ := p.Region(region)
+		for typ := range r.EC2Hourly {
+			if _, err := Lookup(typ); err != nil {
+				t.Errorf("%s: %v", region, err)
+			}
 		}
 	}
 }

@@ -6,95 +6,104 @@
 package estimate
 
 import (
+	_ "embed"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/eks-study/lab/internal/suggest"
 )
 
-// ENILimits are an instance type's network limits that bound pods per node
-// under the VPC CNI: how many ENIs it takes and how many IPv4 addresses each
-// ENI holds (the ENI's own primary address included).
-type ENILimits struct {
-	ENIs       int `json:"enis"`
-	IPv4PerENI int `json:"ipv4PerEni"`
+// InstanceType is what the lab needs to know of an EC2 instance type.
+type InstanceType struct {
+	Name  string
+	VCPUs int
+	Arch  string // "x86_64" or "arm64"
+	// ENIs and IPv4PerENI bound pods per node under the VPC CNI: how many
+	// network interfaces the type takes and how many IPv4 addresses each
+	// holds (the interface's own primary address included).
+	ENIs       int
+	IPv4PerENI int
 }
 
-// MaxPods is the VPC CNI's pods-per-node limit without prefix delegation:
-// every ENI's primary address is not for pods, and two host-network pods
-// (aws-node and kube-proxy) need no address of their own.
-func (l ENILimits) MaxPods() int { return l.ENIs*(l.IPv4PerENI-1) + 2 }
+// hostNetworkPods are aws-node and kube-proxy: they run on the node's own
+// address and take no VPC address of their own.
+const hostNetworkPods = 2
 
-// Addresses is how many VPC addresses a node holds once every ENI is full.
-func (l ENILimits) Addresses() int { return l.ENIs * l.IPv4PerENI }
+// ENIMaxPods is the VPC CNI's pods-per-node limit without prefix
+// delegation: every ENI's primary address is not for pods.
+func (t InstanceType) ENIMaxPods() int { return t.ENIs*(t.IPv4PerENI-1) + hostNetworkPods }
 
-// The limits by size. Source: instanceNetworkingLimits in
-// aws/amazon-vpc-cni-k8s pkg/vpc/vpc_ip_resource_limit.go (generated from
-// EC2 DescribeInstanceTypes), cross-checked with the max pods of the same
-// repository's misc/eni-max-pods.txt: t3.medium 17, m5.large 29, c5.xlarge 58,
-// m5.4xlarge 234, m5.16xlarge 737, c6g.medium 8, t3a.small 8.
-var (
-	burstableSizes = map[string]ENILimits{
-		"nano": {2, 2}, "micro": {2, 2}, "small": {3, 4}, "medium": {3, 6},
-		"large": {3, 12}, "xlarge": {4, 15}, "2xlarge": {4, 15},
+// MaxPods is the kubelet's max pods on a node of an EKS managed node group
+// without a custom AMI (the lab's): the ENI limit, capped by EKS at 110 for
+// types with less than 30 vCPUs and 250 for the others. Source: EKS User
+// Guide, "Choose an optimal Amazon EC2 node instance type", section "How
+// maxPods is determined" (awsdocs/amazon-eks-user-guide
+// latest/ug/nodes/choosing-instance-type.adoc): "Managed node group
+// enforcement ... For instances with less than 30 vCPUs, the cap is 110. For
+// instances with greater than 30 vCPUs, the cap is 250." So m5.4xlarge (16
+// vCPUs) runs 110 pods, not its ENI limit of 234.
+func (t InstanceType) MaxPods() int {
+	limit := 250
+	if t.VCPUs < 30 {
+		limit = 110
 	}
-	// Nitro general purpose, compute and memory families share these.
-	nitroSizes = map[string]ENILimits{
-		"medium": {2, 4}, "large": {3, 10}, "xlarge": {4, 15}, "2xlarge": {4, 15},
-		"4xlarge": {8, 30}, "8xlarge": {8, 30}, "9xlarge": {8, 30}, "12xlarge": {8, 30},
-		"16xlarge": {15, 50}, "18xlarge": {15, 50}, "24xlarge": {15, 50}, "32xlarge": {15, 50},
-		"48xlarge": {15, 50}, "metal": {15, 50}, "metal-24xl": {15, 50}, "metal-48xl": {15, 50},
-	}
-)
-
-// The sizes each family comes in, so that a size a family lacks (m5.medium,
-// t3.4xlarge) is reported as unknown instead of guessed.
-var familySizes = map[string]struct {
-	table map[string]ENILimits
-	sizes string
-}{
-	"t3":  {burstableSizes, "nano micro small medium large xlarge 2xlarge"},
-	"t3a": {burstableSizes, "nano micro small medium large xlarge 2xlarge"},
-	"t4g": {burstableSizes, "nano micro small medium large xlarge 2xlarge"},
-	"m5":  {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge metal"},
-	"r5":  {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge metal"},
-	"c5":  {nitroSizes, "large xlarge 2xlarge 4xlarge 9xlarge 12xlarge 18xlarge 24xlarge metal"},
-	"m6i": {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge metal"},
-	"c6i": {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge metal"},
-	"r6i": {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge metal"},
-	"m7i": {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge metal-24xl metal-48xl"},
-	"c7i": {nitroSizes, "large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge metal-24xl metal-48xl"},
-	"m6g": {nitroSizes, "medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge metal"},
-	"c6g": {nitroSizes, "medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge metal"},
-	"r6g": {nitroSizes, "medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge metal"},
-	"m7g": {nitroSizes, "medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge metal"},
-	"c7g": {nitroSizes, "medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge metal"},
-	"r7g": {nitroSizes, "medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge metal"},
+	return min(t.ENIMaxPods(), limit)
 }
 
-// t3a.small is the one size of its family with two ENIs (eni-max-pods.txt: 8).
-var exceptions = map[string]ENILimits{"t3a.small": {2, 4}}
-
-// Limits returns the ENI limits of an instance type, or an error naming the
-// families the table knows.
-func Limits(instanceType string) (ENILimits, error) {
-	if l, ok := exceptions[instanceType]; ok {
-		return l, nil
-	}
-	family, size, _ := strings.Cut(instanceType, ".")
-	f, ok := familySizes[family]
-	if ok && strings.Contains(" "+f.sizes+" ", " "+size+" ") {
-		return f.table[size], nil
-	}
-	return ENILimits{}, fmt.Errorf("%s is not in the ENI table (families %s); look it up in amazon-vpc-cni-k8s misc/eni-max-pods.txt",
-		instanceType, strings.Join(Families(), ", "))
+// ENIsAtMaxPods is how many ENIs a node attaches to hold MaxPods pods.
+func (t InstanceType) ENIsAtMaxPods() int {
+	pods := t.MaxPods() - hostNetworkPods
+	return (pods + t.IPv4PerENI - 2) / (t.IPv4PerENI - 1) // ceil(pods / pod addresses per ENI)
 }
 
-// Families lists the instance families the ENI table covers, sorted.
-func Families() []string {
-	out := make([]string, 0, len(familySizes))
-	for f := range familySizes {
-		out = append(out, f)
+// Addresses is how many VPC addresses a node at MaxPods takes from its
+// subnet: one per pod off the host network and one per ENI those pods need.
+func (t InstanceType) Addresses() int {
+	return t.MaxPods() - hostNetworkPods + t.ENIsAtMaxPods()
+}
+
+// IsArm tells whether the type runs arm64 (AWS Graviton) images.
+func (t InstanceType) IsArm() bool { return t.Arch == "arm64" }
+
+// InstanceTypesFile lists every instance type the lab knows and says where
+// the numbers come from.
+const InstanceTypesFile = "internal/estimate/instance-types.txt"
+
+//go:embed instance-types.txt
+var instanceTypesText string
+
+var instanceTypes = sync.OnceValue(func() map[string]InstanceType {
+	out := map[string]InstanceType{}
+	for _, line := range strings.Split(instanceTypesText, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 5 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		n := make([]int, 3)
+		for i, s := range []string{f[1], f[3], f[4]} {
+			n[i], _ = strconv.Atoi(s) // the file is checked by TestInstanceTypesFileIsWellFormed
+		}
+		out[f[0]] = InstanceType{Name: f[0], VCPUs: n[0], Arch: f[2], ENIs: n[1], IPv4PerENI: n[2]}
 	}
-	slices.Sort(out)
 	return out
+})
+
+// Lookup returns an instance type, or an error that suggests the closest
+// known one.
+func Lookup(name string) (InstanceType, error) {
+	types := instanceTypes()
+	if t, ok := types[name]; ok {
+		return t, nil
+	}
+	names := slices.Sorted(maps.Keys(types)) // sorted: a tie suggests the same type every run
+	hint := "e.g. t3.medium (the study's)"
+	if s := suggest.Closest(name, names); s != "" {
+		hint = "did you mean " + s + "?"
+	}
+	return InstanceType{}, fmt.Errorf("%s is not an EC2 instance type the lab knows (%d types, listed in %s); %s",
+		name, len(types), InstanceTypesFile, hint)
 }

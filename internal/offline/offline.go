@@ -28,6 +28,13 @@ var Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // AccountID is the fake account of every mock run.
 const AccountID = "123456789012"
 
+// CallerArn is who every mock run deploys as (aws.GetCallerIdentity): a
+// member signed in through IAM Identity Center, as most are. The role it
+// assumed is arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/
+// AWSReservedSSO_AdministratorAccess_0123456789abcdef; the session ARN drops
+// the path.
+const CallerArn = "arn:aws:sts::" + AccountID + ":assumed-role/AWSReservedSSO_AdministratorAccess_0123456789abcdef/study-member"
+
 // Resource is one registered resource.
 type Resource struct {
 	URN      string         `json:"urn"`
@@ -52,21 +59,20 @@ type Resource struct {
 
 // Plan is everything one run registered.
 type Plan struct {
-	Stack     string            `json:"stack"`
-	Config    map[string]string `json:"-"`
-	Resources []Resource        `json:"resources"` // sorted by URN
-	Outputs   map[string]any    `json:"outputs"`
+	Stack     string         `json:"stack"`
+	Resources []Resource     `json:"resources"` // sorted by URN
+	Outputs   map[string]any `json:"outputs"`
 }
 
-// Run runs the lab program for stack with raw config ("eks-lab:key" -> value).
-func Run(stack string, raw map[string]string) (*Plan, error) {
+// Run runs the lab program with a stack's config (LoadStack).
+func Run(cfg *StackConfig) (*Plan, error) {
 	var outputs map[string]any
-	plan, err := RunProgram(stack, raw, func(ctx *pulumi.Context) error {
-		cfg, err := program.LoadConfig(ctx, Now)
+	plan, err := run(cfg, func(ctx *pulumi.Context) error {
+		labCfg, err := program.LoadConfig(ctx, cfg.Keys(), Now)
 		if err != nil {
 			return err
 		}
-		exports, err := program.Deploy(ctx, cfg)
+		exports, err := program.Deploy(ctx, labCfg)
 		if err != nil {
 			return err
 		}
@@ -80,15 +86,20 @@ func Run(stack string, raw map[string]string) (*Plan, error) {
 	return plan, nil
 }
 
-// RunProgram runs any program under the same mocks (for component tests).
+// RunProgram runs any program under the same mocks (for component tests),
+// with raw config ("namespace:key" -> value).
 // On error it returns the error and the resources registered before it.
 func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan, error) {
-	m := &mocks{project: config.Namespace, stack: stack, region: raw["aws:region"]}
+	return run(&StackConfig{Stack: stack, Values: raw}, body)
+}
+
+func run(cfg *StackConfig, body pulumi.RunFunc) (*Plan, error) {
+	m := &mocks{project: config.Namespace, stack: cfg.Stack, region: cfg.Values["aws:region"]}
 	if m.region == "" {
 		m.region = config.Defaults.Region
 	}
 	ctx, err := pulumi.NewContext(context.Background(), pulumi.RunInfo{
-		Project: config.Namespace, Stack: stack, Config: raw, Mocks: m,
+		Project: config.Namespace, Stack: cfg.Stack, Config: cfg.Values, ConfigSecretKeys: cfg.Secrets, Mocks: m,
 	})
 	if err != nil {
 		return nil, err
@@ -100,11 +111,11 @@ func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan
 	res := append([]Resource(nil), m.resources...)
 	sort.Slice(res, func(i, j int) bool { return res[i].URN < res[j].URN })
 	// On error the plan still holds what was registered before it.
-	return &Plan{Stack: stack, Config: raw, Resources: res, Outputs: map[string]any{}}, runErr
+	return &Plan{Stack: cfg.Stack, Resources: res, Outputs: map[string]any{}}, runErr
 }
 
 // resolve waits for every output and converts it to plain values; secrets
-// are shown as "[secret]" so that plans never carry them.
+// are shown as Secret so that plans never carry them.
 func resolve(outputs map[string]pulumi.Input) (map[string]any, error) {
 	out := map[string]any{}
 	for name, in := range outputs {
@@ -114,7 +125,7 @@ func resolve(outputs map[string]pulumi.Input) (map[string]any, error) {
 		select {
 		case v := <-ch:
 			if pulumi.IsSecret(o) {
-				v = "[secret]"
+				v = Secret
 			}
 			out[name] = v
 		case <-time.After(10 * time.Second):
@@ -242,6 +253,11 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
 		names := []any{m.region + "a", m.region + "b", m.region + "c", m.region + "d"}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": m.region}), nil
+	case "aws:index/getCallerIdentity:getCallerIdentity":
+		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": CallerArn, "userId": "AROAEXAMPLE:study-member", "id": AccountID}), nil
+	case "aws:eks/getClusters:getClusters":
+		// A fresh account: every plan is that of the first `pulumi up`.
+		return resource.NewPropertyMapFromMap(map[string]any{"names": []any{}, "id": m.region}), nil
 	case "aws:ssm/getParameter:getParameter":
 		name, _ := args.Args["name"].V.(string)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
@@ -325,4 +341,10 @@ func plain(v resource.PropertyValue) any {
 		return map[string]any{"archive": a.Path + a.URI}
 	}
 	return v.V
+}
+
+// LabConfig is the lab's typed configuration of the stack, read by the
+// program's own config.Load as if the program ran at now.
+func (s *StackConfig) LabConfig(now time.Time) (*config.Config, error) {
+	return config.Load(config.Namespace, s.Stack, config.MapSource(s.Values, s.Secrets), now)
 }

@@ -1,29 +1,65 @@
 package offline
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/pulumi/esc"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/diag/colors"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource/config"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 )
 
-var stackNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// Secret is what a secret config value, and a secret output, is offline:
+// there is no key to decrypt it with, and a plan must never carry it.
+const Secret = "[secret]"
 
-// StackFile is the path of a stack's config file under root.
-func StackFile(root, stack string) string {
-	return filepath.Join(root, "stacks", "Pulumi."+stack+".yaml")
+// StackConfig is a stack's configuration as the Pulumi CLI hands it to the
+// program, read by Pulumi's own loader.
+type StackConfig struct {
+	Stack string
+	// Values maps "namespace:key" to the value the program gets: strings as
+	// they are, numbers and booleans printed, lists and objects as JSON, and
+	// Secret for a secure value. Pulumi.yaml's defaults are applied.
+	Values map[string]string
+	// Secrets are the keys whose values are secure, sorted.
+	Secrets []string
+	// Warnings are what Pulumi's loader warned about, one per line.
+	Warnings []string
 }
 
-// Stacks lists the stacks that have a file in root/stacks, sorted.
+// Keys lists the keys the stack sets (its own and Pulumi.yaml's), sorted.
+func (s *StackConfig) Keys() []string { return slices.Sorted(maps.Keys(s.Values)) }
+
+// ProjectFile is the project file under root.
+func ProjectFile(root string) string { return filepath.Join(root, "Pulumi.yaml") }
+
+// StackFile is the path of a stack's config file, as the CLI finds it:
+// Pulumi.<stack>.yaml in the project's stackConfigDir.
+func StackFile(root string, proj *workspace.Project, stack string) string {
+	return filepath.Join(root, proj.StackConfigDir, "Pulumi."+stack+".yaml")
+}
+
+// Stacks lists the stacks that have a file in the project's stackConfigDir, sorted.
 func Stacks(root string) ([]string, error) {
-	files, err := filepath.Glob(filepath.Join(root, "stacks", "Pulumi.*.yaml"))
+	proj, err := workspace.LoadProject(ProjectFile(root))
+	if err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(StackFile(root, proj, "*"))
 	if err != nil {
 		return nil, err
 	}
@@ -31,62 +67,140 @@ func Stacks(root string) ([]string, error) {
 	for _, f := range files {
 		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out, nil
 }
 
-// LoadStack reads a stack file into the raw config Pulumi would give the
-// program: strings as they are, other scalars printed, lists and maps as JSON.
-func LoadStack(root, stack string) (map[string]string, error) {
-	if !stackNamePattern.MatchString(stack) {
-		return nil, fmt.Errorf("stack name %q: use only letters, digits and the characters - _ . (dash, underscore, dot)", stack)
-	}
-	path := StackFile(root, stack)
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		known, _ := Stacks(root)
-		return nil, fmt.Errorf("unknown stack %q: no %s (known stacks: %s)", stack, path, strings.Join(known, ", "))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: %w", stack, err)
-	}
-	var doc struct {
-		Config map[string]any `yaml:"config"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: not valid YAML: %v", path, err)
-	}
-	raw := map[string]string{}
-	for key, v := range doc.Config {
-		if !strings.Contains(key, ":") {
-			return nil, fmt.Errorf("%s: config key %q needs a namespace, e.g. eks-lab:%s", path, key, key)
-		}
-		switch v := v.(type) {
-		case string:
-			raw[key] = v
-		case map[string]any:
-			if _, ok := v["secure"]; ok {
-				raw[key] = "[secret]"
-				continue
-			}
-			b, _ := json.Marshal(v)
-			raw[key] = string(b)
-		case []any:
-			b, _ := json.Marshal(v)
-			raw[key] = string(b)
-		case nil:
-		default:
-			raw[key] = fmt.Sprint(v)
-		}
-	}
-	return raw, nil
+// UnknownStackError says that a stack has no file in the project.
+type UnknownStackError struct {
+	Stack string
+	Path  string   // where its file would be
+	Known []string // the stacks that have a file
 }
 
-// RunStackFile runs the program with the config of root/stacks/Pulumi.<stack>.yaml.
+func (e *UnknownStackError) Error() string {
+	return fmt.Sprintf("unknown stack %q: no %s (known stacks: %s)", e.Stack, e.Path, strings.Join(e.Known, ", "))
+}
+
+// LoadStack loads root's Pulumi.yaml and the stack's file the way the CLI
+// does before it starts a program (workspace.LoadProject, LoadProjectStack,
+// then ValidateStackConfigAndApplyProjectConfig, as pulumi/pulumi
+// pkg/cmd/pulumi/operations/preview.go calls them), and returns what the
+// program would get. set holds values applied on top of the file before
+// Pulumi validates them, as `pulumi config set` would store them: a JSON
+// list or object as a YAML list or object, anything else as a string. A
+// stack the CLI rejects is rejected here, with Pulumi's message and the fix.
+func LoadStack(root, stack string, set map[string]string) (*StackConfig, error) {
+	if _, err := tokens.ParseStackName(stack); err != nil {
+		return nil, fmt.Errorf("stack name %q: %v", stack, err)
+	}
+	proj, err := workspace.LoadProject(ProjectFile(root))
+	if err != nil {
+		return nil, fmt.Errorf("%v; fix Pulumi.yaml, the project file every stack shares", err)
+	}
+	path := StackFile(root, proj, stack)
+	// The CLI takes a missing stack file for an empty one; lab plan knows
+	// the stack only from its file.
+	if _, err := os.ReadFile(path); errors.Is(err, fs.ErrNotExist) {
+		known, _ := Stacks(root)
+		return nil, &UnknownStackError{Stack: stack, Path: path, Known: known}
+	} else if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", stack, err)
+	}
+	var warnings bytes.Buffer
+	sink := diag.DefaultSink(io.Discard, &warnings, diag.FormatOptions{Color: colors.Never})
+	ps, err := workspace.LoadProjectStack(sink, proj, path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v; fix the file's YAML (a config key and its value per line under config:)", path, err)
+	}
+	for key, v := range set {
+		k, err := config.ParseKey(key)
+		if err != nil {
+			return nil, err
+		}
+		ps.Config[k] = config.NewValue(v)
+		if json.Valid([]byte(v)) && (strings.HasPrefix(v, "[") || strings.HasPrefix(v, "{")) {
+			ps.Config[k] = config.NewObjectValue(v)
+		}
+	}
+	// Offline there is no secrets provider: a secure value is blinded to
+	// Secret, as `pulumi config` shows it without --show-secrets.
+	blind := config.NewBlindingDecrypter()
+	if err := workspace.ValidateStackConfigAndApplyProjectConfig(context.Background(), stack, proj, esc.Value{},
+		ps.Config, config.NopEncrypter, blind); err != nil {
+		return nil, fmt.Errorf("%s: %v; %s", path, err, fix(err, proj, ps.Config, stack))
+	}
+	values, err := ps.Config.Decrypt(blind)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := &StackConfig{Stack: stack, Values: map[string]string{}}
+	for k, v := range values {
+		out.Values[k.String()] = v
+	}
+	for _, k := range ps.Config.SecureKeys() {
+		out.Secrets = append(out.Secrets, k.String())
+	}
+	slices.Sort(out.Secrets)
+	for _, line := range strings.Split(strings.TrimSpace(warnings.String()), "\n") {
+		if line != "" {
+			out.Warnings = append(out.Warnings, line)
+		}
+	}
+	return out, nil
+}
+
+var (
+	missingKeys = regexp.MustCompile(`is missing configuration values? (.+)$`)
+	quotedKey   = regexp.MustCompile(`'([^']+)'`)
+	wrongType   = regexp.MustCompile(`with configuration key '([^']+)' must be of type '([^']+)'`)
+)
+
+// fix says how to repair a stack Pulumi's validation rejected.
+func fix(err error, proj *workspace.Project, cfg config.Map, stack string) string {
+	ns := proj.Name.String()
+	full := func(key string) string {
+		if strings.Contains(key, ":") {
+			return key
+		}
+		return ns + ":" + key
+	}
+	msg := err.Error()
+	if m := missingKeys.FindStringSubmatch(msg); m != nil {
+		var sets []string
+		for _, k := range quotedKey.FindAllStringSubmatch(m[1], -1) {
+			sets = append(sets, fmt.Sprintf("pulumi config set --stack %s %s VALUE", stack, full(k[1])))
+		}
+		return "Pulumi.yaml declares these keys without a default, so every stack must set them: " + strings.Join(sets, "; ")
+	}
+	m := wrongType.FindStringSubmatch(msg)
+	if m == nil {
+		return "see docs/configuration.md for every key, its type and its default"
+	}
+	key := full(m[1])
+	if k, err := config.ParseKey(key); err == nil {
+		if v, ok := cfg[k]; ok && v.Secure() {
+			return fmt.Sprintf("%s is a secret; the lab takes none (its values end up in plain resource inputs and tags), so set it in plain text: pulumi config set --stack %s %s VALUE", key, stack, key)
+		}
+	}
+	switch typ := m[2]; {
+	case strings.HasPrefix(typ, "array"):
+		return fmt.Sprintf("write it as a YAML list in the stack file, or set one item at a time: pulumi config set --stack %s --path '%s[0]' VALUE "+
+			"(pulumi config set %s '[\"...\"]' stores a string, which this type check refuses)", stack, key, key)
+	case typ == "integer":
+		return fmt.Sprintf("set a whole number: pulumi config set --stack %s %s 3", stack, key)
+	case typ == "boolean":
+		return fmt.Sprintf("set true or false: pulumi config set --stack %s %s true", stack, key)
+	default:
+		return fmt.Sprintf("set a %s: pulumi config set --stack %s %s VALUE", typ, stack, key)
+	}
+}
+
+// RunStackFile runs the program with the config of the stack's file.
 func RunStackFile(root, stack string) (*Plan, error) {
-	raw, err := LoadStack(root, stack)
+	cfg, err := LoadStack(root, stack, nil)
 	if err != nil {
 		return nil, err
 	}
-	return Run(stack, raw)
+	return Run(cfg)
 }

@@ -13,7 +13,9 @@ type NodeCapacity struct {
 	InstanceType   string           `json:"instanceType"`
 	ENIs           int              `json:"enis"`
 	IPv4PerENI     int              `json:"ipv4PerEni"`
-	MaxPodsPerNode int              `json:"maxPodsPerNode"` // 0 when the type is not in the ENI table
+	VCPUs          int              `json:"vcpus"`
+	ENIMaxPods     int              `json:"eniMaxPods"`     // the VPC CNI's limit: ENIs x (IPv4 per ENI - 1) + 2
+	MaxPodsPerNode int              `json:"maxPodsPerNode"` // ENIMaxPods capped by EKS; 0 when the type is unknown
 	DesiredNodes   int              `json:"desiredNodes"`
 	MaxNodes       int              `json:"maxNodes"`
 	PodsAtDesired  int              `json:"podsAtDesired"`
@@ -32,11 +34,11 @@ type SubnetCapacity struct {
 	NodesAtDesired  int    `json:"nodesAtDesired"`
 	NodesAtMax      int    `json:"nodesAtMax"`
 	// PodAddresses is what is left for pods once the nodes at max size hold
-	// their ENIs' primary addresses.
+	// the primary addresses of the ENIs their pods need.
 	PodAddresses int `json:"podAddresses"`
 	// PodsAtMax is nodes at max size x max pods per node.
 	PodsAtMax int `json:"podsAtMax"`
-	// AddressesAtMax is what those nodes hold with every ENI full.
+	// AddressesAtMax is what those nodes take at max pods: pods and ENIs.
 	AddressesAtMax int  `json:"addressesAtMax"`
 	Fits           bool `json:"fits"`
 }
@@ -63,12 +65,12 @@ func capacity(f *facts) []NodeCapacity {
 	for _, g := range f.nodeGroups {
 		c := NodeCapacity{
 			NodeGroup: g.Name, InstanceType: g.InstanceType, DesiredNodes: g.Desired, MaxNodes: g.Max,
-			ENIs: g.Limits.ENIs, IPv4PerENI: g.Limits.IPv4PerENI, Subnets: []SubnetCapacity{},
+			ENIs: g.Type.ENIs, IPv4PerENI: g.Type.IPv4PerENI, VCPUs: g.Type.VCPUs, Subnets: []SubnetCapacity{},
 		}
-		if g.LimitsErr != nil {
-			c.Note = g.LimitsErr.Error()
+		if g.TypeErr != nil {
+			c.Note = g.TypeErr.Error()
 		} else {
-			c.MaxPodsPerNode = g.Limits.MaxPods()
+			c.ENIMaxPods, c.MaxPodsPerNode = g.Type.ENIMaxPods(), g.Type.MaxPods()
 			c.PodsAtDesired, c.PodsAtMax = g.Desired*c.MaxPodsPerNode, g.Max*c.MaxPodsPerNode
 		}
 		if g.UnresolvedSubnetCount > 0 {
@@ -79,10 +81,10 @@ func capacity(f *facts) []NodeCapacity {
 				Subnet: s.Name, AZ: s.AZ, CIDR: s.CIDR, UsableAddresses: s.Usable,
 				NodesAtDesired: share(g.Desired, len(g.Subnets), i), NodesAtMax: share(g.Max, len(g.Subnets), i),
 			}
-			sc.PodAddresses = s.Usable - sc.NodesAtMax*g.Limits.ENIs
+			sc.PodAddresses = s.Usable - sc.NodesAtMax*g.Type.ENIsAtMaxPods()
 			sc.PodsAtMax = sc.NodesAtMax * c.MaxPodsPerNode
-			sc.AddressesAtMax = sc.NodesAtMax * g.Limits.Addresses()
-			sc.Fits = g.LimitsErr == nil && sc.AddressesAtMax <= s.Usable
+			sc.AddressesAtMax = sc.NodesAtMax * g.Type.Addresses()
+			sc.Fits = g.TypeErr == nil && sc.AddressesAtMax <= s.Usable
 			c.Subnets = append(c.Subnets, sc)
 		}
 		out = append(out, c)

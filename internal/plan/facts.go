@@ -74,8 +74,8 @@ type nodeGroupFact struct {
 	DiskGiB               float64
 	DiskType              string
 	CapacityType          string
-	Limits                estimate.ENILimits
-	LimitsErr             error
+	Type                  estimate.InstanceType
+	TypeErr               error
 	AllSubnetsPublic      bool
 	UnresolvedSubnetCount int
 }
@@ -179,7 +179,7 @@ func (f *facts) nodeGroup(r Resource) nodeGroupFact {
 	if g.InstanceType == "" {
 		g.InstanceType = "t3.medium" // EKS's default for managed node groups
 	}
-	g.Limits, g.LimitsErr = estimate.Limits(g.InstanceType)
+	g.Type, g.TypeErr = estimate.Lookup(g.InstanceType)
 	g.AllSubnetsPublic = true
 	for _, id := range list(r.Inputs, "subnetIds") {
 		if s, ok := f.subnet(id); ok {

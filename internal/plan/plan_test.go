@@ -8,6 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
 	"github.com/eks-study/lab/internal/estimate"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -16,14 +20,11 @@ const repoRoot = "../.."
 
 func buildStack(t *testing.T, stack string, overrides map[string]string) *Document {
 	t.Helper()
-	raw, err := offline.LoadStack(repoRoot, stack)
+	cfg, err := offline.LoadStack(repoRoot, stack, overrides)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range overrides {
-		raw[k] = v
-	}
-	p, err := offline.Run(stack, raw)
+	p, err := offline.Run(cfg)
 	if err != nil {
 		t.Fatalf("stack %s with %v: %v", stack, overrides, err)
 	}
@@ -124,14 +125,39 @@ func TestDevCapacity(t *testing.T) {
 	}
 }
 
+// The lab's config refuses node subnets too small for max pods; a plan
+// still flags them, whatever program made it.
 func TestSmallSubnetsDoNotFit(t *testing.T) {
-	// /28 subnets hold 11 addresses; two m5.large nodes per subnet hold 30.
-	d := buildStack(t, "dev", map[string]string{
-		"eks-lab:subnetPrefixLength": "28", "eks-lab:nodeInstanceType": "m5.large",
+	p, err := offline.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
+		awsProvider, _, err := offline.Providers(ctx)
+		if err != nil {
+			return err
+		}
+		withAWS := pulumi.Provider(awsProvider)
+		subnet, err := ec2.NewSubnet(ctx, "small", &ec2.SubnetArgs{
+			VpcId: pulumi.String("vpc-1"), CidrBlock: pulumi.String("192.168.0.0/28"), AvailabilityZone: pulumi.String("ap-northeast-2a"),
+		}, withAWS)
+		if err != nil {
+			return err
+		}
+		_, err = awseks.NewNodeGroup(ctx, "nodes", &awseks.NodeGroupArgs{
+			ClusterName: pulumi.String("c"), NodeRoleArn: pulumi.String("arn:aws:iam::123456789012:role/n"),
+			SubnetIds: pulumi.StringArray{subnet.ID()}, InstanceTypes: pulumi.ToStringArray([]string{"m5.large"}),
+			ScalingConfig: awseks.NodeGroupScalingConfigArgs{DesiredSize: pulumi.Int(2), MinSize: pulumi.Int(2), MaxSize: pulumi.Int(2)},
+		}, withAWS)
+		return err
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Build(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// /28 subnets hold 11 addresses; two m5.large nodes at 29 pods take 2 x (27 + 3 ENIs).
 	for _, s := range d.Estimates.Capacity[0].Subnets {
 		if s.UsableAddresses != 11 || s.Fits || s.AddressesAtMax != 60 {
-			t.Errorf("subnet %+v: want 11 usable, 2 nodes x 3 ENIs x 10 = 60 needed, not fitting", s)
+			t.Errorf("subnet %+v: want 11 usable, 60 needed, not fitting", s)
 		}
 	}
 	var b bytes.Buffer
@@ -140,6 +166,22 @@ func TestSmallSubnetsDoNotFit(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "NO: needs 60 addresses") {
 		t.Errorf("text plan does not flag the subnets:\n%s", b.String())
+	}
+}
+
+// EKS caps max pods at 110 below 30 vCPUs: the plan counts the cap, not the ENI limit.
+func TestPlanCountsTheManagedNodeGroupMaxPodsCap(t *testing.T) {
+	d := buildStack(t, "dev", map[string]string{"eks-lab:nodeInstanceType": "m5.4xlarge"})
+	c := d.Estimates.Capacity[0]
+	if c.ENIMaxPods != 234 || c.MaxPodsPerNode != 110 || c.PodsAtMax != 6*110 {
+		t.Errorf("m5.4xlarge: ENI limit %d, max pods %d, pods at max %d; want 234, 110, 660", c.ENIMaxPods, c.MaxPodsPerNode, c.PodsAtMax)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "8 ENIs x 30 IPv4 -> 234, capped at 110 for 16 vCPUs") {
+		t.Errorf("text plan does not show the cap:\n%s", b.String())
 	}
 }
 
@@ -422,5 +464,20 @@ func TestLongValuesCollapseInMarkdown(t *testing.T) {
 	}
 	if mdValue("") != "*(none)*" || mdValue(`"x|y"`) != "`\"x\\|y\"`" {
 		t.Errorf("short values %q %q", mdValue(""), mdValue(`"x|y"`))
+	}
+}
+
+func TestTextPlanNamesWhoIsClusterAdmin(t *testing.T) {
+	var b bytes.Buffer
+	if err := Render(&b, buildStack(t, "dev", nil), "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"myeks-bastion  aws:eks/accessEntry:AccessEntry  principal arn:aws:iam::123456789012:role/bastion",
+		"myeks-bastion-cluster-admin  aws:eks/accessPolicyAssociation:AccessPolicyAssociation  AmazonEKSClusterAdminPolicy, cluster scope",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text plan lacks %q", want)
+		}
 	}
 }

@@ -185,14 +185,18 @@ func (r *renderer) capacity() {
 		return
 	}
 	r.heading("Pod capacity")
-	r.printf("VPC CNI without prefix delegation: max pods per node = ENIs x (IPv4 per ENI - 1) + 2; each pod takes a VPC address from its node's subnet.\n\n")
+	r.printf("VPC CNI without prefix delegation: max pods per node = ENIs x (IPv4 per ENI - 1) + 2, capped by EKS managed node groups at 110 (under 30 vCPUs) or 250; each pod takes a VPC address from its node's subnet.\n\n")
 	for _, c := range caps {
 		if c.MaxPodsPerNode == 0 {
 			r.printf("Node group %s: %s, max pods unknown (%s).\n", c.NodeGroup, c.InstanceType, c.Note)
 			continue
 		}
-		r.printf("Node group %s: %s has %d ENIs x %d IPv4 -> %d pods per node; %d nodes hold %d pods (max size %d nodes: %d).\n",
-			c.NodeGroup, c.InstanceType, c.ENIs, c.IPv4PerENI, c.MaxPodsPerNode, c.DesiredNodes, c.PodsAtDesired, c.MaxNodes, c.PodsAtMax)
+		pods := fmt.Sprintf("%d ENIs x %d IPv4 -> %d pods per node", c.ENIs, c.IPv4PerENI, c.MaxPodsPerNode)
+		if c.MaxPodsPerNode < c.ENIMaxPods {
+			pods = fmt.Sprintf("%d ENIs x %d IPv4 -> %d, capped at %d for %d vCPUs", c.ENIs, c.IPv4PerENI, c.ENIMaxPods, c.MaxPodsPerNode, c.VCPUs)
+		}
+		r.printf("Node group %s: %s has %s; %d nodes hold %d pods (max size %d nodes: %d).\n",
+			c.NodeGroup, c.InstanceType, pods, c.DesiredNodes, c.PodsAtDesired, c.MaxNodes, c.PodsAtMax)
 		if c.Note != "" {
 			r.printf("Note: %s.\n", c.Note)
 		}
@@ -350,8 +354,8 @@ func (f *facts) detail(r Resource) string {
 		for _, g := range f.nodeGroups {
 			if g.URN == r.URN {
 				pods := "max pods unknown"
-				if g.LimitsErr == nil {
-					pods = fmt.Sprintf("%d pods per node", g.Limits.MaxPods())
+				if g.TypeErr == nil {
+					pods = fmt.Sprintf("%d pods per node", g.Type.MaxPods())
 				}
 				return fmt.Sprintf("%s x %d (min %d, max %d), %s, %s %s, %g GiB %s, %d subnets", g.InstanceType, g.Desired, g.Min, g.Max,
 					pods, str(in, "amiType"), orDefault(g.CapacityType, "ON_DEMAND"), g.DiskGiB, g.DiskType, len(g.Subnets)+g.UnresolvedSubnetCount)
@@ -385,6 +389,10 @@ func (f *facts) detail(r Resource) string {
 		return fmt.Sprintf("EKS %s, Kubernetes %s, %s", orDefault(str(in, "name"), r.Name), str(in, "version"), access)
 	case "aws:eks/addon:Addon":
 		return "add-on " + str(in, "addonName")
+	case "aws:eks/accessEntry:AccessEntry":
+		return "principal " + str(in, "principalArn")
+	case "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+		return fmt.Sprintf("%s, %s scope", path.Base(str(in, "policyArn")), str(in, "accessScope.type"))
 	case typeHelmRelease, typeHelmChart:
 		return fmt.Sprintf("chart %s %s in %s", str(in, "chart"), str(in, "version"), orDefault(str(in, "namespace"), "default"))
 	case typeService:

@@ -73,11 +73,11 @@ func TestDevLab(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := cmp.Or(os.Getenv(acceptance.EnvStack), acceptance.DefaultStack)
-	baseRaw, err := offline.LoadStack(root, base)
+	baseCfg, err := offline.LoadStack(root, base, nil)
 	if err != nil {
 		t.Fatalf("%s=%s: %v", acceptance.EnvStack, base, err)
 	}
-	awsCfg, credErr := awsConfig(cmp.Or(baseRaw["aws:region"], config.Defaults.Region))
+	awsCfg, credErr := awsConfig(cmp.Or(baseCfg.Values["aws:region"], config.Defaults.Region))
 	pre := acceptance.Prerequisites{OptIn: os.Getenv(acceptance.EnvOptIn), CredentialsErr: credErr}
 	pulumiPath, pathErr := exec.LookPath("pulumi")
 	pre.PulumiErr = pathErr
@@ -218,14 +218,14 @@ func (l *lab) prepare(base string, sshCidr netip.Prefix) error {
 	if err := l.run.WriteStackFile(base, set); err != nil {
 		return err
 	}
-	raw, err := offline.LoadStack(l.run.ProjectDir, l.run.Stack)
+	stackCfg, err := offline.LoadStack(l.run.ProjectDir, l.run.Stack, nil)
 	if err != nil {
 		return err
 	}
-	if l.cfg, err = config.Load(config.Namespace, l.run.Stack, config.MapSource(raw), time.Now()); err != nil {
+	if l.cfg, err = stackCfg.LabConfig(time.Now()); err != nil {
 		return err
 	}
-	p, err := offline.Run(l.run.Stack, raw)
+	p, err := offline.Run(stackCfg)
 	if err != nil {
 		return fmt.Errorf("lab plan for %s: %w", l.run.Stack, err)
 	}

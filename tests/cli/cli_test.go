@@ -51,11 +51,11 @@ func TestStackFilesReachTheAWSPlugin(t *testing.T) {
 			p := newPreview(t, cmd, stack, f)
 			got := p.reachesAWSPlugin(t)
 
-			raw, err := offline.LoadStack(root, stack)
+			stackCfg, err := offline.LoadStack(root, stack, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := config.Load(config.Namespace, stack, config.MapSource(raw), now)
+			want, err := stackCfg.LabConfig(now)
 			if err != nil {
 				t.Fatalf("lab plan's config load: %v", err)
 			}
@@ -217,7 +217,7 @@ func newPreview(t *testing.T, cmd auto.PulumiCommand, stack, stackFile string) *
 	// (the same call program.Run makes first, at a fixed clock) that records
 	// what the program saw.
 	run := func(ctx *pulumi.Context) error {
-		cfg, err := program.LoadConfig(ctx, now)
+		cfg, err := program.LoadConfig(ctx, nil, now)
 		if err != nil {
 			return err
 		}
