@@ -424,3 +424,29 @@ func TestLongValuesCollapseInMarkdown(t *testing.T) {
 		t.Errorf("short values %q %q", mdValue(""), mdValue(`"x|y"`))
 	}
 }
+
+// A resource renamed with pulumi.Aliases is the same live resource: the diff
+// shows the rename, not a replacement, and dependencies on it are not changes.
+func TestDiffMatchesRenamesByAlias(t *testing.T) {
+	const (
+		oldRole = "urn:pulumi:dev::eks-lab::eks-lab:irsa:Role$aws:iam/role:Role::r"
+		newRole = "urn:pulumi:dev::eks-lab::eks-lab:identity:ServiceAccountRole$aws:iam/role:Role::r"
+		rel     = "urn:pulumi:dev::eks-lab::kubernetes:helm.sh/v3:Release::rel"
+	)
+	base := &Document{Stack: "dev", Resources: []Resource{
+		{URN: oldRole, Type: typeRole, Name: "r", Inputs: map[string]any{"description": "d"}},
+		{URN: rel, Type: typeHelmRelease, Name: "rel", Inputs: map[string]any{}, Dependencies: []string{oldRole}},
+	}}
+	head := &Document{Stack: "dev", Resources: []Resource{
+		{URN: newRole, Type: typeRole, Name: "r", Inputs: map[string]any{"description": "d"}, Aliases: []string{oldRole}},
+		{URN: rel, Type: typeHelmRelease, Name: "rel", Inputs: map[string]any{}, Dependencies: []string{newRole}},
+	}}
+	d := Compare(base, head)
+	if len(d.Added)+len(d.Removed) != 0 || d.Unchanged != 1 || len(d.Changed) != 1 {
+		t.Fatalf("added %v, removed %v, changed %v, %d unchanged; want one rename", d.Added, d.Removed, d.Changed, d.Unchanged)
+	}
+	want := Change{Path: "(renamed, alias kept)", Old: "eks-lab:irsa:Role$aws:iam/role:Role::r", New: "eks-lab:identity:ServiceAccountRole$aws:iam/role:Role::r"}
+	if c := d.Changed[0].Changes; len(c) != 1 || c[0] != want {
+		t.Errorf("changes = %+v, want %+v", c, want)
+	}
+}
