@@ -1,6 +1,6 @@
 // Package externaldns installs ExternalDNS for one Route 53 public hosted
-// zone: an IAM policy that can change records only in that zone, an IRSA
-// role for its service account, and the pinned Helm release.
+// zone: an IAM policy that can change records only in that zone, a role for
+// its service account (IRSA or EKS Pod Identity), and the pinned Helm release.
 package externaldns
 
 import (
@@ -12,7 +12,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/irsa"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
@@ -31,6 +31,9 @@ const (
 	ReleaseName    = "external-dns"
 )
 
+// PolicyName names the policy's attachment, as ExternalDNS's AWS tutorial names the policy.
+const PolicyName = "AllowExternalDNSUpdates"
+
 // ExternalDNSArgs configures ExternalDNS for one zone.
 type ExternalDNSArgs struct {
 	// Domain is the zone's domain, e.g. example.com; only names under it are managed. Required.
@@ -42,10 +45,9 @@ type ExternalDNSArgs struct {
 	// TxtOwnerID marks the records this stack owns, e.g. "<project>-<stack>",
 	// so that two labs sharing a zone never delete each other's records. Required.
 	TxtOwnerID string
-	// OidcProviderArn is the cluster's IAM OIDC provider, for IRSA. Required.
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer, for IRSA. Required.
-	OidcIssuer pulumi.StringInput
+	// Cluster is the EKS cluster ExternalDNS runs in, and how its pods get
+	// IAM roles. Required.
+	Cluster identity.Cluster
 }
 
 // ExternalDNS is the installed controller.
@@ -59,7 +61,7 @@ type ExternalDNS struct {
 	PolicyArn pulumi.StringOutput
 }
 
-// NewExternalDNS registers the policy, the IRSA role and the release.
+// NewExternalDNS registers the policy, the role and the release.
 // DependsOn given in opts is applied to the release too.
 func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opts ...pulumi.ResourceOption) (*ExternalDNS, error) {
 	if args == nil {
@@ -69,8 +71,11 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: %w", name, err)
 	}
-	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" || args.OidcProviderArn == nil || args.OidcIssuer == nil {
-		return nil, fmt.Errorf("externaldns %s: Domain, Region, TxtOwnerID, OidcProviderArn and OidcIssuer are required", name)
+	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" {
+		return nil, fmt.Errorf("externaldns %s: Domain, Region, TxtOwnerID and Cluster are required", name)
+	}
+	if err := args.Cluster.Check(); err != nil {
+		return nil, fmt.Errorf("externaldns %s: %w", name, err)
 	}
 	e := &ExternalDNS{}
 	if err := ctx.RegisterComponentResource("eks-lab:externaldns:ExternalDNS", name, e, opts...); err != nil {
@@ -88,22 +93,22 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: iam policy: %w", name, err)
 	}
-	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
-		OidcProviderArn: args.OidcProviderArn,
-		OidcIssuer:      args.OidcIssuer,
-		Namespace:       Namespace,
-		ServiceAccount:  ServiceAccount,
-		PolicyArns:      pulumi.StringArray{policy.Arn},
+	role, err := identity.NewServiceAccountRole(ctx, name+"-"+string(args.Cluster.Mode), &identity.ServiceAccountRoleArgs{
+		Cluster:        args.Cluster,
+		Namespace:      Namespace,
+		ServiceAccount: ServiceAccount,
+		Policies:       []identity.Policy{{Name: PolicyName, Arn: policy.Arn}},
 	}, pulumi.Parent(e))
 	if err != nil {
-		return nil, fmt.Errorf("externaldns %s: irsa role: %w", name, err)
+		return nil, fmt.Errorf("externaldns %s: role: %w", name, err)
 	}
 
 	values := role.Arn.ApplyT(func(roleArn string) map[string]any {
-		return HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, roleArn)
+		return HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, role.Mode, roleArn)
 	}).(pulumi.MapOutput)
-	// Depending on the role component keeps the policy attachment until
-	// ExternalDNS is gone, so it can still delete records during destroy.
+	// Created after the role, its policy attachment and its pod identity
+	// association, so the first pod gets credentials; deleted before them,
+	// so ExternalDNS can still delete records during destroy.
 	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
@@ -165,8 +170,9 @@ func PolicyDocument(hostedZoneID string) (string, error) {
 	return string(b), err
 }
 
-// HelmValues are the chart values for one zone.
-func HelmValues(domain, hostedZoneID, region, txtOwnerID, roleArn string) map[string]any {
+// HelmValues are the chart values for one zone; ExternalDNS's role is
+// roleArn, which it gets the way mode says.
+func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.Mode, roleArn string) map[string]any {
 	return map[string]any{
 		"provider":      map[string]any{"name": "aws"},
 		"sources":       []any{"service", "ingress"},
@@ -181,13 +187,7 @@ func HelmValues(domain, hostedZoneID, region, txtOwnerID, roleArn string) map[st
 		"env": []any{
 			map[string]any{"name": "AWS_DEFAULT_REGION", "value": region},
 		},
-		"serviceAccount": map[string]any{
-			"create": true,
-			"name":   ServiceAccount,
-			"annotations": map[string]any{
-				"eks.amazonaws.com/role-arn": roleArn,
-			},
-		},
+		"serviceAccount": identity.ServiceAccountValues(mode, ServiceAccount, roleArn),
 		// The chart has no values for these flags.
 		"extraArgs": []any{
 			"--aws-zone-type=public",

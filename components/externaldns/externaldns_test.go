@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/eks-study/lab/components/identity"
 )
 
 type statement struct {
@@ -84,7 +86,7 @@ func TestPolicyRejectsBadZoneIDs(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", "arn:aws:iam::123456789012:role/edns")
+	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", identity.IRSA, "arn:aws:iam::123456789012:role/edns")
 	if v["policy"] != "sync" || v["txtOwnerId"] != "eks-lab-alice" || v["registry"] != "txt" {
 		t.Errorf("policy/txtOwnerId/registry = %v/%v/%v", v["policy"], v["txtOwnerId"], v["registry"])
 	}

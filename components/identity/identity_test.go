@@ -1,7 +1,8 @@
-package irsa
+package identity
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 )
 
@@ -15,30 +16,35 @@ type trustDoc struct {
 	Version   string
 	Statement []struct {
 		Effect    string
-		Principal struct{ Federated string }
-		Action    string
+		Principal map[string]string
+		Action    any
 		Condition map[string]map[string]string
 	}
 }
 
-func TestTrustPolicyBindsOneServiceAccount(t *testing.T) {
-	raw, err := TrustPolicy(providerArn, issuer, "kube-system", "aws-load-balancer-controller")
-	if err != nil {
-		t.Fatal(err)
-	}
+func parse(t *testing.T, raw string) trustDoc {
+	t.Helper()
 	var doc trustDoc
 	if err := json.Unmarshal([]byte(raw), &doc); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, raw)
 	}
-	if doc.Version != "2012-10-17" || len(doc.Statement) != 1 {
+	if doc.Version != "2012-10-17" || len(doc.Statement) != 1 || doc.Statement[0].Effect != "Allow" {
 		t.Fatalf("unexpected document: %s", raw)
 	}
-	st := doc.Statement[0]
-	if st.Effect != "Allow" || st.Action != "sts:AssumeRoleWithWebIdentity" {
-		t.Errorf("effect/action = %s/%s", st.Effect, st.Action)
+	return doc
+}
+
+func TestIRSATrustPolicyBindsOneServiceAccount(t *testing.T) {
+	raw, err := IRSATrustPolicy(providerArn, issuer, "kube-system", "aws-load-balancer-controller")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if st.Principal.Federated != providerArn {
-		t.Errorf("federated principal = %q, want the OIDC provider ARN", st.Principal.Federated)
+	st := parse(t, raw).Statement[0]
+	if st.Action != "sts:AssumeRoleWithWebIdentity" {
+		t.Errorf("action = %v", st.Action)
+	}
+	if st.Principal["Federated"] != providerArn || len(st.Principal) != 1 {
+		t.Errorf("principal = %v, want only the OIDC provider", st.Principal)
 	}
 	eq := st.Condition["StringEquals"]
 	if got := eq[host+":sub"]; got != "system:serviceaccount:kube-system:aws-load-balancer-controller" {
@@ -52,16 +58,72 @@ func TestTrustPolicyBindsOneServiceAccount(t *testing.T) {
 	}
 }
 
-func TestTrustPolicyIssuerWithoutScheme(t *testing.T) {
-	a, _ := TrustPolicy(providerArn, issuer, "ns", "sa")
-	b, _ := TrustPolicy(providerArn, host, "ns", "sa")
+func TestIRSATrustPolicyIssuerWithoutScheme(t *testing.T) {
+	a, _ := IRSATrustPolicy(providerArn, issuer, "ns", "sa")
+	b, _ := IRSATrustPolicy(providerArn, host, "ns", "sa")
 	if a != b {
 		t.Errorf("https:// prefix changes the policy:\n%s\n%s", a, b)
 	}
 }
 
-func TestTrustPolicyRejectsNonOIDCPrincipal(t *testing.T) {
-	if _, err := TrustPolicy("arn:aws:iam::123456789012:role/x", issuer, "ns", "sa"); err == nil {
+func TestIRSATrustPolicyRejectsNonOIDCPrincipal(t *testing.T) {
+	if _, err := IRSATrustPolicy("arn:aws:iam::123456789012:role/x", issuer, "ns", "sa"); err == nil {
 		t.Error("a role ARN is not an OIDC provider")
+	}
+}
+
+// The EKS user guide's trust policy for Pod Identity (pod-id-role), scoped by
+// the session tags EKS sends: no OIDC provider, no web identity.
+func TestPodIdentityTrustPolicyIsTheServiceScopedToOneServiceAccount(t *testing.T) {
+	raw, err := PodIdentityTrustPolicy("myeks", "kube-system", "external-dns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := parse(t, raw).Statement[0]
+	if st.Principal["Service"] != "pods.eks.amazonaws.com" || len(st.Principal) != 1 {
+		t.Errorf("principal = %v, want only the pods.eks.amazonaws.com service", st.Principal)
+	}
+	actions, _ := st.Action.([]any)
+	if !slices.Equal(actions, []any{"sts:AssumeRole", "sts:TagSession"}) {
+		t.Errorf("actions = %v, want sts:AssumeRole and sts:TagSession", st.Action)
+	}
+	want := map[string]string{
+		"aws:RequestTag/eks-cluster-name":           "myeks",
+		"aws:RequestTag/kubernetes-namespace":       "kube-system",
+		"aws:RequestTag/kubernetes-service-account": "external-dns",
+	}
+	eq := st.Condition["StringEquals"]
+	if len(st.Condition) != 1 || len(eq) != len(want) {
+		t.Errorf("conditions = %v, want exactly StringEquals on %v", st.Condition, want)
+	}
+	for k, v := range want {
+		if eq[k] != v {
+			t.Errorf("%s = %q, want %q", k, eq[k], v)
+		}
+	}
+}
+
+func TestPodIdentityTrustPolicyNeedsEveryScope(t *testing.T) {
+	for _, c := range [][3]string{{"", "ns", "sa"}, {"myeks", "", "sa"}, {"myeks", "ns", ""}} {
+		if _, err := PodIdentityTrustPolicy(c[0], c[1], c[2]); err == nil {
+			t.Errorf("%v: a trust policy without a scope would let any association assume the role", c)
+		}
+	}
+}
+
+func TestServiceAccountValues(t *testing.T) {
+	irsa := ServiceAccountValues(IRSA, "external-dns", "arn:aws:iam::1:role/r")
+	if irsa["create"] != true || irsa["name"] != "external-dns" {
+		t.Errorf("IRSA service account = %v", irsa)
+	}
+	if a, _ := irsa["annotations"].(map[string]any); len(a) != 1 || a[RoleArnAnnotation] != "arn:aws:iam::1:role/r" {
+		t.Errorf("IRSA annotations = %v, want only %s", irsa["annotations"], RoleArnAnnotation)
+	}
+	pod := ServiceAccountValues(PodIdentity, "external-dns", "arn:aws:iam::1:role/r")
+	if pod["create"] != true || pod["name"] != "external-dns" {
+		t.Errorf("Pod Identity service account = %v", pod)
+	}
+	if _, ok := pod["annotations"]; ok {
+		t.Errorf("Pod Identity needs no annotation, got %v", pod["annotations"])
 	}
 }

@@ -1,6 +1,6 @@
 // Package lbcontroller installs the AWS Load Balancer Controller: its
-// published IAM policy, an IRSA role for its service account, and the Helm
-// release from the eks-charts repository.
+// published IAM policy, a role for its service account (IRSA or EKS Pod
+// Identity), and the Helm release from the eks-charts repository.
 package lbcontroller
 
 import (
@@ -11,7 +11,7 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/irsa"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
@@ -41,19 +41,19 @@ var policyDocument string
 // PolicyDocument is the controller's IAM policy for AppVersion, verbatim.
 func PolicyDocument() string { return policyDocument }
 
+// PolicyName names the policy's attachment, as the controller's install docs name the policy.
+const PolicyName = "AWSLoadBalancerControllerIAMPolicy"
+
 // LoadBalancerControllerArgs configures the controller.
 type LoadBalancerControllerArgs struct {
-	// ClusterName is the EKS cluster the controller serves. Required.
-	ClusterName pulumi.StringInput
+	// Cluster is the EKS cluster the controller serves, and how its pods get
+	// IAM roles. Required.
+	Cluster identity.Cluster
 	// Region is the cluster's region. Required: nodes require IMDSv2 with a
 	// hop limit of 1, so the controller cannot discover it from instance metadata.
 	Region string
 	// VpcID is the cluster's VPC. Required, for the same reason as Region.
 	VpcID pulumi.StringInput
-	// OidcProviderArn is the cluster's IAM OIDC provider, for IRSA. Required.
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer, for IRSA. Required.
-	OidcIssuer pulumi.StringInput
 	// DefaultTags go on every NLB, ALB, target group and security group the
 	// controller creates, so an audit finds them by the lab's tags. Optional.
 	DefaultTags map[string]string
@@ -71,12 +71,15 @@ type LoadBalancerController struct {
 	PolicyArn pulumi.StringOutput
 }
 
-// NewLoadBalancerController registers the policy, the IRSA role and the release.
+// NewLoadBalancerController registers the policy, the role and the release.
 // DependsOn given in opts (e.g. the node group) is applied to the release too:
 // Pulumi does not pass a component's dependencies on to its children.
 func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
-	if args == nil || args.ClusterName == nil || args.VpcID == nil || args.Region == "" || args.OidcProviderArn == nil || args.OidcIssuer == nil {
-		return nil, fmt.Errorf("lbcontroller %s: ClusterName, Region, VpcID, OidcProviderArn and OidcIssuer are required", name)
+	if args == nil || args.VpcID == nil || args.Region == "" {
+		return nil, fmt.Errorf("lbcontroller %s: Cluster, Region and VpcID are required", name)
+	}
+	if err := args.Cluster.Check(); err != nil {
+		return nil, fmt.Errorf("lbcontroller %s: %w", name, err)
 	}
 	c := &LoadBalancerController{}
 	if err := ctx.RegisterComponentResource("eks-lab:lbcontroller:LoadBalancerController", name, c, opts...); err != nil {
@@ -94,22 +97,23 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	if err != nil {
 		return nil, fmt.Errorf("lbcontroller %s: iam policy: %w", name, err)
 	}
-	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
-		OidcProviderArn: args.OidcProviderArn,
-		OidcIssuer:      args.OidcIssuer,
-		Namespace:       Namespace,
-		ServiceAccount:  ServiceAccount,
-		PolicyArns:      pulumi.StringArray{policy.Arn},
+	role, err := identity.NewServiceAccountRole(ctx, name+"-"+string(args.Cluster.Mode), &identity.ServiceAccountRoleArgs{
+		Cluster:        args.Cluster,
+		Namespace:      Namespace,
+		ServiceAccount: ServiceAccount,
+		Policies:       []identity.Policy{{Name: PolicyName, Arn: policy.Arn}},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("lbcontroller %s: irsa role: %w", name, err)
+		return nil, fmt.Errorf("lbcontroller %s: role: %w", name, err)
 	}
 
-	values := pulumi.All(args.ClusterName, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
-		return HelmValues(v[0].(string), args.Region, v[1].(string), v[2].(string), args.DefaultTags)
+	values := pulumi.All(args.Cluster.Name, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
+		return HelmValues(v[0].(string), args.Region, v[1].(string), role.Mode, v[2].(string), args.DefaultTags)
 	}).(pulumi.MapOutput)
-	// The release depends on the whole role component, policy attachment
-	// included: on destroy the controller keeps its permissions until it is gone.
+	// The release depends on the role, its policy attachment and its pod
+	// identity association: created after them, so the controller's first pod
+	// gets credentials, and on destroy deleted before them, so the controller
+	// keeps its permissions until it is gone.
 	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
@@ -128,25 +132,20 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	})
 }
 
-// HelmValues are the chart values for one cluster.
-func HelmValues(clusterName, region, vpcID, roleArn string, defaultTags map[string]string) map[string]any {
+// HelmValues are the chart values for one cluster; the controller's role is
+// roleArn, which it gets the way mode says.
+func HelmValues(clusterName, region, vpcID string, mode identity.Mode, roleArn string, defaultTags map[string]string) map[string]any {
 	tags := map[string]any{}
 	for k, v := range defaultTags {
 		tags[k] = v
 	}
 	return map[string]any{
-		"defaultTags":  tags,
-		"clusterName":  clusterName,
-		"region":       region,
-		"vpcId":        vpcID,
-		"replicaCount": 2,
-		"serviceAccount": map[string]any{
-			"create": true,
-			"name":   ServiceAccount,
-			"annotations": map[string]any{
-				"eks.amazonaws.com/role-arn": roleArn,
-			},
-		},
+		"defaultTags":    tags,
+		"clusterName":    clusterName,
+		"region":         region,
+		"vpcId":          vpcID,
+		"replicaCount":   2,
+		"serviceAccount": identity.ServiceAccountValues(mode, ServiceAccount, roleArn),
 		// The samples use ingressClassName: alb; make sure the class exists.
 		"ingressClass":               "alb",
 		"createIngressClassResource": true,

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/eks-study/lab/components/identity"
 )
 
 type statement struct {
@@ -136,7 +138,7 @@ func TestAddTagsIsConditioned(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
+	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", identity.IRSA, "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
 	if tags, _ := v["defaultTags"].(map[string]any); tags["stack"] != "dev" {
 		t.Errorf("defaultTags = %v: the controller's load balancers would not carry the lab's tags", v["defaultTags"])
 	}

@@ -450,3 +450,57 @@ func TestDiffMatchesRenamesByAlias(t *testing.T) {
 		t.Errorf("changes = %+v, want %+v", c, want)
 	}
 }
+
+// lab plan says, in each mode, through what and for which service account
+// each role may be assumed.
+func TestRolesShowWhoMayAssumeThemInEachMode(t *testing.T) {
+	d := buildStack(t, "pod-identity", nil)
+	f := gatherFacts(d)
+	role := func(name string) Resource {
+		for _, r := range d.OfType(typeRole) {
+			if r.Name == name {
+				return r
+			}
+		}
+		t.Fatalf("no role %s", name)
+		return Resource{}
+	}
+	how, sas := f.roleUse(role("external-dns-pod-identity"))
+	if how != viaPodIdentity || len(sas) != 1 || sas[0] != "kube-system/external-dns (association in myeks)" {
+		t.Errorf("external-dns role: %s %v", how, sas)
+	}
+	if got := trust(str(role("external-dns-pod-identity").Inputs, "assumeRolePolicy")); len(got) != 1 || got[0] != "Service pods.eks.amazonaws.com; session tags "+
+		"eks-cluster-name=myeks, kubernetes-namespace=kube-system, kubernetes-service-account=external-dns" {
+		t.Errorf("trust %q", got)
+	}
+	if how, sas := f.roleUse(role("myeks-nodes")); how != viaService || len(sas) != 0 {
+		t.Errorf("node role: %s %v", how, sas)
+	}
+	// A Pod Identity role no association uses is useless, and the plan says so.
+	orphan := role("external-dns-pod-identity")
+	orphan.Name = "orphan"
+	if _, sas := f.roleUse(orphan); len(sas) != 1 || !strings.HasPrefix(sas[0], "none") {
+		t.Errorf("role without association: %v", sas)
+	}
+
+	irsa := buildStack(t, "dev", nil)
+	for _, r := range irsa.OfType(typeRole) {
+		if r.Name == "aws-load-balancer-controller-irsa" {
+			if how, sas := gatherFacts(irsa).roleUse(r); how != viaIRSA || len(sas) != 1 || sas[0] != "kube-system/aws-load-balancer-controller" {
+				t.Errorf("IRSA role: %s %v", how, sas)
+			}
+		}
+	}
+	for stack, want := range map[string]string{
+		"pod-identity": "EKS Pod Identity  kube-system/aws-load-balancer-controller (association in myeks)",
+		"dev":          "IRSA (web identity)  kube-system/aws-load-balancer-controller",
+	} {
+		var b bytes.Buffer
+		if err := Render(&b, buildStack(t, stack, nil), "text"); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s: the IAM section lacks %q", stack, want)
+		}
+	}
+}

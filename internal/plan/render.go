@@ -220,10 +220,21 @@ func (r *renderer) roles() {
 	}
 	r.heading("IAM roles and who may assume them")
 	var rows [][]string
+	modes := map[string]bool{}
 	for _, role := range roles {
-		rows = append(rows, []string{role.Name, strings.Join(trust(str(role.Inputs, "assumeRolePolicy")), " | ")})
+		how, serviceAccounts := r.f.roleUse(role)
+		modes[how] = true
+		rows = append(rows, []string{role.Name, orDefault(how, "other"), orDefault(strings.Join(serviceAccounts, ", "), "-"),
+			strings.Join(trust(str(role.Inputs, "assumeRolePolicy")), " | ")})
 	}
-	r.table([]string{"role", "trust"}, rows)
+	r.table([]string{"role", "assumed through", "service account", "trust"}, rows)
+	if modes[viaIRSA] {
+		r.printf("\nIRSA: the pod's service account token is exchanged with STS against the cluster's OIDC provider; the trust policy names the provider and the service account.\n")
+	}
+	if modes[viaPodIdentity] {
+		r.printf("\nEKS Pod Identity: the eks-pod-identity-agent on the node gets the pod's credentials from the EKS Auth API for the association of its service account; " +
+			"the trust policy names the pods.eks.amazonaws.com service, no OIDC provider, and the lab narrows it by the session tags EKS sends.\n")
+	}
 }
 
 func (r *renderer) helm() {
@@ -385,6 +396,8 @@ func (f *facts) detail(r Resource) string {
 		return fmt.Sprintf("EKS %s, Kubernetes %s, %s", orDefault(str(in, "name"), r.Name), str(in, "version"), access)
 	case "aws:eks/addon:Addon":
 		return "add-on " + str(in, "addonName")
+	case typeAssociation:
+		return fmt.Sprintf("%s/%s in %s -> role %s", str(in, "namespace"), str(in, "serviceAccount"), str(in, "clusterName"), path.Base(str(in, "roleArn")))
 	case typeHelmRelease, typeHelmChart:
 		return fmt.Sprintf("chart %s %s in %s", str(in, "chart"), str(in, "version"), orDefault(str(in, "namespace"), "default"))
 	case typeService:
