@@ -16,12 +16,22 @@ import (
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
-// Pinned chart (kubernetes-sigs/external-dns, charts/external-dns).
+// Pinned chart (kubernetes-sigs/external-dns, charts/external-dns at tag
+// external-dns-helm-chart-1.21.1, commit 9f26451) and app. The newest chart
+// ships app 0.21.0; the newest app is v0.22.0 (tag v0.22.0, commit 994f908),
+// which the release runs through image.tag. Every flag chart 1.21.1 passes
+// exists in v0.22.0 (docs/flags.md at v0.22.0).
 const (
 	ChartRepo    = "https://kubernetes-sigs.github.io/external-dns/"
 	ChartName    = "external-dns"
-	ChartVersion = "1.16.1"
-	AppVersion   = "v0.16.1"
+	ChartVersion = "1.21.1"
+	AppVersion   = "v0.22.0"
+	// AnnotationPrefix is the study's annotation prefix
+	// (external-dns.alpha.kubernetes.io/hostname). v0.22.0 changed the
+	// default to external-dns.kubernetes.io/ without a fallback: without this
+	// setting it would ignore the samples' and members' annotations, and
+	// with policy sync delete their records.
+	AnnotationPrefix = "external-dns.alpha.kubernetes.io/"
 )
 
 // Where ExternalDNS runs.
@@ -170,28 +180,52 @@ func PolicyDocument(hostedZoneID string) (string, error) {
 	return string(b), err
 }
 
+// ValuePaths are the chart values HelmValues sets. Each is a key of the
+// values.yaml of chart ChartVersion that changes what the chart renders
+// (checked by rendering the chart of tag external-dns-helm-chart-1.21.1 with
+// helm.sh/helm/v3 v3.22.0, and against its values.schema.json); values equal
+// to the chart's defaults are left out (provider.name aws, sources service
+// and ingress, registry txt, serviceAccount.name, which defaults to the
+// release name, ServiceAccount). A test checks HelmValues sets exactly these.
+var ValuePaths = []string{
+	"annotationPrefix", "domainFilters", "env", "extraArgs", "image.tag", "policy",
+	"serviceAccount.annotations", "triggerLoopOnEvent", "txtOwnerId",
+}
+
 // HelmValues are the chart values for one zone; ExternalDNS's role is
-// roleArn, which it gets the way mode says.
+// roleArn, which it gets the way mode says. Each key is a key of the chart's
+// values.yaml at ChartVersion (1.21.1).
 func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.Mode, roleArn string) map[string]any {
-	return map[string]any{
-		"provider":      map[string]any{"name": "aws"},
-		"sources":       []any{"service", "ingress"},
+	values := map[string]any{
+		// image.tag: the app the chart lags behind (its appVersion is 0.21.0).
+		"image": map[string]any{"tag": AppVersion},
+		// annotationPrefix: --annotation-prefix, see AnnotationPrefix.
+		"annotationPrefix": AnnotationPrefix,
+		// domainFilters: --domain-filter, only names under the lab's domain.
 		"domainFilters": []any{domain},
-		// sync deletes the records of a deleted Service or Ingress (upsert-only would leave them).
-		"policy":     "sync",
-		"registry":   "txt",
+		// policy: --policy=sync deletes the records of a deleted Service or
+		// Ingress (the chart's upsert-only would leave them).
+		"policy": "sync",
+		// txtOwnerId: --txt-owner-id, the records this stack owns.
 		"txtOwnerId": txtOwnerID,
-		// React to Service/Ingress changes at once instead of at the next
-		// one-minute poll, so records go soon after their Service does.
+		// triggerLoopOnEvent: --events, react to Service/Ingress changes at
+		// once instead of at the next one-minute poll, so records go soon
+		// after their Service does.
 		"triggerLoopOnEvent": true,
+		// env: the region for the AWS SDK; with the nodes' IMDS hop limit of 1
+		// ExternalDNS cannot discover it.
 		"env": []any{
 			map[string]any{"name": "AWS_DEFAULT_REGION", "value": region},
 		},
-		"serviceAccount": identity.ServiceAccountValues(mode, ServiceAccount, roleArn),
-		// The chart has no values for these flags.
+		// extraArgs: flags the chart has no values for.
 		"extraArgs": []any{
 			"--aws-zone-type=public",
 			"--zone-id-filter=" + zoneID(hostedZoneID),
 		},
 	}
+	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
+	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
+		values["serviceAccount"] = sa
+	}
+	return values
 }

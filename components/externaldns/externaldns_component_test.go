@@ -69,7 +69,8 @@ func TestExternalDNSForOneZone(t *testing.T) {
 		t.Errorf("release = %v", rel.Inputs)
 	}
 	v := rel.Inputs["values"].(map[string]any)
-	if v["txtOwnerId"] != "eks-lab-alice" || v["policy"] != "sync" || !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) {
+	if v["txtOwnerId"] != "eks-lab-alice" || v["policy"] != "sync" || !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) ||
+		v["image"].(map[string]any)["tag"] != externaldns.AppVersion {
 		t.Errorf("txtOwnerId/policy/domainFilters = %v/%v/%v", v["txtOwnerId"], v["policy"], v["domainFilters"])
 	}
 	if !slices.Contains(v["extraArgs"].([]any), any("--zone-id-filter=Z0123456789ABCDEFGHIJ")) {
@@ -113,7 +114,7 @@ func TestExternalDNSWithPodIdentity(t *testing.T) {
 		t.Fatalf("association = %v", assoc.Inputs)
 	}
 	rel, _ := p.Find("kubernetes:helm.sh/v3:Release", "edns")
-	if _, ok := rel.Inputs["values"].(map[string]any)["serviceAccount"].(map[string]any)["annotations"]; ok {
+	if _, ok := rel.Inputs["values"].(map[string]any)["serviceAccount"]; ok {
 		t.Errorf("service account annotated in Pod Identity mode: %v", rel.Inputs["values"])
 	}
 	att, _ := p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "edns-pod-identity-AllowExternalDNSUpdates")

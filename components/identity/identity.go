@@ -183,17 +183,16 @@ func NewServiceAccountRole(ctx *pulumi.Context, name string, args *ServiceAccoun
 	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"arn": role.Arn, "name": role.Name})
 }
 
-// ServiceAccountValues are the Helm values of a chart's service account (the
-// serviceAccount.create, .name and .annotations keys, which the lab's charts
-// share): the chart creates it under the name the role is bound to, and with
-// IRSA annotates it with the role, which IRSA's webhook reads. Pod Identity
-// needs no annotation: the association names the service account.
-func ServiceAccountValues(mode Mode, name, roleArn string) map[string]any {
-	sa := map[string]any{"create": true, "name": name}
-	if mode == IRSA {
-		sa["annotations"] = map[string]any{RoleArnAnnotation: roleArn}
+// ServiceAccountValues are the Helm values of a chart's service account
+// (serviceAccount.annotations, which the lab's charts share): with IRSA the
+// role annotation IRSA's webhook reads, with Pod Identity nothing (nil), as
+// the association names the service account. The charts create the service
+// account under their release's name, the one the role is bound to.
+func ServiceAccountValues(mode Mode, roleArn string) map[string]any {
+	if mode != IRSA {
+		return nil
 	}
-	return sa
+	return map[string]any{"annotations": map[string]any{RoleArnAnnotation: roleArn}}
 }
 
 // IRSATrustPolicy is the role's trust document with IRSA:

@@ -112,18 +112,11 @@ func TestPodIdentityTrustPolicyNeedsEveryScope(t *testing.T) {
 }
 
 func TestServiceAccountValues(t *testing.T) {
-	irsa := ServiceAccountValues(IRSA, "external-dns", "arn:aws:iam::1:role/r")
-	if irsa["create"] != true || irsa["name"] != "external-dns" {
-		t.Errorf("IRSA service account = %v", irsa)
+	irsa := ServiceAccountValues(IRSA, "arn:aws:iam::1:role/r")
+	if a, _ := irsa["annotations"].(map[string]any); len(irsa) != 1 || len(a) != 1 || a[RoleArnAnnotation] != "arn:aws:iam::1:role/r" {
+		t.Errorf("IRSA service account values = %v, want only the %s annotation", irsa, RoleArnAnnotation)
 	}
-	if a, _ := irsa["annotations"].(map[string]any); len(a) != 1 || a[RoleArnAnnotation] != "arn:aws:iam::1:role/r" {
-		t.Errorf("IRSA annotations = %v, want only %s", irsa["annotations"], RoleArnAnnotation)
-	}
-	pod := ServiceAccountValues(PodIdentity, "external-dns", "arn:aws:iam::1:role/r")
-	if pod["create"] != true || pod["name"] != "external-dns" {
-		t.Errorf("Pod Identity service account = %v", pod)
-	}
-	if _, ok := pod["annotations"]; ok {
-		t.Errorf("Pod Identity needs no annotation, got %v", pod["annotations"])
+	if pod := ServiceAccountValues(PodIdentity, "arn:aws:iam::1:role/r"); pod != nil {
+		t.Errorf("Pod Identity needs no service account values, got %v", pod)
 	}
 }

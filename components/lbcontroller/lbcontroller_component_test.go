@@ -124,22 +124,35 @@ func TestHelmRelease(t *testing.T) {
 	}
 	v := rel.Inputs["values"].(map[string]any)
 	for key, want := range map[string]any{
-		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "replicaCount": 2.0,
+		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "keepTLSSecret": true,
 	} {
 		if v[key] != want {
 			t.Errorf("values.%s = %v, want %v", key, v[key], want)
 		}
 	}
 	sa := v["serviceAccount"].(map[string]any)
-	if sa["create"] != true || sa["name"] != "aws-load-balancer-controller" ||
-		sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/lbc-irsa" {
+	if sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/lbc-irsa" {
 		t.Errorf("values.serviceAccount = %v", sa)
 	}
 
-	// Installed after the nodes exist; on destroy removed before the nodes
-	// and before its permissions are detached.
+	// The program applies the chart's CRDs, from the tagged commit, and Helm
+	// leaves them alone (it would install them once and never upgrade them).
+	if skip, _ := rel.Inputs["skipCrds"].(bool); !skip {
+		t.Error("Helm installs the chart's CRDs besides the program")
+	}
+	var crds []string
+	for _, f := range lbcontroller.CRDFiles {
+		cf := must(t, p, "kubernetes:yaml/v2:ConfigFile", "lbc-"+strings.TrimSuffix(f, ".yaml"))
+		if cf.Inputs["file"] != lbcontroller.CRDURL(f) || !cf.Remote {
+			t.Errorf("CRD file %s: inputs %v, remote %v", f, cf.Inputs, cf.Remote)
+		}
+		crds = append(crds, cf.URN)
+	}
+
+	// Installed after the nodes exist and the CRDs are established; on
+	// destroy removed before the nodes and before its permissions are detached.
 	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-AWSLoadBalancerControllerIAMPolicy")
-	for _, dep := range []string{nodes, att.URN} {
+	for _, dep := range append([]string{nodes, att.URN}, crds...) {
 		if !slices.Contains(rel.Dependencies, dep) {
 			t.Errorf("release does not depend on %s (deps %v)", dep, rel.Dependencies)
 		}
@@ -152,6 +165,9 @@ func TestHelmRelease(t *testing.T) {
 	for _, r := range p.Resources {
 		if strings.HasPrefix(r.Type, "aws:") && r.Name != "nodes" && !strings.HasPrefix(r.Provider, awsProv.URN+"::") {
 			t.Errorf("%s %s provider = %q", r.Type, r.Name, r.Provider)
+		}
+		if strings.HasPrefix(r.Type, "kubernetes:") && !strings.HasPrefix(r.Provider, k8s.URN+"::") {
+			t.Errorf("%s %s provider = %q, want the explicit %s", r.Type, r.Name, r.Provider, k8s.URN)
 		}
 	}
 }
@@ -176,9 +192,8 @@ func TestPodIdentity(t *testing.T) {
 		}
 	}
 	rel := must(t, p, "kubernetes:helm.sh/v3:Release", "lbc")
-	sa := rel.Inputs["values"].(map[string]any)["serviceAccount"].(map[string]any)
-	if _, ok := sa["annotations"]; ok || sa["name"] != "aws-load-balancer-controller" {
-		t.Errorf("values.serviceAccount = %v, want the name and no role annotation", sa)
+	if sa, ok := rel.Inputs["values"].(map[string]any)["serviceAccount"]; ok {
+		t.Errorf("values.serviceAccount = %v, want no role annotation", sa)
 	}
 	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-pod-identity-AWSLoadBalancerControllerIAMPolicy")
 	for _, dep := range []string{assoc.URN, att.URN, role.URN} {
