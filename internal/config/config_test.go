@@ -89,6 +89,9 @@ func TestOverridesAreRead(t *testing.T) {
 
 // Every rule: the error names the key, the bad value, and says what to do.
 func TestValidationRules(t *testing.T) {
+	spot := func(types string) map[string]string {
+		return map[string]string{"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": types}
+	}
 	cases := []struct {
 		name  string
 		set   map[string]string
@@ -134,6 +137,17 @@ func TestValidationRules(t *testing.T) {
 		{"tetris without DNS", map[string]string{"eks-lab:sampleTetris": "true"}, []string{"eks-lab:sampleTetris", "hostedZoneId"}},
 		{"bool", map[string]string{"eks-lab:lbController": "yes please"}, []string{"eks-lab:lbController", "true or false"}},
 		{"expiry", map[string]string{"eks-lab:expiry": "tomorrow"}, []string{"eks-lab:expiry", `"tomorrow"`, "RFC 3339"}},
+		{"capacity type", map[string]string{"eks-lab:nodeCapacityType": "spot"}, []string{"eks-lab:nodeCapacityType", `"spot"`, "ON_DEMAND or SPOT"}},
+		{"alternatives need spot", map[string]string{"eks-lab:nodeSpotInstanceTypes": `["t3a.medium"]`}, []string{"eks-lab:nodeSpotInstanceTypes", "[t3a.medium]", "set nodeCapacityType to SPOT"}},
+		{"bigger memory", spot(`["t3.large"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t3.large"`, "2 vCPUs and 8 GiB", "t3.medium has 2 vCPUs and 4 GiB", "same size"}},
+		{"more vCPUs", spot(`["c5.xlarge"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"c5.xlarge"`, "4 vCPUs"}},
+		{"other architecture", spot(`["t4g.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t4g.medium"`, "arm64", "x86_64", "one AMI"}},
+		{"unknown type", spot(`["t2.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t2.medium"`, "not in the instance size table"}},
+		{"not a type", spot(`["medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"medium"`, "family.size"}},
+		{"listed twice", spot(`["t3.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t3.medium"`, "twice"}},
+		{"unknown primary", map[string]string{"eks-lab:nodeInstanceType": "t2.medium", "eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": `["t3.medium"]`},
+			[]string{"eks-lab:nodeInstanceType", `"t2.medium"`, "matched to its size"}},
+		{"identity mode", map[string]string{"eks-lab:workloadIdentity": "podidentity"}, []string{"eks-lab:workloadIdentity", `"podidentity"`, "irsa", "pod-identity"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -69,7 +69,10 @@ type subnetFact struct {
 
 type nodeGroupFact struct {
 	Resource
+	// InstanceType is the type whose pods per node the group is sized by:
+	// of several (a spot group), the one with the fewest.
 	InstanceType          string
+	InstanceTypes         []string
 	Desired, Min, Max     int
 	Subnets               []subnetFact
 	DiskGiB               float64
@@ -174,13 +177,22 @@ func (f *facts) nodeGroup(r Resource) nodeGroupFact {
 		Max:          integer(r.Inputs, "scalingConfig.maxSize"),
 		CapacityType: str(r.Inputs, "capacityType"),
 	}
-	if types := strs(r.Inputs, "instanceTypes"); len(types) > 0 {
-		g.InstanceType = types[0]
+	g.InstanceTypes = strs(r.Inputs, "instanceTypes")
+	if len(g.InstanceTypes) == 0 {
+		g.InstanceTypes = []string{"t3.medium"} // EKS's default for managed node groups
 	}
-	if g.InstanceType == "" {
-		g.InstanceType = "t3.medium" // EKS's default for managed node groups
-	}
+	// Any node may be any of the types: count on the fewest pods per node.
+	g.InstanceType = g.InstanceTypes[0]
 	g.Limits, g.LimitsErr = estimate.Limits(g.InstanceType)
+	for _, it := range g.InstanceTypes[1:] {
+		l, err := estimate.Limits(it)
+		switch {
+		case err != nil && g.LimitsErr == nil:
+			g.InstanceType, g.Limits, g.LimitsErr = it, l, err
+		case err == nil && g.LimitsErr == nil && l.MaxPods() < g.Limits.MaxPods():
+			g.InstanceType, g.Limits = it, l
+		}
+	}
 	g.AllSubnetsPublic = true
 	for _, id := range list(r.Inputs, "subnetIds") {
 		if s, ok := f.subnet(id); ok {

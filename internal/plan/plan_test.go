@@ -504,3 +504,39 @@ func TestRolesShowWhoMayAssumeThemInEachMode(t *testing.T) {
 		}
 	}
 }
+
+// A spot node group of several types: pods per node from the type with the
+// fewest, the on-demand price of the dearest as the upper bound, and the
+// assumed discount range and the reclaim warning in the plan.
+func TestSpotNodeGroupCapacityAndCost(t *testing.T) {
+	d := buildStack(t, "dev", map[string]string{
+		"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": `["c5.large"]`,
+	})
+	c := d.Estimates.Capacity[0]
+	if c.InstanceType != "t3.medium" || c.MaxPodsPerNode != 17 || len(c.InstanceTypes) != 2 {
+		t.Errorf("capacity %+v: want t3.medium's 17 pods (c5.large holds 29)", c)
+	}
+	cost := d.Estimates.Cost
+	var spot *estimate.CostItem
+	for i, it := range cost.Items {
+		if it.Component == "EC2 spot" {
+			spot = &cost.Items[i]
+		}
+	}
+	// Seoul: c5.large 0.096 > t3.medium 0.052.
+	if spot == nil || spot.UnitHourly != 0.096 || spot.Quantity != 3 || cost.Spot == nil {
+		t.Fatalf("spot item %+v, range %+v", spot, cost.Spot)
+	}
+	if cost.Spot.HourlyHigh >= cost.HourlyTotal || cost.Spot.HourlyLow >= cost.Spot.HourlyHigh {
+		t.Errorf("spot range %+v against the on-demand total %g", cost.Spot, cost.HourlyTotal)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"at most $", "t3.medium|c5.large x 3", "AL2023_x86_64_STANDARD SPOT", "reclaim a spot node mid-lab", "counted with t3.medium"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+}
