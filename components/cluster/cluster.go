@@ -1,7 +1,8 @@
 // Package cluster builds the lab's EKS cluster: the control plane through
 // pulumi-eks (access entries, OIDC provider, endpoint access), the vpc-cni,
-// kube-proxy and coredns managed add-ons, a managed node group, and the rule
-// that lets the bastion reach the nodes.
+// kube-proxy, coredns and (optionally) eks-pod-identity-agent managed
+// add-ons, a managed node group, and the rule that lets the bastion reach the
+// nodes.
 package cluster
 
 import (
@@ -49,6 +50,11 @@ type ClusterArgs struct {
 
 	// NodeInstanceType is the node group's instance type, e.g. t3.medium. Required.
 	NodeInstanceType string
+	// NodeCapacityType is ON_DEMAND or SPOT. Default ON_DEMAND.
+	NodeCapacityType string
+	// NodeSpotInstanceTypes are more instance types a SPOT node group may
+	// use, after NodeInstanceType. Optional.
+	NodeSpotInstanceTypes []string
 	// NodeArm selects the arm64 (Graviton) AMI. Default false.
 	NodeArm bool
 	// NodeDesiredSize is the node count to start with. Required.
@@ -64,6 +70,10 @@ type ClusterArgs struct {
 	// InstanceTags go on node instances and volumes, which provider default
 	// tags do not reach; later changes to "expiry" are ignored. Optional.
 	InstanceTags map[string]string
+
+	// PodIdentityAgent installs the eks-pod-identity-agent add-on, which EKS
+	// Pod Identity associations need on every node. Default false.
+	PodIdentityAgent bool
 
 	// BastionRoleArn gets cluster-admin through an access entry. Required.
 	BastionRoleArn pulumi.StringInput
@@ -82,6 +92,7 @@ type Cluster struct {
 	SecurityGroupID   pulumi.StringOutput // the EKS cluster security group, which the managed nodes use
 	NodeGroup         *awseks.NodeGroup   // the managed node group: controllers depend on it
 	CoreDNS           *awseks.Addon       // cluster DNS: controllers depend on it, so it outlives them on destroy
+	PodIdentityAgent  *awseks.Addon       // eks-pod-identity-agent, nil unless asked for: Pod Identity controllers depend on it
 	NodeGroupRoleName pulumi.StringOutput
 	// Admins are the policy associations that make the bastion and the
 	// admin roles cluster admins: the Kubernetes provider depends on them, so
@@ -211,6 +222,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: launch template: %w", name, err)
 	}
+	capacityType := args.NodeCapacityType
+	if capacityType == "" {
+		capacityType = "ON_DEMAND"
+	}
 	amiType := "AL2023_x86_64_STANDARD"
 	if args.NodeArm {
 		amiType = "AL2023_ARM_64_STANDARD"
@@ -220,9 +235,13 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		NodeGroupName: pulumi.String(args.Name + "-nodes"),
 		NodeRoleArn:   nodeRole.role.Arn,
 		SubnetIds:     args.NodeSubnetIDs,
-		InstanceTypes: pulumi.StringArray{pulumi.String(args.NodeInstanceType)},
+		// Passed through the API, not the launch template, so that a spot node
+		// group can use several types: EKS then allocates from the pools
+		// least likely to be reclaimed (price-capacity-optimized on 1.28+;
+		// EKS user guide, managed-node-groups, "Spot").
+		InstanceTypes: pulumi.ToStringArray(append([]string{args.NodeInstanceType}, args.NodeSpotInstanceTypes...)),
 		AmiType:       pulumi.String(amiType),
-		CapacityType:  pulumi.String("ON_DEMAND"),
+		CapacityType:  pulumi.String(capacityType),
 		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
 			DesiredSize: pulumi.Int(args.NodeDesiredSize), MinSize: pulumi.Int(args.NodeMinSize), MaxSize: pulumi.Int(args.NodeMaxSize),
 		},
@@ -234,9 +253,20 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: node group: %w", name, err)
 	}
-	coredns, err := newAddon(ctx, name, "coredns", clusterName, parent, pulumi.DependsOn([]pulumi.Resource{nodes}))
+	// coredns and the pod identity agent run on the nodes, and become
+	// healthy only once they are there.
+	afterNodes := pulumi.DependsOn([]pulumi.Resource{nodes})
+	coredns, err := newAddon(ctx, name, "coredns", clusterName, parent, afterNodes)
 	if err != nil {
 		return nil, err
+	}
+	if args.PodIdentityAgent {
+		// The agent needs no role of its own: it calls the EKS Auth API with
+		// the node role, whose AmazonEKSWorkerNodePolicy allows
+		// eks-auth:AssumeRoleForPodIdentity (EKS user guide, pod-id-agent-setup).
+		if c.PodIdentityAgent, err = newAddon(ctx, name, "eks-pod-identity-agent", clusterName, parent, afterNodes); err != nil {
+			return nil, err
+		}
 	}
 
 	c.Name = clusterName

@@ -1,6 +1,6 @@
 // Package externaldns installs ExternalDNS for one Route 53 public hosted
-// zone: an IAM policy that can change records only in that zone, an IRSA
-// role for its service account, and the pinned Helm release.
+// zone: an IAM policy that can change records only in that zone, a role for
+// its service account (IRSA or EKS Pod Identity), and the pinned Helm release.
 package externaldns
 
 import (
@@ -12,16 +12,26 @@ import (
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/irsa"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
-// Pinned chart (kubernetes-sigs/external-dns, charts/external-dns).
+// Pinned chart (kubernetes-sigs/external-dns, charts/external-dns at tag
+// external-dns-helm-chart-1.21.1, commit 9f26451) and app. The newest chart
+// ships app 0.21.0; the newest app is v0.22.0 (tag v0.22.0, commit 994f908),
+// which the release runs through image.tag. Every flag chart 1.21.1 passes
+// exists in v0.22.0 (docs/flags.md at v0.22.0).
 const (
 	ChartRepo    = "https://kubernetes-sigs.github.io/external-dns/"
 	ChartName    = "external-dns"
-	ChartVersion = "1.16.1"
-	AppVersion   = "v0.16.1"
+	ChartVersion = "1.21.1"
+	AppVersion   = "v0.22.0"
+	// AnnotationPrefix is the study's annotation prefix
+	// (external-dns.alpha.kubernetes.io/hostname). v0.22.0 changed the
+	// default to external-dns.kubernetes.io/ without a fallback: without this
+	// setting it would ignore the samples' and members' annotations, and
+	// with policy sync delete their records.
+	AnnotationPrefix = "external-dns.alpha.kubernetes.io/"
 )
 
 // Where ExternalDNS runs.
@@ -30,6 +40,9 @@ const (
 	ServiceAccount = "external-dns"
 	ReleaseName    = "external-dns"
 )
+
+// PolicyName names the policy's attachment, as ExternalDNS's AWS tutorial names the policy.
+const PolicyName = "AllowExternalDNSUpdates"
 
 // ExternalDNSArgs configures ExternalDNS for one zone.
 type ExternalDNSArgs struct {
@@ -42,10 +55,9 @@ type ExternalDNSArgs struct {
 	// TxtOwnerID marks the records this stack owns, e.g. "<project>-<stack>",
 	// so that two labs sharing a zone never delete each other's records. Required.
 	TxtOwnerID string
-	// OidcProviderArn is the cluster's IAM OIDC provider, for IRSA. Required.
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer, for IRSA. Required.
-	OidcIssuer pulumi.StringInput
+	// Cluster is the EKS cluster ExternalDNS runs in, and how its pods get
+	// IAM roles. Required.
+	Cluster identity.Cluster
 }
 
 // ExternalDNS is the installed controller.
@@ -59,7 +71,7 @@ type ExternalDNS struct {
 	PolicyArn pulumi.StringOutput
 }
 
-// NewExternalDNS registers the policy, the IRSA role and the release.
+// NewExternalDNS registers the policy, the role and the release.
 // DependsOn given in opts is applied to the release too.
 func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opts ...pulumi.ResourceOption) (*ExternalDNS, error) {
 	if args == nil {
@@ -69,8 +81,11 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: %w", name, err)
 	}
-	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" || args.OidcProviderArn == nil || args.OidcIssuer == nil {
-		return nil, fmt.Errorf("externaldns %s: Domain, Region, TxtOwnerID, OidcProviderArn and OidcIssuer are required", name)
+	if args.Domain == "" || args.Region == "" || args.TxtOwnerID == "" {
+		return nil, fmt.Errorf("externaldns %s: Domain, Region, TxtOwnerID and Cluster are required", name)
+	}
+	if err := args.Cluster.Check(); err != nil {
+		return nil, fmt.Errorf("externaldns %s: %w", name, err)
 	}
 	e := &ExternalDNS{}
 	if err := ctx.RegisterComponentResource("eks-lab:externaldns:ExternalDNS", name, e, opts...); err != nil {
@@ -88,22 +103,22 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: iam policy: %w", name, err)
 	}
-	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
-		OidcProviderArn: args.OidcProviderArn,
-		OidcIssuer:      args.OidcIssuer,
-		Namespace:       Namespace,
-		ServiceAccount:  ServiceAccount,
-		PolicyArns:      pulumi.StringArray{policy.Arn},
+	role, err := identity.NewServiceAccountRole(ctx, name+"-"+string(args.Cluster.Mode), &identity.ServiceAccountRoleArgs{
+		Cluster:        args.Cluster,
+		Namespace:      Namespace,
+		ServiceAccount: ServiceAccount,
+		Policies:       []identity.Policy{{Name: PolicyName, Arn: policy.Arn}},
 	}, pulumi.Parent(e))
 	if err != nil {
-		return nil, fmt.Errorf("externaldns %s: irsa role: %w", name, err)
+		return nil, fmt.Errorf("externaldns %s: role: %w", name, err)
 	}
 
 	values := role.Arn.ApplyT(func(roleArn string) map[string]any {
-		return HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, roleArn)
+		return HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, role.Mode, roleArn)
 	}).(pulumi.MapOutput)
-	// Depending on the role component keeps the policy attachment until
-	// ExternalDNS is gone, so it can still delete records during destroy.
+	// Created after the role, its policy attachment and its pod identity
+	// association, so the first pod gets credentials; deleted before them,
+	// so ExternalDNS can still delete records during destroy.
 	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
@@ -165,33 +180,52 @@ func PolicyDocument(hostedZoneID string) (string, error) {
 	return string(b), err
 }
 
-// HelmValues are the chart values for one zone.
-func HelmValues(domain, hostedZoneID, region, txtOwnerID, roleArn string) map[string]any {
-	return map[string]any{
-		"provider":      map[string]any{"name": "aws"},
-		"sources":       []any{"service", "ingress"},
+// ValuePaths are the chart values HelmValues sets. Each is a key of the
+// values.yaml of chart ChartVersion that changes what the chart renders
+// (checked by rendering the chart of tag external-dns-helm-chart-1.21.1 with
+// helm.sh/helm/v3 v3.22.0, and against its values.schema.json); values equal
+// to the chart's defaults are left out (provider.name aws, sources service
+// and ingress, registry txt, serviceAccount.name, which defaults to the
+// release name, ServiceAccount). A test checks HelmValues sets exactly these.
+var ValuePaths = []string{
+	"annotationPrefix", "domainFilters", "env", "extraArgs", "image.tag", "policy",
+	"serviceAccount.annotations", "triggerLoopOnEvent", "txtOwnerId",
+}
+
+// HelmValues are the chart values for one zone; ExternalDNS's role is
+// roleArn, which it gets the way mode says. Each key is a key of the chart's
+// values.yaml at ChartVersion (1.21.1).
+func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.Mode, roleArn string) map[string]any {
+	values := map[string]any{
+		// image.tag: the app the chart lags behind (its appVersion is 0.21.0).
+		"image": map[string]any{"tag": AppVersion},
+		// annotationPrefix: --annotation-prefix, see AnnotationPrefix.
+		"annotationPrefix": AnnotationPrefix,
+		// domainFilters: --domain-filter, only names under the lab's domain.
 		"domainFilters": []any{domain},
-		// sync deletes the records of a deleted Service or Ingress (upsert-only would leave them).
-		"policy":     "sync",
-		"registry":   "txt",
+		// policy: --policy=sync deletes the records of a deleted Service or
+		// Ingress (the chart's upsert-only would leave them).
+		"policy": "sync",
+		// txtOwnerId: --txt-owner-id, the records this stack owns.
 		"txtOwnerId": txtOwnerID,
-		// React to Service/Ingress changes at once instead of at the next
-		// one-minute poll, so records go soon after their Service does.
+		// triggerLoopOnEvent: --events, react to Service/Ingress changes at
+		// once instead of at the next one-minute poll, so records go soon
+		// after their Service does.
 		"triggerLoopOnEvent": true,
+		// env: the region for the AWS SDK; with the nodes' IMDS hop limit of 1
+		// ExternalDNS cannot discover it.
 		"env": []any{
 			map[string]any{"name": "AWS_DEFAULT_REGION", "value": region},
 		},
-		"serviceAccount": map[string]any{
-			"create": true,
-			"name":   ServiceAccount,
-			"annotations": map[string]any{
-				"eks.amazonaws.com/role-arn": roleArn,
-			},
-		},
-		// The chart has no values for these flags.
+		// extraArgs: flags the chart has no values for.
 		"extraArgs": []any{
 			"--aws-zone-type=public",
 			"--zone-id-filter=" + zoneID(hostedZoneID),
 		},
 	}
+	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
+	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
+		values["serviceAccount"] = sa
+	}
+	return values
 }

@@ -9,20 +9,27 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/internal/offline"
 )
 
 const issuer = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 
 func deploy(t *testing.T, args externaldns.ExternalDNSArgs) (*offline.Plan, error) {
+	return deployIn(t, identity.IRSA, args)
+}
+
+func deployIn(t *testing.T, mode identity.Mode, args externaldns.ExternalDNSArgs) (*offline.Plan, error) {
 	t.Helper()
 	return offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
 		awsProv, k8s, err := offline.Providers(ctx)
 		if err != nil {
 			return err
 		}
-		args.OidcProviderArn = pulumi.String("arn:aws:iam::123456789012:oidc-provider/" + issuer)
-		args.OidcIssuer = pulumi.String(issuer)
+		args.Cluster = identity.Cluster{
+			Mode: mode, Name: pulumi.String("myeks"),
+			OidcProviderArn: pulumi.String("arn:aws:iam::123456789012:oidc-provider/" + issuer), OidcIssuer: pulumi.String(issuer),
+		}
 		_, err = externaldns.NewExternalDNS(ctx, "edns", &args, pulumi.Providers(awsProv, k8s))
 		return err
 	})
@@ -62,7 +69,8 @@ func TestExternalDNSForOneZone(t *testing.T) {
 		t.Errorf("release = %v", rel.Inputs)
 	}
 	v := rel.Inputs["values"].(map[string]any)
-	if v["txtOwnerId"] != "eks-lab-alice" || v["policy"] != "sync" || !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) {
+	if v["txtOwnerId"] != "eks-lab-alice" || v["policy"] != "sync" || !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) ||
+		v["image"].(map[string]any)["tag"] != externaldns.AppVersion {
 		t.Errorf("txtOwnerId/policy/domainFilters = %v/%v/%v", v["txtOwnerId"], v["policy"], v["domainFilters"])
 	}
 	if !slices.Contains(v["extraArgs"].([]any), any("--zone-id-filter=Z0123456789ABCDEFGHIJ")) {
@@ -71,7 +79,7 @@ func TestExternalDNSForOneZone(t *testing.T) {
 	if v["serviceAccount"].(map[string]any)["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/edns-irsa" {
 		t.Errorf("service account annotations = %v", v["serviceAccount"])
 	}
-	att, _ := p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "edns-irsa-0")
+	att, _ := p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "edns-irsa-AllowExternalDNSUpdates")
 	if !slices.Contains(rel.Dependencies, att.URN) {
 		t.Errorf("release may outlive its permissions on destroy (deps %v)", rel.Dependencies)
 	}
@@ -91,6 +99,28 @@ func TestBadZoneRegistersNothing(t *testing.T) {
 	for _, r := range p.Resources {
 		if !strings.HasPrefix(r.Type, "pulumi:providers:") {
 			t.Errorf("registered %s %s", r.Type, r.Name)
+		}
+	}
+}
+
+func TestExternalDNSWithPodIdentity(t *testing.T) {
+	p, err := deployIn(t, identity.PodIdentity, labZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assoc, ok := p.Find("aws:eks/podIdentityAssociation:PodIdentityAssociation", "edns-pod-identity")
+	if !ok || assoc.Inputs["serviceAccount"] != "external-dns" || assoc.Inputs["namespace"] != "kube-system" ||
+		assoc.Inputs["roleArn"] != "arn:aws:iam::123456789012:role/edns-pod-identity" {
+		t.Fatalf("association = %v", assoc.Inputs)
+	}
+	rel, _ := p.Find("kubernetes:helm.sh/v3:Release", "edns")
+	if _, ok := rel.Inputs["values"].(map[string]any)["serviceAccount"]; ok {
+		t.Errorf("service account annotated in Pod Identity mode: %v", rel.Inputs["values"])
+	}
+	att, _ := p.Find("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "edns-pod-identity-AllowExternalDNSUpdates")
+	for _, dep := range []string{assoc.URN, att.URN} {
+		if !slices.Contains(rel.Dependencies, dep) {
+			t.Errorf("release does not wait for (and outlive on destroy) %s", dep)
 		}
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+
+	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/internal/helmchart"
 )
 
 type statement struct {
@@ -84,18 +87,15 @@ func TestPolicyRejectsBadZoneIDs(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", "arn:aws:iam::123456789012:role/edns")
-	if v["policy"] != "sync" || v["txtOwnerId"] != "eks-lab-alice" || v["registry"] != "txt" {
-		t.Errorf("policy/txtOwnerId/registry = %v/%v/%v", v["policy"], v["txtOwnerId"], v["registry"])
+	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", identity.IRSA, "arn:aws:iam::123456789012:role/edns")
+	if v["policy"] != "sync" || v["txtOwnerId"] != "eks-lab-alice" || v["triggerLoopOnEvent"] != true {
+		t.Errorf("policy/txtOwnerId/triggerLoopOnEvent = %v/%v/%v", v["policy"], v["txtOwnerId"], v["triggerLoopOnEvent"])
 	}
-	if p := v["provider"].(map[string]any); p["name"] != "aws" {
-		t.Errorf("provider = %v", p)
+	if v["image"].(map[string]any)["tag"] != AppVersion || v["annotationPrefix"] != "external-dns.alpha.kubernetes.io/" {
+		t.Errorf("image/annotationPrefix = %v/%v", v["image"], v["annotationPrefix"])
 	}
 	if !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) {
 		t.Errorf("domainFilters = %v", v["domainFilters"])
-	}
-	if !slices.Equal(v["sources"].([]any), []any{"service", "ingress"}) {
-		t.Errorf("sources = %v", v["sources"])
 	}
 	if !slices.Equal(v["extraArgs"].([]any), []any{"--aws-zone-type=public", "--zone-id-filter=Z1"}) {
 		t.Errorf("extraArgs = %v", v["extraArgs"])
@@ -104,9 +104,22 @@ func TestHelmValues(t *testing.T) {
 	if env["name"] != "AWS_DEFAULT_REGION" || env["value"] != "ap-northeast-2" {
 		t.Errorf("env = %v", v["env"])
 	}
-	sa := v["serviceAccount"].(map[string]any)
-	if sa["name"] != ServiceAccount || sa["create"] != true ||
-		sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/edns" {
-		t.Errorf("serviceAccount = %v", sa)
+	if v["serviceAccount"].(map[string]any)["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/edns" {
+		t.Errorf("serviceAccount = %v", v["serviceAccount"])
+	}
+	if pod := HelmValues("example.com", "Z1", "ap-northeast-2", "o", identity.PodIdentity, "arn"); pod["serviceAccount"] != nil {
+		t.Errorf("Pod Identity: serviceAccount values %v, want none", pod["serviceAccount"])
+	}
+}
+
+// Every value the program sets is recorded in ValuePaths, in every mode, and
+// every recorded key is set.
+func TestValuePathsAreRecorded(t *testing.T) {
+	var sets []map[string]any
+	for _, mode := range identity.Modes {
+		sets = append(sets, HelmValues("example.com", "Z1", "ap-northeast-2", "o", mode, "arn:aws:iam::1:role/r"))
+	}
+	if err := helmchart.CheckValuePaths(ValuePaths, sets...); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,31 +1,54 @@
 // Package lbcontroller installs the AWS Load Balancer Controller: its
-// published IAM policy, an IRSA role for its service account, and the Helm
-// release from the eks-charts repository.
+// published IAM policy, a role for its service account (IRSA or EKS Pod
+// Identity), the chart's CRDs, and the Helm release from the eks-charts
+// repository.
 package lbcontroller
 
 import (
+	"context"
 	_ "embed"
 	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/irsa"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
-// Pinned versions. The chart's appVersion is AppVersion, and the IAM policy
-// file is the controller's docs/install/iam_policy.json of that same tag:
+// Pinned versions. The chart's appVersion is AppVersion (since chart 3.0.0
+// the chart's version is the controller's), and the IAM policy file is the
+// controller's docs/install/iam_policy.json of that same tag, byte for byte:
 // a policy from another version misses permissions the controller calls.
 const (
 	ChartRepo    = "https://aws.github.io/eks-charts"
 	ChartName    = "aws-load-balancer-controller"
-	ChartVersion = "1.17.1"
-	AppVersion   = "v2.17.1"
+	ChartVersion = "3.5.0"
+	AppVersion   = "v3.5.0"
 	// PolicyFile is the embedded policy; its name carries AppVersion.
 	PolicyFile = "iam_policy_" + AppVersion + ".json"
+	// TagCommit is the commit of kubernetes-sigs/aws-load-balancer-controller
+	// tagged AppVersion. Its helm/ chart is the one eks-charts publishes as
+	// ChartVersion (stable/aws-load-balancer-controller, identical), and the
+	// CRDs are applied from it by commit, which unlike a tag cannot move.
+	TagCommit = "11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4"
 )
+
+// CRDFiles are the chart's crds/ at TagCommit: what `helm install` applies
+// and `helm upgrade` does not ("helm install automatically applies the CRDs,
+// but helm upgrade doesn't": docs/deploy/installation.md at AppVersion). The
+// TargetGroupBinding CRD gained status.conditions in 3.0.0, so a lab created
+// at chart 1.17.1 would keep the old schema; the program applies them itself.
+var CRDFiles = []string{"crds.yaml", "gateway-crds.yaml"}
+
+// CRDURL is where a file of CRDFiles is read from.
+func CRDURL(file string) string {
+	return "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/" + TagCommit +
+		"/helm/aws-load-balancer-controller/crds/" + file
+}
 
 // The controller's service account, as the lab's exercises expect it.
 const (
@@ -35,25 +58,25 @@ const (
 	ReleaseName = "aws-load-balancer-controller"
 )
 
-//go:embed iam_policy_v2.17.1.json
+//go:embed iam_policy_v3.5.0.json
 var policyDocument string
 
 // PolicyDocument is the controller's IAM policy for AppVersion, verbatim.
 func PolicyDocument() string { return policyDocument }
 
+// PolicyName names the policy's attachment, as the controller's install docs name the policy.
+const PolicyName = "AWSLoadBalancerControllerIAMPolicy"
+
 // LoadBalancerControllerArgs configures the controller.
 type LoadBalancerControllerArgs struct {
-	// ClusterName is the EKS cluster the controller serves. Required.
-	ClusterName pulumi.StringInput
+	// Cluster is the EKS cluster the controller serves, and how its pods get
+	// IAM roles. Required.
+	Cluster identity.Cluster
 	// Region is the cluster's region. Required: nodes require IMDSv2 with a
 	// hop limit of 1, so the controller cannot discover it from instance metadata.
 	Region string
 	// VpcID is the cluster's VPC. Required, for the same reason as Region.
 	VpcID pulumi.StringInput
-	// OidcProviderArn is the cluster's IAM OIDC provider, for IRSA. Required.
-	OidcProviderArn pulumi.StringInput
-	// OidcIssuer is the cluster's OIDC issuer, for IRSA. Required.
-	OidcIssuer pulumi.StringInput
 	// DefaultTags go on every NLB, ALB, target group and security group the
 	// controller creates, so an audit finds them by the lab's tags. Optional.
 	DefaultTags map[string]string
@@ -71,12 +94,15 @@ type LoadBalancerController struct {
 	PolicyArn pulumi.StringOutput
 }
 
-// NewLoadBalancerController registers the policy, the IRSA role and the release.
+// NewLoadBalancerController registers the policy, the role and the release.
 // DependsOn given in opts (e.g. the node group) is applied to the release too:
 // Pulumi does not pass a component's dependencies on to its children.
 func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalancerControllerArgs, opts ...pulumi.ResourceOption) (*LoadBalancerController, error) {
-	if args == nil || args.ClusterName == nil || args.VpcID == nil || args.Region == "" || args.OidcProviderArn == nil || args.OidcIssuer == nil {
-		return nil, fmt.Errorf("lbcontroller %s: ClusterName, Region, VpcID, OidcProviderArn and OidcIssuer are required", name)
+	if args == nil || args.VpcID == nil || args.Region == "" {
+		return nil, fmt.Errorf("lbcontroller %s: Cluster, Region and VpcID are required", name)
+	}
+	if err := args.Cluster.Check(); err != nil {
+		return nil, fmt.Errorf("lbcontroller %s: %w", name, err)
 	}
 	c := &LoadBalancerController{}
 	if err := ctx.RegisterComponentResource("eks-lab:lbcontroller:LoadBalancerController", name, c, opts...); err != nil {
@@ -94,25 +120,41 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	if err != nil {
 		return nil, fmt.Errorf("lbcontroller %s: iam policy: %w", name, err)
 	}
-	role, err := irsa.NewRole(ctx, name+"-irsa", &irsa.RoleArgs{
-		OidcProviderArn: args.OidcProviderArn,
-		OidcIssuer:      args.OidcIssuer,
-		Namespace:       Namespace,
-		ServiceAccount:  ServiceAccount,
-		PolicyArns:      pulumi.StringArray{policy.Arn},
+	role, err := identity.NewServiceAccountRole(ctx, name+"-"+string(args.Cluster.Mode), &identity.ServiceAccountRoleArgs{
+		Cluster:        args.Cluster,
+		Namespace:      Namespace,
+		ServiceAccount: ServiceAccount,
+		Policies:       []identity.Policy{{Name: PolicyName, Arn: policy.Arn}},
 	}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("lbcontroller %s: irsa role: %w", name, err)
+		return nil, fmt.Errorf("lbcontroller %s: role: %w", name, err)
 	}
 
-	values := pulumi.All(args.ClusterName, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
-		return HelmValues(v[0].(string), args.Region, v[1].(string), v[2].(string), args.DefaultTags)
+	// The CRDs come first: the release creates an IngressClassParams, and the
+	// controller watches TargetGroupBindings as soon as it starts.
+	var crds []pulumi.Resource
+	for _, file := range CRDFiles {
+		cf, err := yamlv2.NewConfigFile(ctx, name+"-"+strings.TrimSuffix(file, ".yaml"), &yamlv2.ConfigFileArgs{
+			File: pulumi.String(CRDURL(file)),
+		}, pulumi.Parent(c), pulumi.Transforms([]pulumi.ResourceTransform{KeepCRDs}))
+		if err != nil {
+			return nil, fmt.Errorf("lbcontroller %s: CRDs %s: %w", name, file, err)
+		}
+		crds = append(crds, cf)
+	}
+
+	values := pulumi.All(args.Cluster.Name, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
+		return HelmValues(v[0].(string), args.Region, v[1].(string), role.Mode, v[2].(string), args.DefaultTags)
 	}).(pulumi.MapOutput)
-	// The release depends on the whole role component, policy attachment
-	// included: on destroy the controller keeps its permissions until it is gone.
-	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
+	// The release depends on the role, its policy attachment and its pod
+	// identity association: created after them, so the controller's first pod
+	// gets credentials, and on destroy deleted before them, so the controller
+	// keeps its permissions until it is gone. The CRD files are remote
+	// components, whose construction waits for their CRDs.
+	releaseDeps := append(append(append([]pulumi.Resource{}, role.Ready...), crds...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
+		SkipCrds: true,
 	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps),
 		// A moving expiry tag must not upgrade and restart the controller on
 		// every `pulumi up`; its load balancers keep the expiry of their creation.
@@ -128,27 +170,73 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	})
 }
 
-// HelmValues are the chart values for one cluster.
-func HelmValues(clusterName, region, vpcID, roleArn string, defaultTags map[string]string) map[string]any {
+// crdType is the type of a CustomResourceDefinition in pulumi-kubernetes.
+const crdType = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+
+// KeepCRDs is the transform of the CRD files' children. It forces the
+// server-side apply of each CRD (pulumi.com/patchForce): in a lab created
+// before the program applied them, Helm created the CRDs and owns their
+// fields, and a plain apply of the new schema would stop on the conflict.
+// And it retains the CRDs on delete, as Helm does: deleting a CRD deletes
+// every TargetGroupBinding, and a finalizer no controller removes any more
+// would hold the CRD, and `pulumi destroy`, until it times out. The cluster's
+// deletion removes them.
+func KeepCRDs(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if args.Type != crdType {
+		return nil
+	}
+	metadata, _ := args.Props["metadata"].(pulumi.Map)
+	if metadata == nil {
+		metadata = pulumi.Map{}
+	}
+	annotations, _ := metadata["annotations"].(pulumi.Map)
+	if annotations == nil {
+		annotations = pulumi.Map{}
+	}
+	annotations["pulumi.com/patchForce"] = pulumi.String("true")
+	metadata["annotations"] = annotations
+	args.Props["metadata"] = metadata
+	args.Opts.RetainOnDelete = true
+	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: args.Opts}
+}
+
+// ValuePaths are the chart values HelmValues sets. Each is a key of the
+// values.yaml of chart ChartVersion and changes what the chart renders
+// (checked by rendering the chart of TagCommit with helm.sh/helm/v3 v3.22.0,
+// keepTLSSecret against an API server that has the Secret); values equal to
+// the chart's defaults are left out (replicaCount 2, ingressClass alb,
+// createIngressClassResource true, and serviceAccount.name, which defaults
+// to the release name, ServiceAccount). The chart has no values schema, so
+// nothing else would catch a misspelled key: a test checks HelmValues sets
+// exactly these.
+var ValuePaths = []string{"clusterName", "defaultTags", "keepTLSSecret", "region", "serviceAccount.annotations", "vpcId"}
+
+// HelmValues are the chart values for one cluster; the controller's role is
+// roleArn, which it gets the way mode says. Each key is a key of the chart's
+// values.yaml at ChartVersion (3.5.0).
+func HelmValues(clusterName, region, vpcID string, mode identity.Mode, roleArn string, defaultTags map[string]string) map[string]any {
 	tags := map[string]any{}
 	for k, v := range defaultTags {
 		tags[k] = v
 	}
-	return map[string]any{
-		"defaultTags":  tags,
-		"clusterName":  clusterName,
-		"region":       region,
-		"vpcId":        vpcID,
-		"replicaCount": 2,
-		"serviceAccount": map[string]any{
-			"create": true,
-			"name":   ServiceAccount,
-			"annotations": map[string]any{
-				"eks.amazonaws.com/role-arn": roleArn,
-			},
-		},
-		// The samples use ingressClassName: alb; make sure the class exists.
-		"ingressClass":               "alb",
-		"createIngressClassResource": true,
+	values := map[string]any{
+		// clusterName: --cluster-name, required.
+		"clusterName": clusterName,
+		// region, vpcId: --aws-region, --aws-vpc-id; with the nodes' IMDS hop
+		// limit of 1 the controller cannot discover them.
+		"region": region,
+		"vpcId":  vpcID,
+		// defaultTags: --default-tags, the lab's tags on every AWS resource it makes.
+		"defaultTags": tags,
+		// keepTLSSecret (back in chart 3.1.0, default false): reuse the webhook
+		// certificate Secret on upgrade. Without it the chart generates a new
+		// certificate at every render, so every `pulumi up` would upgrade the
+		// release and restart the controller.
+		"keepTLSSecret": true,
 	}
+	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
+	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
+		values["serviceAccount"] = sa
+	}
+	return values
 }

@@ -10,6 +10,7 @@ import (
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -20,7 +21,9 @@ const (
 )
 
 // deploy installs the controller the way the program does, after a node group.
-func deploy(t *testing.T) (*offline.Plan, string) {
+func deploy(t *testing.T) (*offline.Plan, string) { return deployIn(t, identity.IRSA) }
+
+func deployIn(t *testing.T, mode identity.Mode) (*offline.Plan, string) {
 	t.Helper()
 	plan, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
 		awsProv, k8s, err := offline.Providers(ctx)
@@ -36,8 +39,11 @@ func deploy(t *testing.T) (*offline.Plan, string) {
 			return err
 		}
 		_, err = lbcontroller.NewLoadBalancerController(ctx, "lbc", &lbcontroller.LoadBalancerControllerArgs{
-			ClusterName: pulumi.String("myeks"), Region: "ap-northeast-2", VpcID: pulumi.String("vpc-0abc"),
-			OidcProviderArn: pulumi.String(providerArn), OidcIssuer: pulumi.String(issuer),
+			Cluster: identity.Cluster{
+				Mode: mode, Name: pulumi.String("myeks"),
+				OidcProviderArn: pulumi.String(providerArn), OidcIssuer: pulumi.String(issuer),
+			},
+			Region: "ap-northeast-2", VpcID: pulumi.String("vpc-0abc"),
 		}, pulumi.Providers(awsProv, k8s), pulumi.DependsOn([]pulumi.Resource{nodes}))
 		return err
 	})
@@ -68,7 +74,7 @@ func TestPolicyIsThePublishedOne(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Error("the IAM policy is not the embedded iam_policy file")
 	}
-	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-0")
+	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-AWSLoadBalancerControllerIAMPolicy")
 	if att.Inputs["policyArn"] != "arn:aws:iam::123456789012:policy/lbc" {
 		t.Errorf("attached policy = %v", att.Inputs["policyArn"])
 	}
@@ -118,22 +124,35 @@ func TestHelmRelease(t *testing.T) {
 	}
 	v := rel.Inputs["values"].(map[string]any)
 	for key, want := range map[string]any{
-		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "replicaCount": 2.0,
+		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "keepTLSSecret": true,
 	} {
 		if v[key] != want {
 			t.Errorf("values.%s = %v, want %v", key, v[key], want)
 		}
 	}
 	sa := v["serviceAccount"].(map[string]any)
-	if sa["create"] != true || sa["name"] != "aws-load-balancer-controller" ||
-		sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/lbc-irsa" {
+	if sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/lbc-irsa" {
 		t.Errorf("values.serviceAccount = %v", sa)
 	}
 
-	// Installed after the nodes exist; on destroy removed before the nodes
-	// and before its permissions are detached.
-	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-0")
-	for _, dep := range []string{nodes, att.URN} {
+	// The program applies the chart's CRDs, from the tagged commit, and Helm
+	// leaves them alone (it would install them once and never upgrade them).
+	if skip, _ := rel.Inputs["skipCrds"].(bool); !skip {
+		t.Error("Helm installs the chart's CRDs besides the program")
+	}
+	var crds []string
+	for _, f := range lbcontroller.CRDFiles {
+		cf := must(t, p, "kubernetes:yaml/v2:ConfigFile", "lbc-"+strings.TrimSuffix(f, ".yaml"))
+		if cf.Inputs["file"] != lbcontroller.CRDURL(f) || !cf.Remote {
+			t.Errorf("CRD file %s: inputs %v, remote %v", f, cf.Inputs, cf.Remote)
+		}
+		crds = append(crds, cf.URN)
+	}
+
+	// Installed after the nodes exist and the CRDs are established; on
+	// destroy removed before the nodes and before its permissions are detached.
+	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-irsa-AWSLoadBalancerControllerIAMPolicy")
+	for _, dep := range append([]string{nodes, att.URN}, crds...) {
 		if !slices.Contains(rel.Dependencies, dep) {
 			t.Errorf("release does not depend on %s (deps %v)", dep, rel.Dependencies)
 		}
@@ -147,5 +166,42 @@ func TestHelmRelease(t *testing.T) {
 		if strings.HasPrefix(r.Type, "aws:") && r.Name != "nodes" && !strings.HasPrefix(r.Provider, awsProv.URN+"::") {
 			t.Errorf("%s %s provider = %q", r.Type, r.Name, r.Provider)
 		}
+		if strings.HasPrefix(r.Type, "kubernetes:") && !strings.HasPrefix(r.Provider, k8s.URN+"::") {
+			t.Errorf("%s %s provider = %q, want the explicit %s", r.Type, r.Name, r.Provider, k8s.URN)
+		}
+	}
+}
+
+// With Pod Identity the role trusts the pods.eks.amazonaws.com service, an
+// association binds it to the controller's service account, the service
+// account carries no role annotation, and the release waits for the
+// association (the agent injects credentials when a pod is created).
+func TestPodIdentity(t *testing.T) {
+	p, _ := deployIn(t, identity.PodIdentity)
+	role := must(t, p, "aws:iam/role:Role", "lbc-pod-identity")
+	if !strings.Contains(role.Inputs["assumeRolePolicy"].(string), `"Service":"pods.eks.amazonaws.com"`) {
+		t.Errorf("trust policy = %s", role.Inputs["assumeRolePolicy"])
+	}
+	assoc := must(t, p, "aws:eks/podIdentityAssociation:PodIdentityAssociation", "lbc-pod-identity")
+	for key, want := range map[string]any{
+		"clusterName": "myeks", "namespace": "kube-system", "serviceAccount": "aws-load-balancer-controller",
+		"roleArn": "arn:aws:iam::123456789012:role/lbc-pod-identity",
+	} {
+		if assoc.Inputs[key] != want {
+			t.Errorf("association %s = %v, want %v", key, assoc.Inputs[key], want)
+		}
+	}
+	rel := must(t, p, "kubernetes:helm.sh/v3:Release", "lbc")
+	if sa, ok := rel.Inputs["values"].(map[string]any)["serviceAccount"]; ok {
+		t.Errorf("values.serviceAccount = %v, want no role annotation", sa)
+	}
+	att := must(t, p, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "lbc-pod-identity-AWSLoadBalancerControllerIAMPolicy")
+	for _, dep := range []string{assoc.URN, att.URN, role.URN} {
+		if !slices.Contains(rel.Dependencies, dep) {
+			t.Errorf("release does not depend on %s", dep)
+		}
+	}
+	if _, ok := p.Find("aws:iam/role:Role", "lbc-irsa"); ok {
+		t.Error("an IRSA role in Pod Identity mode")
 	}
 }

@@ -1,12 +1,18 @@
 package lbcontroller
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/internal/helmchart"
 )
 
 type statement struct {
@@ -77,8 +83,9 @@ func TestPolicyFileIsTheEmbeddedOneForTheAppVersion(t *testing.T) {
 }
 
 func TestChartVersionMatchesAppVersion(t *testing.T) {
-	// eks-charts releases chart 1.X.Y with controller v2.X.Y.
-	if strings.TrimPrefix(ChartVersion, "1.") != strings.TrimPrefix(AppVersion, "v2.") {
+	// Since 3.0.0 eks-charts releases chart X.Y.Z with controller vX.Y.Z
+	// (before, chart 1.X.Y shipped v2.X.Y).
+	if "v"+ChartVersion != AppVersion {
 		t.Fatalf("chart %s does not ship controller %s", ChartVersion, AppVersion)
 	}
 }
@@ -136,23 +143,66 @@ func TestAddTagsIsConditioned(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
+	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", identity.IRSA, "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
 	if tags, _ := v["defaultTags"].(map[string]any); tags["stack"] != "dev" {
 		t.Errorf("defaultTags = %v: the controller's load balancers would not carry the lab's tags", v["defaultTags"])
 	}
-	for key, want := range map[string]any{
-		"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "replicaCount": 2,
-		"ingressClass": "alb", "createIngressClassResource": true,
-	} {
+	for key, want := range map[string]any{"clusterName": "myeks", "region": "ap-northeast-2", "vpcId": "vpc-0abc", "keepTLSSecret": true} {
 		if v[key] != want {
 			t.Errorf("values[%s] = %v, want %v", key, v[key], want)
 		}
 	}
 	sa := v["serviceAccount"].(map[string]any)
-	if sa["create"] != true || sa["name"] != "aws-load-balancer-controller" {
-		t.Errorf("serviceAccount = %v", sa)
-	}
 	if got := sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"]; got != "arn:aws:iam::123456789012:role/lbc" {
 		t.Errorf("role-arn annotation = %v", got)
+	}
+	if pod := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", identity.PodIdentity, "arn:aws:iam::123456789012:role/lbc", nil); pod["serviceAccount"] != nil {
+		t.Errorf("Pod Identity: serviceAccount values %v, want none", pod["serviceAccount"])
+	}
+}
+
+// Every value the program sets is recorded in ValuePaths, in every mode, and
+// every recorded key is set: a new value must be checked against the chart
+// and recorded.
+func TestValuePathsAreRecorded(t *testing.T) {
+	var sets []map[string]any
+	for _, mode := range identity.Modes {
+		sets = append(sets, HelmValues("myeks", "ap-northeast-2", "vpc-0abc", mode, "arn:aws:iam::1:role/r", map[string]string{"stack": "dev"}))
+	}
+	if err := helmchart.CheckValuePaths(ValuePaths, sets...); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestCRDsComeFromTheTaggedChart(t *testing.T) {
+	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(TagCommit) {
+		t.Fatalf("TagCommit %q is not a commit: a tag or branch can move", TagCommit)
+	}
+	for _, f := range CRDFiles {
+		want := "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/" + TagCommit + "/helm/aws-load-balancer-controller/crds/" + f
+		if CRDURL(f) != want {
+			t.Errorf("CRDURL(%s) = %s", f, CRDURL(f))
+		}
+	}
+}
+
+func TestKeepCRDsForcesAndRetainsOnlyCRDs(t *testing.T) {
+	got := KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{
+		Type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+		Props: pulumi.Map{"metadata": pulumi.Map{
+			"name":        pulumi.String("targetgroupbindings.elbv2.k8s.aws"),
+			"annotations": pulumi.Map{"controller-gen.kubebuilder.io/version": pulumi.String("v0.19.0")},
+		}},
+	})
+	if got == nil || !got.Opts.RetainOnDelete {
+		t.Fatalf("a CRD is not retained on delete: %+v", got)
+	}
+	md := got.Props["metadata"].(pulumi.Map)
+	ann := md["annotations"].(pulumi.Map)
+	if ann["pulumi.com/patchForce"] != pulumi.String("true") || ann["controller-gen.kubebuilder.io/version"] != pulumi.String("v0.19.0") || md["name"] == nil {
+		t.Errorf("metadata = %v, want the CRD's own plus pulumi.com/patchForce", md)
+	}
+	if got := KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{Type: "kubernetes:core/v1:Namespace", Props: pulumi.Map{}}); got != nil {
+		t.Errorf("a non-CRD was transformed: %+v", got)
 	}
 }

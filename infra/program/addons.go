@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/components/workloads"
 	"github.com/eks-study/lab/internal/cleanup"
@@ -22,9 +23,19 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	cfg := b.cfg
 	out := map[string]pulumi.Input{}
 	providers := pulumi.Providers(b.aws, b.k8s)
-	// The controllers need nodes to run on and cluster DNS to reach AWS APIs,
+	// The controllers need nodes to run on, cluster DNS to reach AWS APIs
+	// and, with Pod Identity, the agent that hands them their credentials,
 	// until they have removed their load balancers and records on destroy.
-	afterNodes := pulumi.DependsOn([]pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS})
+	controllerDeps := []pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS}
+	if b.cluster.PodIdentityAgent != nil {
+		controllerDeps = append(controllerDeps, b.cluster.PodIdentityAgent)
+	}
+	afterNodes := pulumi.DependsOn(controllerDeps)
+	// The roles of the controllers' service accounts, in the configured mode.
+	cluster := identity.Cluster{
+		Mode: cfg.WorkloadIdentity, Name: b.cluster.Name,
+		OidcProviderArn: b.cluster.OidcProviderArn, OidcIssuer: b.cluster.OidcIssuer,
+	}
 
 	// workloadDeps is what every workload must outlive on destroy (and wait
 	// for on create). Anything that has to run between the workloads and the
@@ -34,12 +45,10 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 
 	if cfg.LBController {
 		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.LoadBalancerControllerArgs{
-			ClusterName:     b.cluster.Name,
-			Region:          cfg.Region,
-			VpcID:           b.vpcID,
-			OidcProviderArn: b.cluster.OidcProviderArn,
-			OidcIssuer:      b.cluster.OidcIssuer,
-			DefaultTags:     Tags(cfg),
+			Cluster:     cluster,
+			Region:      cfg.Region,
+			VpcID:       b.vpcID,
+			DefaultTags: Tags(cfg),
 		}, providers, afterNodes)
 		if err != nil {
 			return nil, err
@@ -52,12 +61,11 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	switch {
 	case cfg.ExternalDNS:
 		edns, err := externaldns.NewExternalDNS(ctx, "external-dns", &externaldns.ExternalDNSArgs{
-			Domain:          cfg.Domain,
-			HostedZoneID:    cfg.HostedZoneID,
-			Region:          cfg.Region,
-			TxtOwnerID:      cfg.TxtOwnerID(),
-			OidcProviderArn: b.cluster.OidcProviderArn,
-			OidcIssuer:      b.cluster.OidcIssuer,
+			Domain:       cfg.Domain,
+			HostedZoneID: cfg.HostedZoneID,
+			Region:       cfg.Region,
+			TxtOwnerID:   cfg.TxtOwnerID(),
+			Cluster:      cluster,
 		}, providers, afterNodes)
 		if err != nil {
 			return nil, err
@@ -78,7 +86,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 
 	// Members' own LoadBalancer Services and Ingresses go before the
 	// controllers, and after the samples (so ExternalDNS also sees those go).
-	cleanups, err := newCleanups(ctx, b, controllers)
+	cleanups, err := newCleanups(ctx, b, controllerDeps, controllers)
 	if err != nil {
 		return nil, err
 	}

@@ -16,7 +16,9 @@ type controller struct {
 }
 
 // newCleanups registers the teardown's Cleanups and returns their commands,
-// which every workload must depend on.
+// which every workload must depend on. Each Cleanup runs after (and on
+// destroy before) controllerDeps, what the controllers run on, and every
+// controller's release.
 //
 // "cleanup" runs on destroy. "<controller>-cleanup" exists as long as its
 // controller: when a stack turns eks-lab:lbController or eks-lab:externalDns
@@ -26,8 +28,8 @@ type controller struct {
 // goes while any cleanup still needs it (ExternalDNS's cleanup deletes
 // LoadBalancer Services the load balancer controller must release).
 // components/teardown has the whole design.
-func newCleanups(ctx *pulumi.Context, b *base, controllers []controller) ([]pulumi.Resource, error) {
-	deps := []pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS}
+func newCleanups(ctx *pulumi.Context, b *base, controllerDeps []pulumi.Resource, controllers []controller) ([]pulumi.Resource, error) {
+	deps := append([]pulumi.Resource{}, controllerDeps...)
 	for _, c := range controllers {
 		deps = append(deps, c.release)
 	}

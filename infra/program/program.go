@@ -18,6 +18,7 @@ import (
 
 	"github.com/eks-study/lab/components/bastion"
 	"github.com/eks-study/lab/components/cluster"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/network"
 	"github.com/eks-study/lab/internal/config"
 )
@@ -128,6 +129,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
 		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
 		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
+		NodeCapacityType: cfg.NodeCapacityType, NodeSpotInstanceTypes: cfg.NodeSpotInstanceTypes, PodIdentityAgent: cfg.WorkloadIdentity == identity.PodIdentity,
 		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID,
 	}, withAWS)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/network/subnetplan"
 	"github.com/eks-study/lab/internal/suggest"
 )
@@ -36,6 +37,14 @@ const (
 const (
 	TierPublic  = "public"
 	TierPrivate = "private"
+)
+
+// Node capacity types of the managed node group (EKS's capacityType).
+const (
+	CapacityOnDemand = "ON_DEMAND"
+	// CapacitySpot nodes cost less, and AWS can reclaim each of them with a
+	// two-minute notice whenever it needs the capacity back.
+	CapacitySpot = "SPOT"
 )
 
 // Samples toggles the sample workloads of the networking week.
@@ -77,6 +86,12 @@ type Config struct {
 	NodeMaxSize      int
 	NodeDiskSizeGiB  int
 
+	// NodeCapacityType is CapacityOnDemand or CapacitySpot.
+	NodeCapacityType string
+	// NodeSpotInstanceTypes are more types of NodeInstanceType's size a spot
+	// node group may use; see NodeInstanceTypes.
+	NodeSpotInstanceTypes []string
+
 	SSHCidr              string
 	AllowSSHFromAnywhere bool
 	AllowAPIFromAnywhere bool
@@ -89,6 +104,9 @@ type Config struct {
 	// was defaulted to "now + DefaultLifetime".
 	Expiry           time.Time
 	ExpiryFromConfig bool
+
+	// WorkloadIdentity is how the controllers get their IAM roles.
+	WorkloadIdentity identity.Mode
 
 	Domain       string
 	HostedZoneID string
@@ -149,6 +167,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 		ClusterName:       r.str("clusterName", Defaults.ClusterName),
 		KubernetesVersion: r.str("kubernetesVersion", Defaults.KubernetesVersion),
 		NodeInstanceType:  r.str("nodeInstanceType", Defaults.NodeInstanceType),
+		NodeCapacityType:  r.str("nodeCapacityType", Defaults.NodeCapacityType),
 		NodeDesiredSize:   r.integer("nodeDesiredSize", Defaults.NodeDesiredSize),
 		NodeMinSize:       r.integer("nodeMinSize", Defaults.NodeMinSize),
 		NodeMaxSize:       r.integer("nodeMaxSize", Defaults.NodeMaxSize),
@@ -163,6 +182,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 
 		Owner: r.str("owner", stack),
 
+		WorkloadIdentity:  identity.Mode(r.str("workloadIdentity", string(Defaults.WorkloadIdentity))),
 		Domain:            r.str("domain", ""),
 		HostedZoneID:      r.str("hostedZoneId", ""),
 		LBController:      r.boolean("lbController", true),
@@ -183,6 +203,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 	privateCidrs := r.list("privateSubnetCidrs", nil)
 	c.EndpointPublicAccessCidrs = r.list("endpointPublicAccessCidrs", nil)
 	c.AdminRoleArns = r.list("adminRoleArns", nil)
+	c.NodeSpotInstanceTypes = r.list("nodeSpotInstanceTypes", nil)
 	if c.EndpointPublicAccessCidrs == nil && c.SSHCidr != "" {
 		// The member's own address reaches the API; the bastion uses the private endpoint.
 		c.EndpointPublicAccessCidrs = []string{c.SSHCidr}
@@ -214,12 +235,14 @@ var Defaults = struct {
 	ClusterName         string
 	KubernetesVersion   string
 	NodeInstanceType    string
+	NodeCapacityType    string
 	NodeDesiredSize     int
 	NodeMinSize         int
 	NodeMaxSize         int
 	NodeDiskSizeGiB     int
 	BastionInstanceType string
 	BastionPolicyArn    string
+	WorkloadIdentity    identity.Mode
 }{
 	Region:             "ap-northeast-2",
 	AZCount:            3,
@@ -232,6 +255,7 @@ var Defaults = struct {
 	// bill extended support ($0.60 instead of $0.10 per cluster hour).
 	KubernetesVersion:   "1.35",
 	NodeInstanceType:    "t3.medium",
+	NodeCapacityType:    CapacityOnDemand,
 	NodeDesiredSize:     3,
 	NodeMinSize:         3,
 	NodeMaxSize:         6,
@@ -239,6 +263,8 @@ var Defaults = struct {
 	BastionInstanceType: "t3.small",
 	// The study's bastion variant has admin rights; narrow it with bastionPolicyArn.
 	BastionPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
+	// IRSA is what the study teaches; Pod Identity is the alternative.
+	WorkloadIdentity: identity.IRSA,
 }
 
 // Error lists every configuration problem found, one per line.
@@ -383,6 +409,12 @@ func (r *reader) expiry(raw string, now time.Time) time.Time {
 			key, raw, now.UTC().Add(MaxLifetime).Truncate(time.Minute).Format(time.RFC3339)))
 	}
 	return t.UTC()
+}
+
+// NodeInstanceTypes are the node group's instance types: NodeInstanceType,
+// then the spot alternatives.
+func (c *Config) NodeInstanceTypes() []string {
+	return append([]string{c.NodeInstanceType}, c.NodeSpotInstanceTypes...)
 }
 
 // TxtOwnerID is ExternalDNS's --txt-owner-id for this stack: the records it

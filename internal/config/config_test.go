@@ -89,6 +89,9 @@ func TestOverridesAreRead(t *testing.T) {
 
 // Every rule: the error names the key, the bad value, and says what to do.
 func TestValidationRules(t *testing.T) {
+	spot := func(types string) map[string]string {
+		return map[string]string{"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": types}
+	}
 	cases := []struct {
 		name  string
 		set   map[string]string
@@ -158,6 +161,17 @@ func TestValidationRules(t *testing.T) {
 		{"unknown key", map[string]string{"eks-lab:nodeMaxSise": "9"}, []string{"eks-lab:nodeMaxSise", `"9"`, "not a key of this lab", "did you mean eks-lab:nodeMaxSize?"}},
 		{"unknown key far from any", map[string]string{"eks-lab:banana": "yes"}, []string{"eks-lab:banana", "pulumi config rm eks-lab:banana", "docs/configuration.md"}},
 		{"admin role twice", map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci","arn:aws:iam::123456789012:role/gh/ci"]`}, []string{"eks-lab:adminRoleArns", "role ci again", "list each role once"}},
+		{"capacity type", map[string]string{"eks-lab:nodeCapacityType": "spot"}, []string{"eks-lab:nodeCapacityType", `"spot"`, "ON_DEMAND or SPOT"}},
+		{"alternatives need spot", map[string]string{"eks-lab:nodeSpotInstanceTypes": `["t3a.medium"]`}, []string{"eks-lab:nodeSpotInstanceTypes", "[t3a.medium]", "set nodeCapacityType to SPOT"}},
+		{"bigger memory", spot(`["t3.large"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t3.large"`, "2 vCPUs and 8 GiB", "t3.medium has 2 vCPUs and 4 GiB", "same size"}},
+		{"more vCPUs", spot(`["c5.xlarge"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"c5.xlarge"`, "4 vCPUs"}},
+		{"other architecture", spot(`["t4g.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t4g.medium"`, "arm64", "x86_64", "one AMI"}},
+		{"unknown type", spot(`["t2.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t2.medium"`, "not in the instance size table"}},
+		{"not a type", spot(`["t3.mediumm"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t3.mediumm"`, "did you mean t3.medium?"}},
+		{"listed twice", spot(`["t3.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t3.medium"`, "twice"}},
+		{"unknown primary", map[string]string{"eks-lab:nodeInstanceType": "t2.medium", "eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": `["t3.medium"]`},
+			[]string{"eks-lab:nodeInstanceType", `"t2.medium"`, "matched to its size"}},
+		{"identity mode", map[string]string{"eks-lab:workloadIdentity": "podidentity"}, []string{"eks-lab:workloadIdentity", `"podidentity"`, "irsa", "pod-identity"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

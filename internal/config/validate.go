@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eks-study/lab/components/bastion/tools"
+	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/network/subnetplan"
 	"github.com/eks-study/lab/internal/estimate"
 )
@@ -99,6 +100,7 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 	if nodeType != nil && layoutOK {
 		c.validateSubnetCapacity(bad, *nodeType, publicCidrs != nil)
 	}
+	c.validateCapacityType(bad)
 	c.validateAccess(bad)
 	c.validateAddons(bad)
 	if len(c.Owner) > 256 {
@@ -178,7 +180,60 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 	}
 }
 
+// validateCapacityType checks the capacity type and the spot alternatives:
+// one node group runs one AMI and schedules pods by one size, so every type
+// must match nodeInstanceType's architecture, vCPUs and memory.
+func (c *Config) validateCapacityType(bad func(string, any, string, ...any)) {
+	switch c.NodeCapacityType {
+	case CapacityOnDemand, CapacitySpot:
+	default:
+		bad("nodeCapacityType", c.NodeCapacityType, "must be %s or %s", CapacityOnDemand, CapacitySpot)
+	}
+	if len(c.NodeSpotInstanceTypes) == 0 {
+		return
+	}
+	if c.NodeCapacityType != CapacitySpot {
+		bad("nodeSpotInstanceTypes", c.NodeSpotInstanceTypes, "only a %s node group takes more instance types; set nodeCapacityType to %s, or unset nodeSpotInstanceTypes", CapacitySpot, CapacitySpot)
+		return
+	}
+	want, err := estimate.SizeOf(c.NodeInstanceType)
+	if err != nil {
+		bad("nodeInstanceType", c.NodeInstanceType, "spot alternatives are matched to its size, but %v", err)
+		return
+	}
+	seen := map[string]bool{c.NodeInstanceType: true}
+	for _, it := range c.NodeSpotInstanceTypes {
+		if seen[it] {
+			bad("nodeSpotInstanceTypes", it, "is listed twice (nodeInstanceType %s is always used); remove it", c.NodeInstanceType)
+			continue
+		}
+		seen[it] = true
+		if c.validateInstanceType(bad, "nodeSpotInstanceTypes", it) == nil {
+			continue
+		}
+		size, err := estimate.SizeOf(it)
+		switch {
+		case err != nil:
+			bad("nodeSpotInstanceTypes", it, "%v", err)
+		case IsArm(it) != IsArm(c.NodeInstanceType):
+			bad("nodeSpotInstanceTypes", it, "runs %s but nodeInstanceType %s runs %s: one node group runs one AMI", arch(it), c.NodeInstanceType, arch(c.NodeInstanceType))
+		case size != want:
+			bad("nodeSpotInstanceTypes", it, "has %s but nodeInstanceType %s has %s; every spot type must be the same size", size, c.NodeInstanceType, want)
+		}
+	}
+}
+
+func arch(instanceType string) string {
+	if IsArm(instanceType) {
+		return "arm64"
+	}
+	return "x86_64"
+}
+
 func (c *Config) validateAddons(bad func(string, any, string, ...any)) {
+	if !slices.Contains(identity.Modes, c.WorkloadIdentity) {
+		bad("workloadIdentity", c.WorkloadIdentity, "must be %s (the cluster's OIDC provider, the study's way) or %s (EKS Pod Identity)", identity.IRSA, identity.PodIdentity)
+	}
 	if c.Domain != "" && !domainPattern.MatchString(c.Domain) {
 		bad("domain", c.Domain, "not a DNS domain name; use the lower-case name of your Route 53 public hosted zone, e.g. example.com")
 	}
@@ -300,6 +355,12 @@ func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), t
 	}
 	if len(subnets) == 0 {
 		return
+	}
+	// A spot node may be any of its types: count the one taking the most addresses.
+	for _, name := range c.NodeSpotInstanceTypes {
+		if alt, err := estimate.Lookup(name); err == nil && alt.Addresses() > t.Addresses() {
+			t = alt
+		}
 	}
 	nodes := (c.NodeMaxSize + len(subnets) - 1) / len(subnets)
 	for _, s := range subnets {

@@ -24,11 +24,17 @@ type Inputs struct {
 	Unpriced []string
 }
 
-// InstanceGroup is Count running instances of one type.
+// InstanceGroup is Count running instances of one type, or with Spot of
+// any of InstanceType and Alternatives (a spot node group's types).
 type InstanceGroup struct {
 	What         string // e.g. "node group myeks-nodes (desired size)"
 	InstanceType string
 	Count        int
+	// Spot instances are priced at the highest on-demand price of their
+	// types: a spot price never exceeds the on-demand price, so this is the
+	// upper bound, and the assumed discount gives the likely range.
+	Spot         bool
+	Alternatives []string
 }
 
 // LoadBalancer is one ELB the plan creates, directly or through the controller.
@@ -62,8 +68,24 @@ type Cost struct {
 	HourlyTotal  float64    `json:"hourlyTotal"`
 	SessionTotal float64    `json:"sessionTotal"`
 	// Unpriced names what the totals leave out because no rate covers it.
-	Unpriced    []string `json:"unpriced"`
-	Assumptions []string `json:"assumptions"`
+	Unpriced []string `json:"unpriced"`
+	// Spot is the likely range when spot instances are in the totals, which
+	// price them on-demand (an upper bound). Nil without spot instances.
+	Spot        *SpotRange `json:"spot,omitempty"`
+	Assumptions []string   `json:"assumptions"`
+}
+
+// SpotRange is the hourly and session totals with the spot instances at the
+// price table's assumed discount range.
+type SpotRange struct {
+	DiscountMin  float64 `json:"discountMin"`
+	DiscountMax  float64 `json:"discountMax"`
+	AsOf         string  `json:"asOf"`
+	HourlyLow    float64 `json:"hourlyLow"`
+	HourlyHigh   float64 `json:"hourlyHigh"`
+	SessionLow   float64 `json:"sessionLow"`
+	SessionHigh  float64 `json:"sessionHigh"`
+	SpotOnDemand float64 `json:"spotOnDemandHourly"` // the spot instances' part of HourlyTotal
 }
 
 // CostItem is one line of the estimate.
@@ -86,10 +108,10 @@ func Estimate(in Inputs, t *PriceTable) Cost {
 		SessionHours: in.SessionHours, Items: []CostItem{}, Unpriced: []string{},
 	}
 	region, regionKnown := t.Region(in.Region)
-	var total float64
-	add := func(item CostItem, price float64, known bool, why string) {
+	var total, spot float64
+	add := func(item CostItem, price float64, known bool, why string) bool {
 		if item.Quantity == 0 {
-			return
+			return false
 		}
 		switch {
 		case !regionKnown:
@@ -106,15 +128,33 @@ func Estimate(in Inputs, t *PriceTable) Cost {
 			c.Unpriced = append(c.Unpriced, item.Component+": "+item.Detail+" ("+item.Note+")")
 		}
 		c.Items = append(c.Items, item)
+		return item.Priced
 	}
 
 	for _, what := range in.EKSClusters {
 		add(CostItem{Component: "EKS control plane", Detail: what, Quantity: 1, Unit: "cluster"}, t.EKSStandardHourly, true, "")
 	}
 	for _, g := range in.Instances {
-		price, ok := region.EC2Hourly[g.InstanceType]
-		add(CostItem{Component: "EC2", Detail: fmt.Sprintf("%s: %d x %s", g.What, g.Count, g.InstanceType), Quantity: float64(g.Count), Unit: "instance"},
-			price, ok, fmt.Sprintf("%s has no %s price in %s", g.InstanceType, in.Region, PriceFile))
+		if !g.Spot {
+			price, ok := region.EC2Hourly[g.InstanceType]
+			add(CostItem{Component: "EC2", Detail: fmt.Sprintf("%s: %d x %s", g.What, g.Count, g.InstanceType), Quantity: float64(g.Count), Unit: "instance"},
+				price, ok, fmt.Sprintf("%s has no %s price in %s", g.InstanceType, in.Region, PriceFile))
+			continue
+		}
+		types := append([]string{g.InstanceType}, g.Alternatives...)
+		price, missing := 0.0, []string{}
+		for _, it := range types {
+			p, ok := region.EC2Hourly[it]
+			if !ok {
+				missing = append(missing, it)
+			}
+			price = math.Max(price, p)
+		}
+		item := CostItem{Component: "EC2 spot", Detail: fmt.Sprintf("%s: %d x %s", g.What, g.Count, strings.Join(types, " | ")), Quantity: float64(g.Count), Unit: "instance",
+			Note: "at the highest on-demand price of its types, the upper bound of a spot price"}
+		if add(item, price, len(missing) == 0, fmt.Sprintf("%s has no %s price in %s, so no upper bound", strings.Join(missing, ", "), in.Region, PriceFile)) {
+			spot += price * float64(g.Count)
+		}
 	}
 	for _, what := range in.NATGateways {
 		add(CostItem{Component: "NAT gateway", Detail: what, Quantity: 1, Unit: "gateway"}, region.NATGatewayHourly, region.NATGatewayHourly > 0, "no NAT gateway rate")
@@ -136,9 +176,25 @@ func Estimate(in Inputs, t *PriceTable) Cost {
 
 	c.HourlyTotal = round(total)
 	c.SessionTotal = round(total * in.SessionHours)
+	if spot > 0 {
+		d := t.SpotDiscount
+		low, high := total-spot*d.Max, total-spot*d.Min
+		c.Spot = &SpotRange{
+			DiscountMin: d.Min, DiscountMax: d.Max, AsOf: d.AsOf, SpotOnDemand: round(spot),
+			HourlyLow: round(low), HourlyHigh: round(high), SessionLow: round(low * in.SessionHours), SessionHigh: round(high * in.SessionHours),
+		}
+	}
 	c.Assumptions = assumptions(in, t, region, regionKnown)
+	if c.Spot != nil {
+		c.Assumptions = append(c.Assumptions,
+			fmt.Sprintf("Spot instances count at on-demand prices in the totals, an upper bound; at the %.0f%%-%.0f%% discount below on-demand this table assumes (%s; %s) they bring the total to %s-%s per hour.",
+				t.SpotDiscount.Min*100, t.SpotDiscount.Max*100, t.SpotDiscount.AsOf, t.SpotDiscount.Source, dollars(c.Spot.HourlyLow), dollars(c.Spot.HourlyHigh)),
+			"Spot nodes can be reclaimed mid-lab: AWS takes a spot instance back with a two-minute notice whenever it needs the capacity, its pods restart on the other nodes, and the node group launches a replacement when a pool has capacity again. Use ON_DEMAND for a session you cannot have interrupted.")
+	}
 	return c
 }
+
+func dollars(v float64) string { return fmt.Sprintf("$%.4f", v) }
 
 func assumptions(in Inputs, t *PriceTable, r RegionPrices, known bool) []string {
 	a := []string{

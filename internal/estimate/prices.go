@@ -24,7 +24,17 @@ type PriceTable struct {
 	EKSStandardHourly float64                 `json:"eksStandardHourly"`
 	EKSExtendedHourly float64                 `json:"eksExtendedHourly"`
 	PublicIPv4Hourly  float64                 `json:"publicIpv4Hourly"`
+	SpotDiscount      SpotDiscount            `json:"spotDiscount"`
 	Regions           map[string]RegionPrices `json:"regions"`
+}
+
+// SpotDiscount is the range below on-demand prices the table assumes spot
+// instances cost: an assumption with a date, not a price (spot prices move).
+type SpotDiscount struct {
+	Min    float64 `json:"min"` // e.g. 0.5 for 50% below on-demand
+	Max    float64 `json:"max"`
+	AsOf   string  `json:"asOf"`
+	Source string  `json:"source"`
 }
 
 // RegionPrices are one region's rates.

@@ -7,6 +7,7 @@ package offline
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,7 +95,7 @@ func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan
 }
 
 func run(cfg *StackConfig, body pulumi.RunFunc) (*Plan, error) {
-	m := &mocks{project: config.Namespace, stack: cfg.Stack, region: cfg.Values["aws:region"]}
+	m := &mocks{project: config.Namespace, stack: cfg.Stack, region: cfg.Values["aws:region"], aliasesOf: map[string][]string{}}
 	if m.region == "" {
 		m.region = config.Defaults.Region
 	}
@@ -140,6 +141,7 @@ type mocks struct {
 	project, stack, region string
 	mu                     sync.Mutex
 	resources              []Resource
+	aliasesOf              map[string][]string // URN -> its aliases, for the children registered after it
 }
 
 func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
@@ -163,6 +165,9 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc != nil {
 		r.Aliases = m.aliases(r, rpc.GetAliases())
 	}
+	m.mu.Lock()
+	m.aliasesOf[r.URN] = r.Aliases
+	m.mu.Unlock()
 	if strings.HasPrefix(r.Type, "pulumi:providers:") {
 		r.Provider = ""
 	}
@@ -187,12 +192,16 @@ func (m *mocks) urn(parent, typ, name string) string {
 }
 
 // aliases resolves alias specs the way the engine does: a field the spec
-// leaves empty is the resource's own.
+// leaves empty is the resource's own. A child also answers to its URN under
+// each alias of its parent, its own aliases included, as the engine's
+// stepGenerator.generateAliases multiplies them out (pulumi/pulumi
+// pkg/resource/deploy/step_generator.go): renaming a component's type keeps
+// its children without an alias on each.
 func (m *mocks) aliases(r Resource, specs []*pulumirpc.Alias) []string {
-	var out []string
+	var own []string
 	for _, a := range specs {
 		if urn := a.GetUrn(); urn != "" {
-			out = append(out, urn)
+			own = append(own, urn)
 			continue
 		}
 		s := a.GetSpec()
@@ -209,10 +218,31 @@ func (m *mocks) aliases(r Resource, specs []*pulumirpc.Alias) []string {
 		case s.GetParentUrn() != "":
 			parent = s.GetParentUrn()
 		}
-		out = append(out, m.urn(parent, typ, name))
+		own = append(own, m.urn(parent, typ, name))
 	}
-	sort.Strings(out)
-	return out
+	out := append([]string{}, own...)
+	m.mu.Lock()
+	parentAliases := m.aliasesOf[r.Parent]
+	m.mu.Unlock()
+	for _, pa := range parentAliases {
+		out = append(out, m.inheritedChildAlias(r.Type, r.Name, r.Parent, pa))
+		for _, a := range own {
+			out = append(out, m.inheritedChildAlias(string(resource.URN(a).Type()), resource.URN(a).Name(), r.Parent, pa))
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// inheritedChildAlias is the engine's function of the same name: the child's
+// URN under its parent's alias, with the parent's name swapped for the
+// alias's name where the child's name starts with it.
+func (m *mocks) inheritedChildAlias(childType, childName, parent, parentAlias string) string {
+	name := childName
+	if parentName := resource.URN(parent).Name(); strings.HasPrefix(childName, parentName) {
+		name = resource.URN(parentAlias).Name() + strings.TrimPrefix(childName, parentName)
+	}
+	return m.urn(parentAlias, childType, name)
 }
 
 // fabricate returns the outputs AWS or a component would compute.

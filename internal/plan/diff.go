@@ -12,7 +12,9 @@ import (
 )
 
 // Diff is what changes from one plan to another. Resources are matched by
-// URN; the stack part of the URN is ignored so that two stacks can be compared.
+// URN, or by an alias the head resource declares for a base URN (a rename
+// that keeps the live resource); the stack part of the URN is ignored so
+// that two stacks can be compared.
 type Diff struct {
 	BaseStack, HeadStack string
 	Added                []Resource
@@ -23,7 +25,7 @@ type Diff struct {
 	Estimates            []Change
 }
 
-// ResourceChange is a resource in both plans whose inputs, parent or
+// ResourceChange is a resource in both plans whose URN, inputs, parent or
 // dependencies differ.
 type ResourceChange struct {
 	Resource Resource // as in the head plan
@@ -50,16 +52,42 @@ func Compare(base, head *Document) *Diff {
 	for _, r := range base.Resources {
 		old[stackless(r.URN)] = r
 	}
+	// renamed maps a base URN to the head URN that answers to it by alias.
+	renamed := map[string]string{}
+	for _, r := range head.Resources {
+		if _, ok := old[stackless(r.URN)]; ok {
+			continue
+		}
+		for _, a := range r.Aliases {
+			if _, ok := old[stackless(a)]; ok && renamed[stackless(a)] == "" {
+				renamed[stackless(a)] = stackless(r.URN)
+				break
+			}
+		}
+	}
+	headKey := func(baseURN string) string {
+		if k, ok := renamed[stackless(baseURN)]; ok {
+			return k
+		}
+		return stackless(baseURN)
+	}
+	baseKey := map[string]string{}
+	for b, h := range renamed {
+		baseKey[h] = b
+	}
 	seen := map[string]bool{}
 	for _, r := range head.Resources {
 		key := stackless(r.URN)
+		if b, ok := baseKey[key]; ok {
+			key = b
+		}
 		seen[key] = true
 		o, ok := old[key]
 		if !ok {
 			d.Added = append(d.Added, r)
 			continue
 		}
-		if changes := resourceChanges(o, r); len(changes) > 0 {
+		if changes := resourceChanges(o, r, headKey); len(changes) > 0 {
 			d.Changed = append(d.Changed, ResourceChange{Resource: r, Changes: changes})
 		} else {
 			d.Unchanged++
@@ -75,21 +103,26 @@ func Compare(base, head *Document) *Diff {
 	return d
 }
 
-func resourceChanges(o, n Resource) []Change {
+// resourceChanges compares a base resource with the head resource; headKey
+// names a base URN as the head plan does, so renames are not changes twice.
+func resourceChanges(o, n Resource, headKey func(string) string) []Change {
 	out := changes(flatten("", o.Inputs), flatten("", n.Inputs))
-	if stackless(o.Parent) != stackless(n.Parent) {
+	if stackless(o.URN) != stackless(n.URN) {
+		out = append(out, Change{Path: "(renamed, alias kept)", Old: typeAndName(o.URN), New: typeAndName(n.URN)})
+	}
+	if headKey(o.Parent) != stackless(n.Parent) {
 		out = append(out, Change{Path: "(parent)", Old: urnName(o.Parent), New: urnName(n.Parent)})
 	}
 	was, is := map[string]bool{}, map[string]bool{}
 	for _, u := range o.Dependencies {
-		was[stackless(u)] = true
+		was[headKey(u)] = true
 	}
 	for _, u := range n.Dependencies {
 		is[stackless(u)] = true
 	}
 	var gone, added []string
 	for _, u := range o.Dependencies {
-		if !is[stackless(u)] {
+		if !is[headKey(u)] {
 			gone = append(gone, urnName(u))
 		}
 	}
@@ -151,6 +184,12 @@ func stackless(urn string) string {
 		}
 	}
 	return urn
+}
+
+// typeAndName is a URN without stack and project: the parent types, the type and the name.
+func typeAndName(urn string) string {
+	_, rest, _ := strings.Cut(stackless(urn), "::")
+	return rest
 }
 
 var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]*$`)

@@ -22,6 +22,7 @@ type NodeCapacity struct {
 	PodsAtMax      int              `json:"podsAtMax"`
 	Subnets        []SubnetCapacity `json:"subnets"`
 	Note           string           `json:"note,omitempty"`
+	InstanceTypes  []string         `json:"instanceTypes,omitempty"` // all the types when several; InstanceType has the fewest pods per node
 }
 
 // SubnetCapacity is one node subnet, with nodes spread evenly over the
@@ -66,6 +67,9 @@ func capacity(f *facts) []NodeCapacity {
 		c := NodeCapacity{
 			NodeGroup: g.Name, InstanceType: g.InstanceType, DesiredNodes: g.Desired, MaxNodes: g.Max,
 			ENIs: g.Type.ENIs, IPv4PerENI: g.Type.IPv4PerENI, VCPUs: g.Type.VCPUs, Subnets: []SubnetCapacity{},
+		}
+		if len(g.InstanceTypes) > 1 {
+			c.InstanceTypes = g.InstanceTypes
 		}
 		if g.TypeErr != nil {
 			c.Note = g.TypeErr.Error()
@@ -120,11 +124,10 @@ func costInputs(f *facts, hours float64) estimate.Inputs {
 		in.EKSClusters = append(in.EKSClusters, "cluster "+orDefault(str(r.Inputs, "name"), r.Name))
 	}
 	for _, g := range f.nodeGroups {
-		what := "node group " + g.Name
-		if g.CapacityType == "SPOT" {
-			what += " (spot, priced on-demand)"
-		}
-		in.Instances = append(in.Instances, estimate.InstanceGroup{What: what, InstanceType: g.InstanceType, Count: g.Desired})
+		in.Instances = append(in.Instances, estimate.InstanceGroup{
+			What: "node group " + g.Name, InstanceType: g.InstanceTypes[0], Alternatives: g.InstanceTypes[1:], Count: g.Desired,
+			Spot: g.CapacityType == "SPOT",
+		})
 		in.Volumes = append(in.Volumes, estimate.Volume{What: "node group " + g.Name + " root volumes", VolumeType: g.DiskType, GiB: g.DiskGiB, Count: g.Desired})
 		if g.AllSubnetsPublic {
 			in.PublicIPv4 = append(in.PublicIPv4, estimate.AddressGroup{What: fmt.Sprintf("%d nodes of %s in public subnets", g.Desired, g.Name), Count: g.Desired})

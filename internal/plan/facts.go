@@ -22,6 +22,7 @@ const (
 	typeNatGateway    = "aws:ec2/natGateway:NatGateway"
 	typeEip           = "aws:ec2/eip:Eip"
 	typeRole          = "aws:iam/role:Role"
+	typeAssociation   = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 	typeEKSComponent  = "eks:index:Cluster"
 	typeEKSCluster    = "aws:eks/cluster:Cluster"
 	typeHelmRelease   = "kubernetes:helm.sh/v3:Release"
@@ -68,7 +69,10 @@ type subnetFact struct {
 
 type nodeGroupFact struct {
 	Resource
+	// InstanceType is the type whose pods per node the group is sized by:
+	// of several (a spot group), the one with the fewest.
 	InstanceType          string
+	InstanceTypes         []string
 	Desired, Min, Max     int
 	Subnets               []subnetFact
 	DiskGiB               float64
@@ -173,13 +177,22 @@ func (f *facts) nodeGroup(r Resource) nodeGroupFact {
 		Max:          integer(r.Inputs, "scalingConfig.maxSize"),
 		CapacityType: str(r.Inputs, "capacityType"),
 	}
-	if types := strs(r.Inputs, "instanceTypes"); len(types) > 0 {
-		g.InstanceType = types[0]
+	g.InstanceTypes = strs(r.Inputs, "instanceTypes")
+	if len(g.InstanceTypes) == 0 {
+		g.InstanceTypes = []string{"t3.medium"} // EKS's default for managed node groups
 	}
-	if g.InstanceType == "" {
-		g.InstanceType = "t3.medium" // EKS's default for managed node groups
-	}
+	// Any node may be any of the types: count on the fewest pods per node.
+	g.InstanceType = g.InstanceTypes[0]
 	g.Type, g.TypeErr = estimate.Lookup(g.InstanceType)
+	for _, it := range g.InstanceTypes[1:] {
+		t, err := estimate.Lookup(it)
+		switch {
+		case err != nil && g.TypeErr == nil:
+			g.InstanceType, g.Type, g.TypeErr = it, t, err
+		case err == nil && g.TypeErr == nil && t.MaxPods() < g.Type.MaxPods():
+			g.InstanceType, g.Type = it, t
+		}
+	}
 	g.AllSubnetsPublic = true
 	for _, id := range list(r.Inputs, "subnetIds") {
 		if s, ok := f.subnet(id); ok {
@@ -333,9 +346,37 @@ func (f *facts) internetAZs() int {
 	return len(public)
 }
 
-// trust lists who may assume an IAM role: principals and, for web
-// identities, the subject (a Kubernetes service account for IRSA).
+// trust lists who may assume an IAM role: principals and the conditions
+// that narrow them: for IRSA the subject (a Kubernetes service account), for
+// EKS Pod Identity the session tags EKS sends (cluster, namespace, service
+// account).
 func trust(policy string) []string {
+	statements, err := trustStatements(policy)
+	if err != nil {
+		return []string{"(assume-role policy is not JSON)"}
+	}
+	var out []string
+	for _, st := range statements {
+		line := strings.Join(st.principals, ", ")
+		if len(st.subjects) > 0 {
+			line += "; sub " + strings.Join(st.subjects, ", ")
+		}
+		if len(st.tags) > 0 {
+			line += "; session tags " + strings.Join(st.tags, ", ")
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// trustStatement is one Allow statement of a trust policy.
+type trustStatement struct {
+	principals []string // "Federated <arn>", "Service <service>"
+	subjects   []string // IRSA: system:serviceaccount:<namespace>:<name>
+	tags       []string // aws:RequestTag conditions as key=value
+}
+
+func trustStatements(policy string) ([]trustStatement, error) {
 	var doc struct {
 		Statement []struct {
 			Effect    string
@@ -344,39 +385,83 @@ func trust(policy string) []string {
 		}
 	}
 	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-		return []string{"(assume-role policy is not JSON)"}
+		return nil, err
 	}
-	var out []string
+	var out []trustStatement
 	for _, st := range doc.Statement {
 		if st.Effect != "" && st.Effect != "Allow" {
 			continue
 		}
-		var who []string
+		var ts trustStatement
 		switch p := st.Principal.(type) {
 		case string:
-			who = append(who, p)
+			ts.principals = append(ts.principals, p)
 		case map[string]any:
 			for _, kind := range slices.Sorted(maps.Keys(p)) {
 				for _, v := range flatStrings(p[kind]) {
-					who = append(who, kind+" "+v)
+					ts.principals = append(ts.principals, kind+" "+v)
 				}
 			}
 		}
-		var subjects []string
 		for _, op := range slices.Sorted(maps.Keys(st.Condition)) {
 			for _, k := range slices.Sorted(maps.Keys(st.Condition[op])) {
-				if strings.HasSuffix(k, ":sub") {
-					subjects = append(subjects, flatStrings(st.Condition[op][k])...)
+				switch {
+				case strings.HasSuffix(k, ":sub"):
+					ts.subjects = append(ts.subjects, flatStrings(st.Condition[op][k])...)
+				case strings.HasPrefix(k, "aws:RequestTag/"):
+					for _, v := range flatStrings(st.Condition[op][k]) {
+						ts.tags = append(ts.tags, strings.TrimPrefix(k, "aws:RequestTag/")+"="+v)
+					}
 				}
 			}
 		}
-		line := strings.Join(who, ", ")
-		if len(subjects) > 0 {
-			line += "; sub " + strings.Join(subjects, ", ")
-		}
-		out = append(out, line)
+		out = append(out, ts)
 	}
-	return out
+	return out, nil
+}
+
+// Who may assume a role, by how the credentials reach them.
+const (
+	viaIRSA        = "IRSA (web identity)"
+	viaPodIdentity = "EKS Pod Identity"
+	viaService     = "AWS service"
+)
+
+// roleUse says how a role is assumed and by which service accounts: IRSA
+// names the service account in the trust policy's subject; Pod Identity in
+// the associations that point at the role (without one nothing can use it).
+func (f *facts) roleUse(role Resource) (how string, serviceAccounts []string) {
+	statements, err := trustStatements(str(role.Inputs, "assumeRolePolicy"))
+	if err != nil {
+		return "", nil
+	}
+	for _, st := range statements {
+		for _, p := range st.principals {
+			switch {
+			case p == "Service pods.eks.amazonaws.com":
+				how = viaPodIdentity
+			case strings.HasPrefix(p, "Federated ") && strings.Contains(p, ":oidc-provider/"):
+				how = viaIRSA
+				for _, sub := range st.subjects {
+					serviceAccounts = append(serviceAccounts, strings.Replace(strings.TrimPrefix(sub, "system:serviceaccount:"), ":", "/", 1))
+				}
+			case strings.HasPrefix(p, "Service ") && how == "":
+				how = viaService
+			}
+		}
+	}
+	if how == viaPodIdentity {
+		for _, a := range f.doc.OfType(typeAssociation) {
+			if strings.HasSuffix(str(a.Inputs, "roleArn"), ":role/"+role.Name) {
+				serviceAccounts = append(serviceAccounts, fmt.Sprintf("%s/%s (association in %s)",
+					str(a.Inputs, "namespace"), str(a.Inputs, "serviceAccount"), str(a.Inputs, "clusterName")))
+			}
+		}
+		if len(serviceAccounts) == 0 {
+			serviceAccounts = []string{"none: no pod identity association uses the role"}
+		}
+	}
+	return how, serviceAccounts
 }
 
 func annotations(r Resource) map[string]string {

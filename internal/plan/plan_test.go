@@ -481,3 +481,119 @@ func TestTextPlanNamesWhoIsClusterAdmin(t *testing.T) {
 		}
 	}
 }
+
+// A resource renamed with pulumi.Aliases is the same live resource: the diff
+// shows the rename, not a replacement, and dependencies on it are not changes.
+func TestDiffMatchesRenamesByAlias(t *testing.T) {
+	const (
+		oldRole = "urn:pulumi:dev::eks-lab::eks-lab:irsa:Role$aws:iam/role:Role::r"
+		newRole = "urn:pulumi:dev::eks-lab::eks-lab:identity:ServiceAccountRole$aws:iam/role:Role::r"
+		rel     = "urn:pulumi:dev::eks-lab::kubernetes:helm.sh/v3:Release::rel"
+	)
+	base := &Document{Stack: "dev", Resources: []Resource{
+		{URN: oldRole, Type: typeRole, Name: "r", Inputs: map[string]any{"description": "d"}},
+		{URN: rel, Type: typeHelmRelease, Name: "rel", Inputs: map[string]any{}, Dependencies: []string{oldRole}},
+	}}
+	head := &Document{Stack: "dev", Resources: []Resource{
+		{URN: newRole, Type: typeRole, Name: "r", Inputs: map[string]any{"description": "d"}, Aliases: []string{oldRole}},
+		{URN: rel, Type: typeHelmRelease, Name: "rel", Inputs: map[string]any{}, Dependencies: []string{newRole}},
+	}}
+	d := Compare(base, head)
+	if len(d.Added)+len(d.Removed) != 0 || d.Unchanged != 1 || len(d.Changed) != 1 {
+		t.Fatalf("added %v, removed %v, changed %v, %d unchanged; want one rename", d.Added, d.Removed, d.Changed, d.Unchanged)
+	}
+	want := Change{Path: "(renamed, alias kept)", Old: "eks-lab:irsa:Role$aws:iam/role:Role::r", New: "eks-lab:identity:ServiceAccountRole$aws:iam/role:Role::r"}
+	if c := d.Changed[0].Changes; len(c) != 1 || c[0] != want {
+		t.Errorf("changes = %+v, want %+v", c, want)
+	}
+}
+
+// lab plan says, in each mode, through what and for which service account
+// each role may be assumed.
+func TestRolesShowWhoMayAssumeThemInEachMode(t *testing.T) {
+	d := buildStack(t, "pod-identity", nil)
+	f := gatherFacts(d)
+	role := func(name string) Resource {
+		for _, r := range d.OfType(typeRole) {
+			if r.Name == name {
+				return r
+			}
+		}
+		t.Fatalf("no role %s", name)
+		return Resource{}
+	}
+	how, sas := f.roleUse(role("external-dns-pod-identity"))
+	if how != viaPodIdentity || len(sas) != 1 || sas[0] != "kube-system/external-dns (association in myeks)" {
+		t.Errorf("external-dns role: %s %v", how, sas)
+	}
+	if got := trust(str(role("external-dns-pod-identity").Inputs, "assumeRolePolicy")); len(got) != 1 || got[0] != "Service pods.eks.amazonaws.com; session tags "+
+		"eks-cluster-name=myeks, kubernetes-namespace=kube-system, kubernetes-service-account=external-dns" {
+		t.Errorf("trust %q", got)
+	}
+	if how, sas := f.roleUse(role("myeks-nodes")); how != viaService || len(sas) != 0 {
+		t.Errorf("node role: %s %v", how, sas)
+	}
+	// A Pod Identity role no association uses is useless, and the plan says so.
+	orphan := role("external-dns-pod-identity")
+	orphan.Name = "orphan"
+	if _, sas := f.roleUse(orphan); len(sas) != 1 || !strings.HasPrefix(sas[0], "none") {
+		t.Errorf("role without association: %v", sas)
+	}
+
+	irsa := buildStack(t, "dev", nil)
+	for _, r := range irsa.OfType(typeRole) {
+		if r.Name == "aws-load-balancer-controller-irsa" {
+			if how, sas := gatherFacts(irsa).roleUse(r); how != viaIRSA || len(sas) != 1 || sas[0] != "kube-system/aws-load-balancer-controller" {
+				t.Errorf("IRSA role: %s %v", how, sas)
+			}
+		}
+	}
+	for stack, want := range map[string]string{
+		"pod-identity": "EKS Pod Identity  kube-system/aws-load-balancer-controller (association in myeks)",
+		"dev":          "IRSA (web identity)  kube-system/aws-load-balancer-controller",
+	} {
+		var b bytes.Buffer
+		if err := Render(&b, buildStack(t, stack, nil), "text"); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("%s: the IAM section lacks %q", stack, want)
+		}
+	}
+}
+
+// A spot node group of several types: pods per node from the type with the
+// fewest, the on-demand price of the dearest as the upper bound, and the
+// assumed discount range and the reclaim warning in the plan.
+func TestSpotNodeGroupCapacityAndCost(t *testing.T) {
+	d := buildStack(t, "dev", map[string]string{
+		"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": `["c5.large"]`,
+	})
+	c := d.Estimates.Capacity[0]
+	if c.InstanceType != "t3.medium" || c.MaxPodsPerNode != 17 || len(c.InstanceTypes) != 2 {
+		t.Errorf("capacity %+v: want t3.medium's 17 pods (c5.large holds 29)", c)
+	}
+	cost := d.Estimates.Cost
+	var spot *estimate.CostItem
+	for i, it := range cost.Items {
+		if it.Component == "EC2 spot" {
+			spot = &cost.Items[i]
+		}
+	}
+	// Seoul: c5.large 0.096 > t3.medium 0.052.
+	if spot == nil || spot.UnitHourly != 0.096 || spot.Quantity != 3 || cost.Spot == nil {
+		t.Fatalf("spot item %+v, range %+v", spot, cost.Spot)
+	}
+	if cost.Spot.HourlyHigh >= cost.HourlyTotal || cost.Spot.HourlyLow >= cost.Spot.HourlyHigh {
+		t.Errorf("spot range %+v against the on-demand total %g", cost.Spot, cost.HourlyTotal)
+	}
+	var b bytes.Buffer
+	if err := Render(&b, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"at most $", "t3.medium|c5.large x 3", "AL2023_x86_64_STANDARD SPOT", "reclaim a spot node mid-lab", "counted with t3.medium"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("plan lacks %q", want)
+		}
+	}
+}

@@ -91,8 +91,12 @@ func (r *renderer) all() {
 	r.printf("%d resources, %d outputs, region %s. Computed offline under Pulumi's mock engine: IDs, ARNs and addresses are placeholders.\n",
 		len(d.Resources), len(d.Outputs), orDefault(f.region, "unknown"))
 	c := d.Estimates.Cost
+	perHour := money(c.HourlyTotal)
+	if c.Spot != nil {
+		perHour = fmt.Sprintf("at most %s (spot nodes on-demand; likely %s-%s)", perHour, money(c.Spot.HourlyLow), money(c.Spot.HourlyHigh))
+	}
 	r.printf("Estimate: %s per hour, %s per %g-hour session; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
-		money(c.HourlyTotal), money2(c.SessionTotal), c.SessionHours, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
+		perHour, money2(c.SessionTotal), c.SessionHours, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
 
 	r.heading("Resources")
 	if r.md {
@@ -197,6 +201,9 @@ func (r *renderer) capacity() {
 		}
 		r.printf("Node group %s: %s has %s; %d nodes hold %d pods (max size %d nodes: %d).\n",
 			c.NodeGroup, c.InstanceType, pods, c.DesiredNodes, c.PodsAtDesired, c.MaxNodes, c.PodsAtMax)
+		if len(c.InstanceTypes) > 1 {
+			r.printf("Nodes may be any of %s: counted with %s, the type with the fewest pods per node.\n", strings.Join(c.InstanceTypes, ", "), c.InstanceType)
+		}
 		if c.Note != "" {
 			r.printf("Note: %s.\n", c.Note)
 		}
@@ -224,10 +231,21 @@ func (r *renderer) roles() {
 	}
 	r.heading("IAM roles and who may assume them")
 	var rows [][]string
+	modes := map[string]bool{}
 	for _, role := range roles {
-		rows = append(rows, []string{role.Name, strings.Join(trust(str(role.Inputs, "assumeRolePolicy")), " | ")})
+		how, serviceAccounts := r.f.roleUse(role)
+		modes[how] = true
+		rows = append(rows, []string{role.Name, orDefault(how, "other"), orDefault(strings.Join(serviceAccounts, ", "), "-"),
+			strings.Join(trust(str(role.Inputs, "assumeRolePolicy")), " | ")})
 	}
-	r.table([]string{"role", "trust"}, rows)
+	r.table([]string{"role", "assumed through", "service account", "trust"}, rows)
+	if modes[viaIRSA] {
+		r.printf("\nIRSA: the pod's service account token is exchanged with STS against the cluster's OIDC provider; the trust policy names the provider and the service account.\n")
+	}
+	if modes[viaPodIdentity] {
+		r.printf("\nEKS Pod Identity: the eks-pod-identity-agent on the node gets the pod's credentials from the EKS Auth API for the association of its service account; " +
+			"the trust policy names the pods.eks.amazonaws.com service, no OIDC provider, and the lab narrows it by the session tags EKS sends.\n")
+	}
 }
 
 func (r *renderer) helm() {
@@ -277,6 +295,11 @@ func (r *renderer) cost() {
 	}
 	r.table([]string{"component", "what", "quantity", "rate per hour", "per hour"}, rows)
 	r.printf("\nTotal: %s per hour, %s per %g-hour lab session (%s, %s).\n", money(c.HourlyTotal), money2(c.SessionTotal), c.SessionHours, c.Region, c.PriceFile)
+	if s := c.Spot; s != nil {
+		r.printf("Spot nodes are in the total at on-demand prices, an upper bound: at the %.0f%%-%.0f%% discount assumed as of %s, %s-%s per hour, %s-%s per session. "+
+			"AWS can reclaim a spot node mid-lab with two minutes' notice.\n",
+			s.DiscountMin*100, s.DiscountMax*100, s.AsOf, money(s.HourlyLow), money(s.HourlyHigh), money2(s.SessionLow), money2(s.SessionHigh))
+	}
 	if len(c.Unpriced) > 0 {
 		r.printf("Not in the total (unpriced):\n")
 		r.bullets(c.Unpriced)
@@ -357,7 +380,7 @@ func (f *facts) detail(r Resource) string {
 				if g.TypeErr == nil {
 					pods = fmt.Sprintf("%d pods per node", g.Type.MaxPods())
 				}
-				return fmt.Sprintf("%s x %d (min %d, max %d), %s, %s %s, %g GiB %s, %d subnets", g.InstanceType, g.Desired, g.Min, g.Max,
+				return fmt.Sprintf("%s x %d (min %d, max %d), %s, %s %s, %g GiB %s, %d subnets", strings.Join(g.InstanceTypes, "|"), g.Desired, g.Min, g.Max,
 					pods, str(in, "amiType"), orDefault(g.CapacityType, "ON_DEMAND"), g.DiskGiB, g.DiskType, len(g.Subnets)+g.UnresolvedSubnetCount)
 			}
 		}
@@ -393,6 +416,8 @@ func (f *facts) detail(r Resource) string {
 		return "principal " + str(in, "principalArn")
 	case "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
 		return fmt.Sprintf("%s, %s scope", path.Base(str(in, "policyArn")), str(in, "accessScope.type"))
+	case typeAssociation:
+		return fmt.Sprintf("%s/%s in %s -> role %s", str(in, "namespace"), str(in, "serviceAccount"), str(in, "clusterName"), path.Base(str(in, "roleArn")))
 	case typeHelmRelease, typeHelmChart:
 		return fmt.Sprintf("chart %s %s in %s", str(in, "chart"), str(in, "version"), orDefault(str(in, "namespace"), "default"))
 	case typeService:
