@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the CI's Go tools at pinned versions with `go install`: actionlint
-# (lints .github/workflows) and staticcheck (Go bugs, dead code). Idempotent: a tool
+# (lints .github/workflows), staticcheck (Go bugs, dead code) and gojq (jq in
+# Go, which the workflows' steps use; tests/workflows_test.go runs them). Idempotent: a tool
 # already built at its pinned version is kept. Prints the directory the tools
 # are in, so that .ci/run can do PATH="$(bash .ci/install-tools.sh):$PATH".
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 tools=(
 	"actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.9"
 	"staticcheck honnef.co/go/tools/cmd/staticcheck v0.8.2"
+	"gojq github.com/itchyny/gojq/cmd/gojq v0.12.17" # jq, for tests that run workflow steps
 )
 
 bindir="$(go env GOBIN)"

@@ -110,6 +110,10 @@ func TestAddonOutputs(t *testing.T) {
 	if owner := offline.Get(rel.Inputs, "values.txtOwnerId"); owner != "eks-lab-dev" {
 		t.Errorf("txtOwnerId = %v, want <project>-<stack>", owner)
 	}
+	// What the scheduled sweep audits a stack without a file by.
+	if p.Outputs["hostedZoneId"] != "Z0123456789ABCDEFGHIJ" || p.Outputs["txtOwnerId"] != "eks-lab-dev" {
+		t.Errorf("hostedZoneId, txtOwnerId outputs = %v, %v; want the zone and ExternalDNS's owner", p.Outputs["hostedZoneId"], p.Outputs["txtOwnerId"])
+	}
 }
 
 func TestNoDomainNoExternalDNS(t *testing.T) {
@@ -127,6 +131,10 @@ func TestNoDomainNoExternalDNS(t *testing.T) {
 	}
 	if _, ok := p.Outputs["externalDnsRoleArn"]; ok {
 		t.Error("externalDnsRoleArn output without ExternalDNS")
+	}
+	// "" tells the sweep's audit that there are no records to look for.
+	if zone, ok := p.Outputs["hostedZoneId"]; !ok || zone != "" {
+		t.Errorf("hostedZoneId output = %v, %v; want \"\" without ExternalDNS", zone, ok)
 	}
 	must(t, p, tRelease, "aws-load-balancer-controller")
 }

@@ -3,8 +3,10 @@ package tests
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +15,8 @@ import (
 )
 
 type workflowStep struct {
+	Name string            `yaml:"name"`
+	Env  map[string]string `yaml:"env"`
 	Uses string            `yaml:"uses"`
 	Run  string            `yaml:"run"`
 	With map[string]string `yaml:"with"`
@@ -188,5 +192,130 @@ func TestCICDDocsTrustPolicies(t *testing.T) {
 	expectEqual(t, "deploy role subjects", subjects(blocks[2][1]), []string{"repo:OWNER/REPO:environment:lab", "repo:OWNER/REPO:environment:lab-teardown"})
 	if !strings.Contains(string(data), "--max-session-duration 7200") {
 		t.Error("the deploy role's MaxSessionDuration must allow the jobs' 5400-second sessions")
+	}
+}
+
+// The scheduled sweep destroys stacks that have no file in the repository:
+// its audit must then take the region, the cluster and the hosted zone from
+// the stack's outputs, so that a stack with ExternalDNS gets its records
+// checked and a stack without gets no skipped check (exit 4, a failed job).
+// The two steps run here as GitHub runs them, with pulumi and go faked.
+func TestSweepAuditsAStackWithoutAFileByItsOutputs(t *testing.T) {
+	jq := jqOnPath(t)
+	var outputsStep, auditStep *workflowStep
+	for _, job := range readWorkflows(t)["destroy.yml"].Jobs {
+		for i, s := range job.Steps {
+			switch s.Name {
+			case "The stack's region and cluster":
+				outputsStep = &job.Steps[i]
+			case "Audit what is left in the account":
+				auditStep = &job.Steps[i]
+			}
+		}
+	}
+	if outputsStep == nil || auditStep == nil {
+		t.Fatal("destroy.yml lost the steps that read the stack's outputs and audit it")
+	}
+	for name, tc := range map[string]struct {
+		outputs   string
+		stackFile bool
+		want      string
+	}{
+		"with ExternalDNS": {
+			outputs: `{"region":"eu-west-1","clusterName":"c1","hostedZoneId":"Z1","txtOwnerId":"eks-lab-gone"}`,
+			want:    "run ./cmd/lab audit --stack gone --region eu-west-1 --cluster-name c1 --hosted-zone-id Z1 --txt-owner-id eks-lab-gone",
+		},
+		"without a hosted zone": {
+			outputs: `{"region":"eu-west-1","clusterName":"c1","hostedZoneId":""}`,
+			want:    "run ./cmd/lab audit --stack gone --region eu-west-1 --cluster-name c1 --hosted-zone-id ",
+		},
+		"from before the output": {
+			outputs: `{"region":"eu-west-1","clusterName":"c1"}`,
+			want:    "run ./cmd/lab audit --stack gone --region eu-west-1 --cluster-name c1",
+		},
+		"with a stack file": {
+			outputs: `{"region":"eu-west-1","clusterName":"c1","hostedZoneId":"Z1","txtOwnerId":"eks-lab-gone"}`, stackFile: true,
+			want: "run ./cmd/lab audit --stack gone",
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			bin := filepath.Join(dir, "bin")
+			writeScript(t, filepath.Join(bin, "pulumi"), `[ "$1" = login ] || cat "$FAKE_OUTPUTS"`)
+			// One line per argument, so that an empty argument shows.
+			writeScript(t, filepath.Join(bin, "go"), `printf '%s\n' "$@" > "$FAKE_ARGS"`)
+			if err := os.Symlink(jq, filepath.Join(bin, "jq")); err != nil {
+				t.Fatal(err)
+			}
+			if tc.stackFile {
+				writeScript(t, filepath.Join(dir, "stacks", "Pulumi.gone.yaml"), "")
+			}
+			files := map[string]string{}
+			for _, f := range []string{"FAKE_OUTPUTS", "FAKE_ARGS", "GITHUB_ENV", "GITHUB_OUTPUT"} {
+				files[f] = filepath.Join(dir, strings.ToLower(f))
+			}
+			if err := os.WriteFile(files["FAKE_OUTPUTS"], []byte(tc.outputs), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			env := []string{"PATH=" + bin + ":/usr/bin:/bin", "STACK=gone", "PULUMI_STACK=gone", "AWS_REGION=ap-northeast-2"}
+			for k, v := range files {
+				env = append(env, k+"="+v)
+			}
+			runStep(t, dir, outputsStep.Run, env)
+			data, _ := os.ReadFile(files["GITHUB_OUTPUT"])
+			stepOutputs := map[string]string{}
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				k, v, _ := strings.Cut(line, "=")
+				stepOutputs[k] = v
+			}
+			auditEnv := slices.Clone(env)
+			for k, v := range auditStep.Env {
+				// ${{ steps.stack.outputs.NAME }}
+				if m := regexp.MustCompile(`^\$\{\{ steps\.stack\.outputs\.(\w+) \}\}$`).FindStringSubmatch(v); m != nil {
+					v = stepOutputs[m[1]]
+				}
+				auditEnv = append(auditEnv, k+"="+v)
+			}
+			runStep(t, dir, auditStep.Run, auditEnv)
+			args, _ := os.ReadFile(files["FAKE_ARGS"])
+			if got := strings.Join(strings.Split(strings.TrimSuffix(string(args), "\n"), "\n"), " "); got != tc.want {
+				t.Errorf("go %s\nwant go %s", got, tc.want)
+			}
+		})
+	}
+}
+
+// jqOnPath is jq, or gojq (.ci/install-tools.sh installs it), which the
+// workflows' steps call as jq.
+func jqOnPath(t *testing.T) string {
+	for _, name := range []string{"jq", "gojq"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("LAB_TIERS_REQUIRED") == "1" {
+		t.Fatal("no jq or gojq: run bash .ci/install-tools.sh")
+	}
+	t.Skip("no jq or gojq on PATH: run bash .ci/install-tools.sh")
+	return ""
+}
+
+func writeScript(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("#!/bin/bash\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// runStep runs a step's script as GitHub's bash shell does.
+func runStep(t *testing.T, dir, script string, env []string) {
+	t.Helper()
+	cmd := exec.Command("bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script)
+	cmd.Dir, cmd.Env = dir, env
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("step failed: %v\n%s", err, out)
 	}
 }

@@ -25,8 +25,9 @@ instance role) that can read the stack's account.
 The region, cluster name, hosted zone and ExternalDNS owner come from
 stacks/Pulumi.NAME.yaml. Each flag below overrides its one value and keeps the
 stack file's others. For a stack without a file give --region and
---cluster-name, and --hosted-zone-id with --txt-owner-id, or the Route 53
-check is skipped.
+--cluster-name, and --hosted-zone-id with --txt-owner-id (the stack's outputs
+hostedZoneId and txtOwnerId), or the Route 53 check is skipped. An empty
+--hosted-zone-id "" says the stack has no hosted zone: nothing to look for.
 
 exit codes:
   0  every check ran and nothing is left
@@ -130,6 +131,7 @@ func auditOptions(root, stack string, flags audit.Options, set map[string]bool) 
 	}
 	if set["hosted-zone-id"] {
 		opts.HostedZoneID = flags.HostedZoneID
+		opts.NoHostedZone = flags.HostedZoneID == ""
 	}
 	if set["txt-owner-id"] {
 		opts.TxtOwnerID = flags.TxtOwnerID

@@ -45,6 +45,21 @@ func TestAuditFlagsOverrideOneValueOfTheStackFile(t *testing.T) {
 			stack: "gone", flags: audit.Options{Region: "eu-west-1", ClusterName: "c"}, set: []string{"region", "cluster-name"},
 			want: audit.Options{Project: "eks-lab", Stack: "gone", Region: "eu-west-1", ClusterName: "c"},
 		},
+		// The scheduled sweep passes the stack's hostedZoneId output as it is.
+		"no stack file, no hosted zone": {
+			stack: "gone", flags: audit.Options{Region: "eu-west-1", ClusterName: "c"}, set: []string{"region", "cluster-name", "hosted-zone-id"},
+			want: audit.Options{Project: "eks-lab", Stack: "gone", Region: "eu-west-1", ClusterName: "c", NoHostedZone: true},
+		},
+		"no stack file, a hosted zone": {
+			stack: "gone", flags: audit.Options{Region: "eu-west-1", ClusterName: "c", HostedZoneID: "Z1", TxtOwnerID: "eks-lab-gone"},
+			set:  []string{"region", "cluster-name", "hosted-zone-id", "txt-owner-id"},
+			want: audit.Options{Project: "eks-lab", Stack: "gone", Region: "eu-west-1", ClusterName: "c", HostedZoneID: "Z1", TxtOwnerID: "eks-lab-gone"},
+		},
+		"a zone taken away on the command line": {
+			stack: "private-nat", set: []string{"hosted-zone-id"},
+			want: audit.Options{Project: "eks-lab", Stack: "private-nat", Region: "ap-northeast-1", ClusterName: "myeks",
+				TxtOwnerID: "eks-lab-private-nat", NoHostedZone: true},
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("AWS_REGION", "us-east-1")

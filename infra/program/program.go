@@ -158,6 +158,13 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		"bastionPublicIp":   bast.PublicIP,
 		"sshCommand":        sshCommand,
 		"ssmCommand":        pulumi.Sprintf("aws ssm start-session --target %s --region %s", bast.InstanceID, cfg.Region),
+		// For `lab audit` of a stack whose file is gone (the scheduled sweep):
+		// the zone ExternalDNS writes to, "" when it writes to none.
+		"hostedZoneId": pulumi.String(""),
+	}
+	if cfg.ExternalDNS {
+		outputs["hostedZoneId"] = pulumi.String(cfg.HostedZoneID)
+		outputs["txtOwnerId"] = pulumi.String(cfg.TxtOwnerID())
 	}
 	addonOutputs, err := deployAddons(ctx, &base{cfg: cfg, aws: awsProvider, k8s: k8sProvider, vpcID: net.VpcID, cluster: eks})
 	if err != nil {
