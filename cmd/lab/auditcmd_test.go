@@ -165,3 +165,18 @@ func TestAuditExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// The audit follows the scheduled destroy of an expired lab: its stack file,
+// expiry in the past, still tells where to look.
+func TestAuditOfAnExpiredStackFile(t *testing.T) {
+	root := labRoot(t, "expired", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  aws:region: eu-west-1\n  eks-lab:clusterName: old\n"+
+		"  eks-lab:expiry: '2026-01-02T03:04:00Z'\n")
+	got, err := auditOptions(root, "expired", audit.Options{}, map[string]bool{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := audit.Options{Project: "eks-lab", Stack: "expired", Region: "eu-west-1", ClusterName: "old", TxtOwnerID: "eks-lab-expired", NoHostedZone: true}
+	if got != want {
+		t.Errorf("options\n %+v\nwant\n %+v", got, want)
+	}
+}

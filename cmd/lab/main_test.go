@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -321,5 +322,19 @@ func TestBadInputIsRefusedBeforeAnyResource(t *testing.T) {
 				t.Errorf("the program registered %d resources before refusing the config", len(p.Resources))
 			}
 		})
+	}
+}
+
+// A stack's own expiry is checked against the real clock, not the fixed one
+// that keeps plans byte-identical: a lab set to expire tomorrow plans.
+func TestPlanOfAStackWithARealExpiry(t *testing.T) {
+	expiry := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Minute).Format(time.RFC3339)
+	root := labRoot(t, "mine", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:expiry: '"+expiry+"'\n")
+	code, out, errOut := runLab(t, "plan", "--stack", "mine", "--root", root, "--format", "json")
+	if code != 0 {
+		t.Fatalf("lab plan: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"expiry": "`+expiry+`"`) {
+		t.Errorf("the plan does not carry the stack's expiry %s", expiry)
 	}
 }

@@ -29,7 +29,13 @@ func StackOptions(root, stack string) (Options, error) {
 	if err != nil {
 		return Options{}, err
 	}
-	cfg, err := stackCfg.LabConfig(time.Now())
+	// The audit often follows the scheduled destroy of an expired lab: read
+	// the config as the program did while the lab was up, before its expiry.
+	now := time.Now()
+	if expiry, err := config.ParseExpiry(stackCfg.Values[config.Namespace+":expiry"]); err == nil && !expiry.After(now) {
+		now = expiry.Add(-time.Minute)
+	}
+	cfg, err := stackCfg.LabConfig(now)
 	if err != nil {
 		return Options{}, fmt.Errorf("stack %s: %w", stack, err)
 	}

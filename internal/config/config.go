@@ -388,14 +388,20 @@ func (r *reader) list(key string, def []string) []string {
 	return out
 }
 
-// expiry parses eks-lab:expiry, which must lie between now and now + MaxLifetime.
-func (r *reader) expiry(raw string, now time.Time) time.Time {
+// ParseExpiry parses a value of eks-lab:expiry as the program gets it.
+func ParseExpiry(raw string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, raw)
 	if err != nil {
 		// An unquoted timestamp in a stack file is a YAML timestamp, which
 		// Pulumi's loader hands the program as Go's time.Time.String().
 		t, err = time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", raw)
 	}
+	return t, err
+}
+
+// expiry parses eks-lab:expiry, which must lie between now and now + MaxLifetime.
+func (r *reader) expiry(raw string, now time.Time) time.Time {
+	t, err := ParseExpiry(raw)
 	example := now.UTC().Add(DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)
 	key := fullKey("expiry")
 	switch {

@@ -22,9 +22,20 @@ import (
 	"github.com/eks-study/lab/internal/config"
 )
 
-// Now is the clock of every mock run, so plans are byte-identical; the
-// default expiry in a plan is Now + 8h.
+// Now is the clock of a mock run, so plans are byte-identical; the default
+// expiry in a plan is Now + 8h. See Clock.
 var Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Clock is the time the program runs at for a stack: Now, unless the stack
+// sets eks-lab:expiry. The program checks a set expiry against its clock (in
+// the future, at most 7 days ahead), so a fixed clock would refuse every
+// real expiry; and with the expiry set, the clock no longer shows in the plan.
+func (s *StackConfig) Clock() time.Time {
+	if s.Values[config.Namespace+":expiry"] != "" {
+		return time.Now()
+	}
+	return Now
+}
 
 // AccountID is the fake account of every mock run.
 const AccountID = "123456789012"
@@ -69,7 +80,7 @@ type Plan struct {
 func Run(cfg *StackConfig) (*Plan, error) {
 	var outputs map[string]any
 	plan, err := run(cfg, func(ctx *pulumi.Context) error {
-		labCfg, err := program.LoadConfig(ctx, cfg.Keys(), Now)
+		labCfg, err := program.LoadConfig(ctx, cfg.Keys(), cfg.Clock())
 		if err != nil {
 			return err
 		}
