@@ -276,7 +276,7 @@ func TestBadInputIsRefusedBeforeAnyResource(t *testing.T) {
 		{"instance type typo", "eks-lab:nodeInstanceType", "t3.mediumm", []string{`"t3.mediumm"`, "did you mean t3.medium?"}},
 		{"instance type that does not exist", "eks-lab:nodeInstanceType", "banana.large", []string{`"banana.large"`, "e.g. t3.medium"}},
 		{"A1 nodes", "eks-lab:nodeInstanceType", "a1.large", []string{`"a1.large"`, "m6g.large"}},
-		// lab plan's clock is offline.Now, the program's the real one: these hold for both.
+		// Both check a set expiry against the real clock (offline.StackConfig.Clock).
 		{"expiry in the past", "eks-lab:expiry", "2025-12-31T00:00:00Z", []string{`"2025-12-31T00:00:00Z"`, "in the past", "unset it"}},
 		{"expiry more than a week ahead", "eks-lab:expiry", "2099-01-01T00:00:00Z", []string{`"2099-01-01T00:00:00Z"`, "more than 7 days", "set at most"}},
 		{"expiry not RFC 3339", "eks-lab:expiry", "tomorrow", []string{`"tomorrow"`, "RFC 3339", "unset it"}},

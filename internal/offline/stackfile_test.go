@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -110,19 +111,21 @@ func TestLoadStackRefusesBadStackNames(t *testing.T) {
 // An unquoted RFC 3339 time in a stack file is a YAML timestamp: Pulumi's
 // loader turns it into Go's time format, which the program must take too.
 func TestAnUnquotedExpiryIsAccepted(t *testing.T) {
-	root := stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:expiry: 2026-01-02T18:30:00Z\n")
+	// A set expiry is checked against the real clock (StackConfig.Clock).
+	expiry := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Minute)
+	root := stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:expiry: "+expiry.Format(time.RFC3339)+"\n")
 	cfg, err := LoadStack(root, "s", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.Values["eks-lab:expiry"]; got != "2026-01-02 18:30:00 +0000 UTC" {
-		t.Errorf("Pulumi's loader gives %q; the program's parsing must follow it", got)
+	if got := cfg.Values["eks-lab:expiry"]; got != expiry.String() {
+		t.Errorf("Pulumi's loader gives %q, want %q; the program's parsing must follow it", got, expiry.String())
 	}
 	p, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.Outputs["expiry"]; got != "2026-01-02T18:30:00Z" {
-		t.Errorf("expiry output %v, want 2026-01-02T18:30:00Z", got)
+	if got := p.Outputs["expiry"]; got != expiry.Format(time.RFC3339) {
+		t.Errorf("expiry output %v, want %s", got, expiry.Format(time.RFC3339))
 	}
 }
