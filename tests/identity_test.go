@@ -45,48 +45,68 @@ func modeOf(t *testing.T, stack string) identity.Mode {
 }
 
 // Every stack in each mode: one role per controller, trusted only by its
-// own service account, and every stack file's mode is covered.
+// own service account, and every mode has a stack file (a golden plan).
 func TestWorkloadIdentityInEveryStack(t *testing.T) {
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	modes := map[identity.Mode]bool{}
+	fileModes := map[identity.Mode]bool{}
 	for _, stack := range stacks {
-		p := stackPlan(t, stack)
-		mode := modeOf(t, stack)
-		modes[mode] = true
-		ctrls := controllers(p)
-		if len(ctrls) == 0 {
-			t.Fatalf("%s: no controllers", stack)
-		}
-		if n := len(p.OfType(tServiceAccountRole)); n != len(ctrls) {
-			t.Errorf("%s: %d service account roles for %d controllers", stack, n, len(ctrls))
-		}
-		for release, sa := range ctrls {
-			ns, name, _ := strings.Cut(sa, "/")
-			role := must(t, p, tRole, release+"-"+string(mode))
-			rel := must(t, p, tRelease, release)
-			// The chart names the service account after the release, the name
-			// the role is bound to (checked by rendering the pinned chart).
-			expectEqual(t, stack+" "+release+" service account", name, release)
-			saValues, _ := offline.Get(rel.Inputs, "values.serviceAccount").(map[string]any)
-			switch mode {
-			case identity.IRSA:
-				checkIRSARole(t, p, stack+" "+release, role, ns, name)
-				annotations, _ := saValues["annotations"].(map[string]any)
-				expectEqual(t, stack+" "+release+" role annotation", annotations[identity.RoleArnAnnotation], "arn:aws:iam::123456789012:role/"+role.Name)
-			case identity.PodIdentity:
-				checkPodIdentityRole(t, p, stack+" "+release, role, ns, name)
-				if saValues != nil {
-					t.Errorf("%s %s: service account values in Pod Identity mode: %v", stack, release, saValues)
-				}
-			}
+		fileModes[modeOf(t, stack)] = true
+		for _, mode := range identity.Modes {
+			checkWorkloadIdentity(t, stack, mode, planInMode(t, stack, mode))
 		}
 	}
 	for _, m := range identity.Modes {
-		if !modes[m] {
+		if !fileModes[m] {
 			t.Errorf("no stack file uses workloadIdentity %s: the golden plans must cover every mode", m)
+		}
+	}
+}
+
+// planInMode plans a stack file with eks-lab:workloadIdentity set to mode.
+func planInMode(t *testing.T, stack string, mode identity.Mode) *offline.Plan {
+	t.Helper()
+	cfg, err := offline.LoadStack(root, stack, map[string]string{"eks-lab:workloadIdentity": string(mode)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := offline.Run(cfg)
+	if err != nil {
+		t.Fatalf("stack %s in %s mode: %v", stack, mode, err)
+	}
+	return p
+}
+
+func checkWorkloadIdentity(t *testing.T, stack string, mode identity.Mode, p *offline.Plan) {
+	t.Helper()
+	what := stack + " (" + string(mode) + ")"
+	ctrls := controllers(p)
+	if len(ctrls) == 0 {
+		t.Fatalf("%s: no controllers", what)
+	}
+	if n := len(p.OfType(tServiceAccountRole)); n != len(ctrls) {
+		t.Errorf("%s: %d service account roles for %d controllers", what, n, len(ctrls))
+	}
+	for release, sa := range ctrls {
+		ns, name, _ := strings.Cut(sa, "/")
+		role := must(t, p, tRole, release+"-"+string(mode))
+		rel := must(t, p, tRelease, release)
+		// The chart names the service account after the release, the name
+		// the role is bound to (checked by rendering the pinned chart).
+		expectEqual(t, what+" "+release+" service account", name, release)
+		saValues, _ := offline.Get(rel.Inputs, "values.serviceAccount").(map[string]any)
+		switch mode {
+		case identity.IRSA:
+			checkIRSARole(t, p, what+" "+release, role, ns, name)
+			annotations, _ := saValues["annotations"].(map[string]any)
+			expectEqual(t, what+" "+release+" role annotation", annotations[identity.RoleArnAnnotation], "arn:aws:iam::123456789012:role/"+role.Name)
+		case identity.PodIdentity:
+			checkPodIdentityRole(t, p, what+" "+release, role, ns, name)
+			if saValues != nil {
+				t.Errorf("%s %s: service account values in Pod Identity mode: %v", what, release, saValues)
+			}
 		}
 	}
 }
