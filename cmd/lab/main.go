@@ -16,6 +16,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/eks-study/lab/internal/cleanup"
 )
 
 const usage = `usage: lab <command> [arguments]
@@ -50,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "diff":
 		return diffMain(rest, stdout, stderr)
 	case "cleanup":
-		return cleanupMain(rest, stdout, stderr)
+		return cleanup.Main(rest, stdout, stderr)
 	case "audit":
 		return auditMain(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

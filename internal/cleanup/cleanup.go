@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -148,13 +149,18 @@ func (l leftover) String() string {
 	return s
 }
 
+// classicFinalizer is what EKS's in-tree cloud provider puts on a
+// LoadBalancer Service it made a Classic Load Balancer for (one the
+// controller did not claim).
+const classicFinalizer = "service.kubernetes.io/load-balancer-cleanup"
+
 // finalizerOwner names who removes a finalizer the cleanup waits on.
 // The controller's are in pkg/shared_constants/finalizers.go (v2.17.1).
 func finalizerOwner(f string) string {
 	switch {
 	case f == "service.k8s.aws/resources", f == "ingress.k8s.aws/resources", strings.HasPrefix(f, "group.ingress.k8s.aws/"):
 		return " [AWS Load Balancer Controller]"
-	case f == "service.kubernetes.io/load-balancer-cleanup":
+	case f == classicFinalizer:
 		return " [EKS's in-tree cloud provider: a Classic Load Balancer]"
 	case f == "foregroundDeletion":
 		return " [garbage collector]"
@@ -200,7 +206,11 @@ func (e *TimeoutError) Error() string {
 Remove by hand (AWS console, EC2 > Load Balancers, or the AWS CLI):
 `, controllerNamespace, controllerDeployment)
 	for _, l := range e.leftovers {
-		if l.host != "" {
+		switch {
+		case l.host == "":
+		case slices.Contains(l.finalizers, classicFinalizer): // the elbv2 API does not list Classic Load Balancers
+			fmt.Fprintf(&b, "  - aws elb describe-load-balancers --query \"LoadBalancerDescriptions[?DNSName=='%s'].LoadBalancerName\" --output text, then aws elb delete-load-balancer --load-balancer-name NAME\n", l.host)
+		default:
 			fmt.Fprintf(&b, "  - aws elbv2 describe-load-balancers --query \"LoadBalancers[?DNSName=='%s'].LoadBalancerArn\" --output text, then aws elbv2 delete-load-balancer --load-balancer-arn ARN\n", l.host)
 		}
 	}

@@ -36,6 +36,16 @@ var (
 	ingressKind = kind{name: "Ingress", kubectl: "ingress", listPath: "/apis/networking.k8s.io/v1/ingresses", basePath: "/apis/networking.k8s.io/v1", plural: "ingresses"}
 )
 
+// namespacePath is the path of the kind's objects in one namespace.
+func (k kind) namespacePath(namespace string) string {
+	return k.basePath + "/namespaces/" + url.PathEscape(namespace) + "/" + k.plural
+}
+
+// objectPath is the path of one object of the kind.
+func (k kind) objectPath(namespace, name string) string {
+	return k.namespacePath(namespace) + "/" + url.PathEscape(name)
+}
+
 // object holds the fields of a Service or Ingress the cleanup reads.
 type object struct {
 	Metadata struct {
@@ -137,7 +147,8 @@ func permanent(err error) *PermanentError {
 		return &PermanentError{err, "The user may not list or delete Services and Ingresses in all namespaces (HTTP 403). Run the cleanup as a cluster admin (on EKS an access entry with AmazonEKSClusterAdminPolicy, which the stack gives its creator)."}
 	case ae.code == http.StatusNotFound:
 		return &PermanentError{err, "The server does not serve this Kubernetes API (HTTP 404): the kubeconfig's server URL is probably not the cluster's API server (check for a path after the host and port)."}
-	case ae.code == http.StatusRequestTimeout, ae.code == http.StatusTooManyRequests, ae.code >= 500:
+	// 410: a list's continue token expired; the next poll lists from the start.
+	case ae.code == http.StatusRequestTimeout, ae.code == http.StatusGone, ae.code == http.StatusTooManyRequests, ae.code >= 500:
 		return nil
 	}
 	return &PermanentError{err, "The API server refused the request; retrying will not change its answer."}
@@ -168,8 +179,7 @@ func (c *client) list(ctx context.Context, k kind) ([]object, error) {
 // gone is not an error.
 func (c *client) delete(ctx context.Context, k kind, namespace, name string) error {
 	body := []byte(`{"apiVersion":"v1","kind":"DeleteOptions","propagationPolicy":"Foreground"}`)
-	path := fmt.Sprintf("%s/namespaces/%s/%s/%s", k.basePath, url.PathEscape(namespace), k.plural, url.PathEscape(name))
-	err := c.do(ctx, http.MethodDelete, path, body, nil)
+	err := c.do(ctx, http.MethodDelete, k.objectPath(namespace, name), body, nil)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == http.StatusNotFound {
 		return nil

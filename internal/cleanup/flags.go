@@ -1,13 +1,16 @@
 package cleanup
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // SkipEnv, when set to anything but "" or "0", makes the command a no-op: the
@@ -100,4 +103,22 @@ func ParseArgs(args []string, help io.Writer) (Options, error) {
 	}
 	o.Kubeconfig, o.KubeconfigDir = b, filepath.Dir(*kubePath)
 	return o, nil
+}
+
+// Main runs the command: `lab cleanup` and lab-cleanup are this one
+// function. It returns ExitOK, ExitFailed or ExitBadInput.
+func Main(args []string, stdout, stderr io.Writer) int {
+	opts, err := ParseArgs(args, stdout)
+	if err == nil {
+		// pulumi destroy stops the command with SIGTERM on cancel, a user with
+		// Ctrl-C; objects already deleted stay deleted.
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		opts.Log = stdout
+		err = Run(ctx, opts)
+	}
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintf(stderr, "lab cleanup: %v\n", err)
+	}
+	return ExitCode(err)
 }

@@ -9,11 +9,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -104,22 +105,13 @@ func decodeKnown(n *yaml.Node, supported map[string]bool, what string, out any) 
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if k := n.Content[i].Value; !supported[k] {
-			return fmt.Errorf("%s: field %q is not supported by lab cleanup (it supports %s)", what, k, strings.Join(sortedKeys(supported), ", "))
+			return fmt.Errorf("%s: field %q is not supported by lab cleanup (it supports %s)", what, k, strings.Join(slices.Sorted(maps.Keys(supported)), ", "))
 		}
 	}
 	if err := n.Decode(out); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]bool) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // restConfig is what one kubeconfig context resolves to.

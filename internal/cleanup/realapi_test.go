@@ -53,11 +53,6 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func servicePath(ns, name string) string { return "/api/v1/namespaces/" + ns + "/services/" + name }
-func ingressPath(ns, name string) string {
-	return "/apis/networking.k8s.io/v1/namespaces/" + ns + "/ingresses/" + name
-}
-
 // obj describes a Service or an Ingress to create.
 type obj struct {
 	kind        kind
@@ -69,12 +64,7 @@ type obj struct {
 	host        string // Ingresses: a rule's host
 }
 
-func (f *fixture) path(o obj) string {
-	if o.kind == ingressKind {
-		return ingressPath(f.ns, o.name)
-	}
-	return servicePath(f.ns, o.name)
-}
+func (f *fixture) path(o obj) string { return o.kind.objectPath(f.ns, o.name) }
 
 func (f *fixture) manifest(o obj) map[string]any {
 	md := map[string]any{"name": o.name, "namespace": f.ns}
@@ -130,12 +120,12 @@ func (f *fixture) finalizers(o obj) ([]string, bool) {
 func (f *fixture) removeAll() {
 	for _, k := range []kind{serviceKind, ingressKind} {
 		var list objectList
-		data := f.srv.Must(f.t, http.StatusOK, http.MethodGet, k.basePath+"/namespaces/"+f.ns+"/"+k.plural, nil)
+		data := f.srv.Must(f.t, http.StatusOK, http.MethodGet, k.namespacePath(f.ns), nil)
 		if err := json.Unmarshal(data, &list); err != nil {
 			f.t.Fatal(err)
 		}
 		for _, o := range list.Items {
-			p := k.basePath + "/namespaces/" + f.ns + "/" + k.plural + "/" + o.Metadata.Name
+			p := k.objectPath(f.ns, o.Metadata.Name)
 			f.srv.Must(f.t, http.StatusOK, http.MethodPatch, p, map[string]any{"metadata": map[string]any{"finalizers": nil}})
 			if code, body, err := f.srv.Do(http.MethodDelete, p, "", nil); err != nil || (code != http.StatusOK && code != http.StatusNotFound) {
 				f.t.Fatalf("DELETE %s: %d %s %v", p, code, body, err)
@@ -404,6 +394,20 @@ func TestTimeoutNamesLeftoversAndTheFix(t *testing.T) {
 		if f.exists(o) {
 			t.Errorf("%s %s is still there after its finalizers were removed", o.kind.name, o.name)
 		}
+	}
+}
+
+// A Service the in-tree cloud provider holds has a Classic Load Balancer,
+// which only the classic ELB API lists: the advice uses that API for it.
+func TestTimeoutAdvisesTheClassicELBAPIForAClassicLoadBalancer(t *testing.T) {
+	f := newFixture(t)
+	classic := lbService("classic", classicFinalizer)
+	f.create(classic)
+	f.setHostname(classic, "a0123456789abcdef.ap-northeast-2.elb.amazonaws.com")
+	msg := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil)).Error()
+	want := `aws elb describe-load-balancers --query "LoadBalancerDescriptions[?DNSName=='a0123456789abcdef.ap-northeast-2.elb.amazonaws.com'].LoadBalancerName" --output text, then aws elb delete-load-balancer --load-balancer-name NAME`
+	if !strings.Contains(msg, want) || strings.Contains(msg, "aws elbv2 describe-load-balancers") {
+		t.Errorf("timeout message lacks %q or names the elbv2 API for it:\n%s", want, msg)
 	}
 }
 
@@ -707,7 +711,8 @@ func TestUnreachableServerIsRetriedUntilTheTimeout(t *testing.T) {
 }
 
 // The real server cannot be made to fail on demand, so a proxy in front of
-// it answers 503 and 429 to the first requests: both are retried.
+// it answers 503, 429 and 410 (an expired continue token) to the first
+// requests: each is retried.
 func TestTransientAnswersAreRetried(t *testing.T) {
 	f := newFixture(t)
 	svc := lbService("svc")
@@ -721,7 +726,7 @@ func TestTransientAnswersAreRetried(t *testing.T) {
 	pool.AppendCertsFromPEM(f.srv.CA)
 	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
 	var mu sync.Mutex
-	failures := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests}
+	failures := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusGone}
 	flaky := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		var code int

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -22,20 +21,6 @@ import (
 const root = "../.."
 
 func TestMain(m *testing.M) { os.Exit(kubetest.Main(m)) }
-
-// stacks are the stack files' names.
-func stacks(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(root, "stacks", "Pulumi.*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no stack files: %v", err)
-	}
-	var out []string
-	for _, f := range files {
-		out = append(out, strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml"))
-	}
-	return out
-}
 
 // objects are the plan's Kubernetes objects: every kubernetes: resource
 // but Helm releases, which are not objects. Namespaces come first.
@@ -130,7 +115,11 @@ func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {
 			t.Fatalf("creating the cluster's %s: HTTP %d %s %v", obj["kind"], code, body, err)
 		}
 	}
-	for _, stack := range stacks(t) {
+	stacks, err := offline.Stacks(root)
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("no stack files: %v", err)
+	}
+	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
 			plan, err := offline.RunStackFile(root, stack)
 			if err != nil {
