@@ -242,7 +242,8 @@ func (a *auditor) ec2Resource(ctx context.Context, typ, id string) (*Leftover, s
 		if err != nil || len(out.SecurityGroups) == 0 {
 			return nil, gone, err
 		}
-		return tagged("security group", "delete-security-group", "--group-id", id), "", nil
+		l := a.sgLeftover(out.SecurityGroups[0])
+		return &l, "", nil
 	case "internet-gateway":
 		out, err := a.c.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: byID("internet-gateway-id")})
 		if err != nil || len(out.InternetGateways) == 0 {

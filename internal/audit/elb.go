@@ -16,21 +16,51 @@ import (
 // the lab's VPC. DescribeTags takes at most 20 ARNs or names a call.
 const describeTagsBatch = 20
 
+// inBatches calls describe with successive batches of at most
+// describeTagsBatch of ids.
+func inBatches(ids []string, describe func(batch []string) error) error {
+	for len(ids) > 0 {
+		n := min(describeTagsBatch, len(ids))
+		if err := describe(ids[:n]); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
 // elbv2Tags returns the tags of each ARN.
 func (a *auditor) elbv2Tags(ctx context.Context, arns []string) (map[string]map[string]string, error) {
 	tags := map[string]map[string]string{}
-	for len(arns) > 0 {
-		n := min(describeTagsBatch, len(arns))
-		out, err := a.c.ELBv2.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: arns[:n]})
+	err := inBatches(arns, func(batch []string) error {
+		out, err := a.c.ELBv2.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: batch})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, d := range out.TagDescriptions {
 			tags[aws.ToString(d.ResourceArn)] = tagMap(d.Tags, func(t elbv2types.Tag) (*string, *string) { return t.Key, t.Value })
 		}
-		arns = arns[n:]
-	}
-	return tags, nil
+		return nil
+	})
+	return tags, err
+}
+
+// The delete commands and the details of the load balancer checks, shared by
+// the listings and the confirmation of tagging API hits.
+func (a *auditor) deleteLoadBalancer(arn string) string {
+	return a.cmd("elbv2", "delete-load-balancer", "--load-balancer-arn", arn)
+}
+
+func (a *auditor) deleteTargetGroup(arn string) string {
+	return a.cmd("elbv2", "delete-target-group", "--target-group-arn", arn)
+}
+
+func (a *auditor) deleteClassicLoadBalancer(name string) string {
+	return a.cmd("elb", "delete-load-balancer", "--load-balancer-name", name)
+}
+
+func loadBalancerDetail(l elbv2types.LoadBalancer) string {
+	return fmt.Sprintf("%s %s, %s", l.Type, aws.ToString(l.LoadBalancerName), aws.ToString(l.DNSName))
 }
 
 // elbv2Resource is a load balancer or target group.
@@ -65,13 +95,10 @@ func (a *auditor) loadBalancers(ctx context.Context) ([]Leftover, error) {
 			return nil, err
 		}
 		for _, l := range page.LoadBalancers {
-			rs = append(rs, elbv2Resource{aws.ToString(l.LoadBalancerArn), aws.ToString(l.VpcId),
-				fmt.Sprintf("%s %s, %s", l.Type, aws.ToString(l.LoadBalancerName), aws.ToString(l.DNSName))})
+			rs = append(rs, elbv2Resource{aws.ToString(l.LoadBalancerArn), aws.ToString(l.VpcId), loadBalancerDetail(l)})
 		}
 	}
-	return a.keepELBv2(ctx, "load balancer", rs, func(arn string) string {
-		return a.cmd("elbv2", "delete-load-balancer", "--load-balancer-arn", arn)
-	})
+	return a.keepELBv2(ctx, "load balancer", rs, a.deleteLoadBalancer)
 }
 
 func (a *auditor) targetGroups(ctx context.Context) ([]Leftover, error) {
@@ -87,9 +114,7 @@ func (a *auditor) targetGroups(ctx context.Context) ([]Leftover, error) {
 				fmt.Sprintf("%s, target type %s", aws.ToString(tg.TargetGroupName), tg.TargetType)})
 		}
 	}
-	return a.keepELBv2(ctx, "target group", rs, func(arn string) string {
-		return a.cmd("elbv2", "delete-target-group", "--target-group-arn", arn)
-	})
+	return a.keepELBv2(ctx, "target group", rs, a.deleteTargetGroup)
 }
 
 // classicLoadBalancers finds the classic ELBs the in-tree cloud provider
@@ -108,19 +133,23 @@ func (a *auditor) classicLoadBalancers(ctx context.Context) ([]Leftover, error) 
 			lbs = append(lbs, lb{aws.ToString(d.LoadBalancerName), aws.ToString(d.VPCId), aws.ToString(d.DNSName)})
 		}
 	}
+	var names []string
+	for _, l := range lbs {
+		names = append(names, l.name)
+	}
 	tags := map[string]map[string]string{}
-	for i := 0; i < len(lbs); i += describeTagsBatch {
-		var names []string
-		for _, l := range lbs[i:min(i+describeTagsBatch, len(lbs))] {
-			names = append(names, l.name)
-		}
-		out, err := a.c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{LoadBalancerNames: names})
+	err := inBatches(names, func(batch []string) error {
+		out, err := a.c.ELB.DescribeTags(ctx, &elb.DescribeTagsInput{LoadBalancerNames: batch})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, d := range out.TagDescriptions {
 			tags[aws.ToString(d.LoadBalancerName)] = tagMap(d.Tags, func(t elbtypes.Tag) (*string, *string) { return t.Key, t.Value })
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	var out []Leftover
 	for _, l := range lbs {
@@ -130,7 +159,7 @@ func (a *auditor) classicLoadBalancers(ctx context.Context) ([]Leftover, error) 
 				Kind:   "classic load balancer",
 				ID:     l.name,
 				Detail: join(l.dns+" in "+l.vpc, madeFor(t)),
-				Delete: a.cmd("elb", "delete-load-balancer", "--load-balancer-name", l.name),
+				Delete: a.deleteClassicLoadBalancer(l.name),
 			})
 		}
 	}

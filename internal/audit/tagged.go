@@ -141,12 +141,7 @@ func (a *auditor) elbResource(ctx context.Context, arn, typ, id string) (*Leftov
 			return nil, "deleted", err
 		}
 		l := out.LoadBalancers[0]
-		return &Leftover{
-			Kind:   "load balancer",
-			ID:     arn,
-			Detail: fmt.Sprintf("%s %s, %s", l.Type, aws.ToString(l.LoadBalancerName), aws.ToString(l.DNSName)),
-			Delete: a.cmd("elbv2", "delete-load-balancer", "--load-balancer-arn", arn),
-		}, "", nil
+		return &Leftover{Kind: "load balancer", ID: arn, Detail: loadBalancerDetail(l), Delete: a.deleteLoadBalancer(arn)}, "", nil
 	case typ == "loadbalancer":
 		_, err := a.c.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerNames: []string{id}})
 		if notFound(err, "LoadBalancerNotFound") {
@@ -155,7 +150,7 @@ func (a *auditor) elbResource(ctx context.Context, arn, typ, id string) (*Leftov
 		if err != nil {
 			return nil, "", err
 		}
-		return &Leftover{Kind: "classic load balancer", ID: id, Delete: a.cmd("elb", "delete-load-balancer", "--load-balancer-name", id)}, "", nil
+		return &Leftover{Kind: "classic load balancer", ID: id, Delete: a.deleteClassicLoadBalancer(id)}, "", nil
 	case typ == "targetgroup":
 		_, err := a.c.ELBv2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
 		if notFound(err, "TargetGroupNotFound") {
@@ -164,7 +159,7 @@ func (a *auditor) elbResource(ctx context.Context, arn, typ, id string) (*Leftov
 		if err != nil {
 			return nil, "", err
 		}
-		return &Leftover{Kind: "target group", ID: arn, Delete: a.cmd("elbv2", "delete-target-group", "--target-group-arn", arn)}, "", nil
+		return &Leftover{Kind: "target group", ID: arn, Delete: a.deleteTargetGroup(arn)}, "", nil
 	case typ == "listener" || typ == "listener-rule":
 		// The controller tags its listeners and rules too; they go with
 		// their load balancer: listener/app/NAME/LB-ID/LISTENER-ID[/RULE-ID].
