@@ -31,13 +31,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/eks-study/lab/internal/tier"
 )
 
 // Environment variables that locate the binaries.
 const (
-	BinDirEnv   = "LAB_KUBE_BIN_DIR" // holds kube-apiserver and kube-controller-manager
-	EtcdEnv     = "LAB_ETCD"         // the etcd binary
-	RequiredEnv = "LAB_TIERS_REQUIRED"
+	BinDirEnv = "LAB_KUBE_BIN_DIR" // holds kube-apiserver and kube-controller-manager
+	EtcdEnv   = "LAB_ETCD"         // the etcd binary
 )
 
 // Bearer tokens the server accepts (--token-auth-file).
@@ -73,16 +74,12 @@ var shared struct {
 }
 
 // Shared returns the package run's one server, started on first use (a few
-// seconds). Without the binaries it skips t, or fails it when RequiredEnv is 1.
+// seconds). Without the binaries it skips t, or fails it (tier.Missing).
 func Shared(t testing.TB) *Server {
 	t.Helper()
 	bin, etcd := os.Getenv(BinDirEnv), os.Getenv(EtcdEnv)
 	if bin == "" || etcd == "" {
-		msg := fmt.Sprintf("needs a real kube-apiserver: run `eval \"$(bash .ci/kube-tier.sh)\"` in the repository to build it and set %s and %s", BinDirEnv, EtcdEnv)
-		if os.Getenv(RequiredEnv) == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		tier.Missing(t, fmt.Sprintf("needs a real kube-apiserver: run `eval \"$(bash .ci/kube-tier.sh)\"` in the repository to build it and set %s and %s", BinDirEnv, EtcdEnv))
 	}
 	shared.once.Do(func() {
 		// A free port can be taken between picking and binding it: try again then.

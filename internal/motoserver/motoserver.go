@@ -22,6 +22,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/eks-study/lab/internal/tier"
 )
 
 // Region is the region tests use; AccountID is moto's default account.
@@ -49,20 +51,16 @@ func Main(m *testing.M) {
 
 // URL starts the emulator once per test binary, resets it to an empty
 // account and returns its endpoint. Without LAB_MOTO the test is skipped,
-// or fails when LAB_TIERS_REQUIRED=1 unless .ci/moto-tier.sh said why moto
-// cannot be had on this machine (LAB_MOTO_MISSING).
+// or fails (tier.Missing) unless .ci/moto-tier.sh said why moto cannot be
+// had on this machine (LAB_MOTO_MISSING).
 func URL(t testing.TB) string {
 	t.Helper()
 	command := os.Getenv("LAB_MOTO")
 	if command == "" {
-		why := os.Getenv("LAB_MOTO_MISSING")
-		if why == "" && os.Getenv("LAB_TIERS_REQUIRED") == "1" {
-			t.Fatal("emulator tier: LAB_MOTO is not set; run it through .ci/run, or eval \"$(bash .ci/moto-tier.sh)\" first")
+		if why := os.Getenv("LAB_MOTO_MISSING"); why != "" {
+			t.Skip("emulator tier skipped: " + why)
 		}
-		if why == "" {
-			why = "LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto 5.2.1, the AWS API emulator, under python3)"
-		}
-		t.Skip("emulator tier skipped: " + why)
+		tier.Missing(t, "emulator tier: LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto 5.2.1, the AWS API emulator, under python3)")
 	}
 	server.once.Do(func() { server.url, server.cmd, server.err = start(command) })
 	if server.err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/eks-study/lab/infra/program"
 	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/tier"
 )
 
 // root is the repository root, where Pulumi.yaml lives.
@@ -130,10 +131,7 @@ func pulumiCLI(t *testing.T) auto.PulumiCommand {
 	t.Helper()
 	bin := os.Getenv("LAB_PULUMI_CLI")
 	if bin == "" {
-		if os.Getenv("LAB_TIERS_REQUIRED") == "1" {
-			t.Fatal(`LAB_PULUMI_CLI is unset and LAB_TIERS_REQUIRED=1: export LAB_PULUMI_CLI="$(bash .ci/pulumi-cli.sh)"`)
-		}
-		t.Skip(`real-CLI tier skipped: export LAB_PULUMI_CLI="$(bash .ci/pulumi-cli.sh)" to run it`)
+		tier.Missing(t, `real-CLI tier: LAB_PULUMI_CLI is not set; export LAB_PULUMI_CLI="$(bash .ci/pulumi-cli.sh)" to run it`)
 	}
 	bin, err := filepath.Abs(bin)
 	if err != nil {
