@@ -97,6 +97,10 @@ func checkWorkloadIdentity(t *testing.T, stack string, mode identity.Mode, p *of
 		// the role is bound to (checked by rendering the pinned chart).
 		expectEqual(t, what+" "+release+" service account", name, release)
 		saValues, _ := offline.Get(rel.Inputs, "values.serviceAccount").(map[string]any)
+		// The pods carry the mode, so that switching it restarts them with
+		// their new credentials.
+		expectEqual(t, what+" "+release+" pod annotations", offline.Get(rel.Inputs, "values.podAnnotations"),
+			map[string]any{identity.ModeAnnotation: string(mode)})
 		switch mode {
 		case identity.IRSA:
 			checkIRSARole(t, p, what+" "+release, role, ns, name)

@@ -188,7 +188,7 @@ func PolicyDocument(hostedZoneID string) (string, error) {
 // and ingress, registry txt, serviceAccount.name, which defaults to the
 // release name, ServiceAccount). A test checks HelmValues sets exactly these.
 var ValuePaths = []string{
-	"annotationPrefix", "domainFilters", "env", "extraArgs", "image.tag", "policy",
+	"annotationPrefix", "domainFilters", "env", "extraArgs", "image.tag", "podAnnotations", "policy",
 	"serviceAccount.annotations", "triggerLoopOnEvent", "txtOwnerId",
 }
 
@@ -227,5 +227,8 @@ func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.M
 	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
 		values["serviceAccount"] = sa
 	}
+	// podAnnotations: on the pod template (templates/deployment.yaml at tag external-dns-helm-chart-1.21.1), so that
+	// a change of mode restarts the pods with their new credentials.
+	values["podAnnotations"] = identity.PodAnnotations(mode)
 	return values
 }

@@ -183,6 +183,20 @@ func NewServiceAccountRole(ctx *pulumi.Context, name string, args *ServiceAccoun
 	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{"arn": role.Arn, "name": role.Name})
 }
 
+// ModeAnnotation is on the controllers' pods and carries the mode. IRSA's
+// webhook and the Pod Identity agent give a pod its credentials when it is
+// created, and the charts' pod templates do not depend on the service
+// account: without the annotation a change of mode would leave the running
+// pods with the credentials of the role the same update deletes.
+const ModeAnnotation = "eks-lab/workload-identity"
+
+// PodAnnotations are the Helm values of a chart's pod annotations
+// (podAnnotations, which the lab's charts share and put on the Deployment's
+// pod template): a change of mode rolls the pods.
+func PodAnnotations(mode Mode) map[string]any {
+	return map[string]any{ModeAnnotation: string(mode)}
+}
+
 // ServiceAccountValues are the Helm values of a chart's service account
 // (serviceAccount.annotations, which the lab's charts share): with IRSA the
 // role annotation IRSA's webhook reads, with Pod Identity nothing (nil), as

@@ -209,7 +209,7 @@ func KeepCRDs(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.Res
 // to the release name, ServiceAccount). The chart has no values schema, so
 // nothing else would catch a misspelled key: a test checks HelmValues sets
 // exactly these.
-var ValuePaths = []string{"clusterName", "defaultTags", "keepTLSSecret", "region", "serviceAccount.annotations", "vpcId"}
+var ValuePaths = []string{"clusterName", "defaultTags", "keepTLSSecret", "podAnnotations", "region", "serviceAccount.annotations", "vpcId"}
 
 // HelmValues are the chart values for one cluster; the controller's role is
 // roleArn, which it gets the way mode says. Each key is a key of the chart's
@@ -238,5 +238,8 @@ func HelmValues(clusterName, region, vpcID string, mode identity.Mode, roleArn s
 	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
 		values["serviceAccount"] = sa
 	}
+	// podAnnotations: on the pod template (templates/deployment.yaml at TagCommit), so that
+	// a change of mode restarts the pods with their new credentials.
+	values["podAnnotations"] = identity.PodAnnotations(mode)
 	return values
 }
