@@ -140,7 +140,7 @@ func TestValidationRules(t *testing.T) {
 		{"explicit subnets too small for max pods", map[string]string{"eks-lab:nodeInstanceType": "m5.16xlarge",
 			"eks-lab:publicSubnetCidrs":  `["192.168.0.0/24","192.168.1.0/24","192.168.2.0/24"]`,
 			"eks-lab:privateSubnetCidrs": `["192.168.12.0/22","192.168.16.0/22","192.168.20.0/22"]`,
-		}, []string{"eks-lab:nodeMaxSize", "2 m5.16xlarge nodes at 250 pods each need 508 addresses", "has 251 usable", "eks-lab:publicSubnetCidrs: 192.168.0.0/24"}},
+		}, []string{"eks-lab:nodeMaxSize", "2 m5.16xlarge nodes at 250 pods each need 600 addresses", "has 251 usable", "eks-lab:publicSubnetCidrs: 192.168.0.0/24"}},
 		{"k8s version", map[string]string{"eks-lab:kubernetesVersion": "1.35.2"}, []string{"eks-lab:kubernetesVersion", "1.35"}},
 		{"k8s version without a pinned kubectl", map[string]string{"eks-lab:kubernetesVersion": "1.29"}, []string{"eks-lab:kubernetesVersion", `"1.29"`, "1.34, 1.35, 1.36, 1.37"}},
 		{"NAT mode", map[string]string{"eks-lab:natGateways": "two"}, []string{"eks-lab:natGateways", `"two"`, "none, single or per-az"}},

@@ -56,8 +56,8 @@ func TestMaxPods(t *testing.T) {
 func TestAddressesAtMaxPods(t *testing.T) {
 	for typ, want := range map[string]int{
 		"t3.medium":   18,  // 3 ENIs x 6: every ENI full
-		"m5.4xlarge":  112, // 108 pod addresses + 4 of 8 ENIs (29 pods each)
-		"m5.16xlarge": 254, // 248 + 6 of 15 ENIs (49 pods each)
+		"m5.4xlarge":  120, // 110 pods fill 4 of 8 ENIs, 30 addresses each
+		"m5.16xlarge": 300, // 250 pods fill 6 of 15 ENIs, 50 addresses each
 	} {
 		if it, _ := Lookup(typ); it.Addresses() != want {
 			t.Errorf("%s takes %d subnet addresses at max pods, want %d", typ, it.Addresses(), want)

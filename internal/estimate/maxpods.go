@@ -54,16 +54,23 @@ func (t InstanceType) MaxPods() int {
 	return min(t.ENIMaxPods(), limit)
 }
 
-// ENIsAtMaxPods is how many ENIs a node attaches to hold MaxPods pods.
+// ENIsAtMaxPods is how many ENIs a node attaches at MaxPods. The VPC CNI,
+// at its default WARM_ENI_TARGET=1 (the lab sets no WARM_* variable), fills
+// every ENI it attaches with all the secondary addresses the ENI holds, and
+// stops once the node has MaxPods of them (amazon-vpc-cni-k8s v1.23.1,
+// pkg/ipamd/ipamd.go: tryAssignIPs asks for maxIPsPerENI addresses;
+// isDatastorePoolTooLow is false once TotalIPs >= maxPods).
 func (t InstanceType) ENIsAtMaxPods() int {
-	pods := t.MaxPods() - hostNetworkPods
-	return (pods + t.IPv4PerENI - 2) / (t.IPv4PerENI - 1) // ceil(pods / pod addresses per ENI)
+	perENI := t.IPv4PerENI - 1 // secondary addresses per ENI
+	return min(t.ENIs, (t.MaxPods()+perENI-1)/perENI)
 }
 
 // Addresses is how many VPC addresses a node at MaxPods takes from its
-// subnet: one per pod off the host network and one per ENI those pods need.
+// subnet: every address of every ENI it attaches (see ENIsAtMaxPods). Where
+// EKS caps max pods that is more than one per pod: m5.4xlarge's 110 pods
+// take four full ENIs, 120 addresses.
 func (t InstanceType) Addresses() int {
-	return t.MaxPods() - hostNetworkPods + t.ENIsAtMaxPods()
+	return t.ENIsAtMaxPods() * t.IPv4PerENI
 }
 
 // IsArm tells whether the type runs arm64 (AWS Graviton) images.
