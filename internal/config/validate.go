@@ -98,7 +98,7 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 	}
 
 	if nodeType != nil && layoutOK {
-		c.validateSubnetCapacity(bad, *nodeType, publicCidrs != nil)
+		c.validateSubnetCapacity(bad, publicCidrs != nil)
 	}
 	c.validateCapacityType(bad)
 	c.validateAccess(bad)
@@ -348,7 +348,7 @@ var unreachableRanges = []netip.Prefix{
 // each pod an address from its node's subnet, and a full subnet leaves new
 // pods Pending. Nodes spread over the subnets as the node group's Auto
 // Scaling group spreads them, the first subnets taking one more.
-func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), t estimate.InstanceType, explicit bool) {
+func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), explicit bool) {
 	subnets, key := c.Subnets.Public, "publicSubnetCidrs"
 	if c.NodeSubnets == TierPrivate {
 		subnets, key = c.Subnets.Private, "privateSubnetCidrs"
@@ -356,11 +356,11 @@ func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), t
 	if len(subnets) == 0 {
 		return
 	}
-	// A spot node may be any of its types: count the one taking the most addresses.
-	for _, name := range c.NodeSpotInstanceTypes {
-		if alt, err := estimate.Lookup(name); err == nil && alt.Addresses() > t.Addresses() {
-			t = alt
-		}
+	// A spot node may be any of its types: count the one taking the most
+	// addresses. An unknown type is reported by its own check.
+	_, t, err := estimate.NodeGroupTypes(c.NodeInstanceTypes())
+	if err != nil {
+		return
 	}
 	nodes := (c.NodeMaxSize + len(subnets) - 1) / len(subnets)
 	for _, s := range subnets {

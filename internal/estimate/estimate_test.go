@@ -258,3 +258,13 @@ func TestCriticalPathsRejectCycles(t *testing.T) {
 		t.Errorf("got %v, want a cycle error", err)
 	}
 }
+
+func TestNodeGroupTypes(t *testing.T) {
+	fewest, widest, err := NodeGroupTypes([]string{"c5.large", "t3.medium"})
+	if err != nil || fewest.Name != "t3.medium" || widest.Name != "c5.large" {
+		t.Errorf("fewest pods %s, most addresses %s, %v; want t3.medium (17 pods) and c5.large (30 addresses)", fewest.Name, widest.Name, err)
+	}
+	if f, w, err := NodeGroupTypes([]string{"t3.medium", "t3.mediumm"}); err == nil || f.Name != "t3.mediumm" || w.Name != "t3.mediumm" {
+		t.Errorf("an unknown type: %s, %s, %v; want its name and an error", f.Name, w.Name, err)
+	}
+}

@@ -73,6 +73,27 @@ func (t InstanceType) Addresses() int {
 	return t.ENIsAtMaxPods() * t.IPv4PerENI
 }
 
+// NodeGroupTypes counts a node group whose nodes may be any of names: fewest
+// is the type with the fewest pods per node (what the group surely holds),
+// widest the one that takes the most subnet addresses (what its subnets must
+// make room for). err is about the first name the table does not know, which
+// both then carry as their Name.
+func NodeGroupTypes(names []string) (fewest, widest InstanceType, err error) {
+	for i, name := range names {
+		t, err := Lookup(name)
+		if err != nil {
+			return InstanceType{Name: name}, InstanceType{Name: name}, err
+		}
+		if i == 0 || t.MaxPods() < fewest.MaxPods() {
+			fewest = t
+		}
+		if i == 0 || t.Addresses() > widest.Addresses() {
+			widest = t
+		}
+	}
+	return fewest, widest, nil
+}
+
 // IsArm tells whether the type runs arm64 (AWS Graviton) images.
 func (t InstanceType) IsArm() bool { return t.Arch == "arm64" }
 

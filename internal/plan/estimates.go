@@ -23,6 +23,9 @@ type NodeCapacity struct {
 	Subnets        []SubnetCapacity `json:"subnets"`
 	Note           string           `json:"note,omitempty"`
 	InstanceTypes  []string         `json:"instanceTypes,omitempty"` // all the types when several; InstanceType has the fewest pods per node
+	// AddressInstanceType, with several types, is the one that takes the most
+	// subnet addresses per node, which the subnets' figures count with.
+	AddressInstanceType string `json:"addressInstanceType,omitempty"`
 }
 
 // SubnetCapacity is one node subnet, with nodes spread evenly over the
@@ -69,7 +72,7 @@ func capacity(f *facts) []NodeCapacity {
 			ENIs: g.Type.ENIs, IPv4PerENI: g.Type.IPv4PerENI, VCPUs: g.Type.VCPUs, Subnets: []SubnetCapacity{},
 		}
 		if len(g.InstanceTypes) > 1 {
-			c.InstanceTypes = g.InstanceTypes
+			c.InstanceTypes, c.AddressInstanceType = g.InstanceTypes, g.AddressType.Name
 		}
 		if g.TypeErr != nil {
 			c.Note = g.TypeErr.Error()
@@ -85,9 +88,9 @@ func capacity(f *facts) []NodeCapacity {
 				Subnet: s.Name, AZ: s.AZ, CIDR: s.CIDR, UsableAddresses: s.Usable,
 				NodesAtDesired: share(g.Desired, len(g.Subnets), i), NodesAtMax: share(g.Max, len(g.Subnets), i),
 			}
-			sc.PodAddresses = s.Usable - sc.NodesAtMax*g.Type.ENIsAtMaxPods()
+			sc.PodAddresses = s.Usable - sc.NodesAtMax*g.AddressType.ENIsAtMaxPods()
 			sc.PodsAtMax = sc.NodesAtMax * c.MaxPodsPerNode
-			sc.AddressesAtMax = sc.NodesAtMax * g.Type.Addresses()
+			sc.AddressesAtMax = sc.NodesAtMax * g.AddressType.Addresses()
 			sc.Fits = g.TypeErr == nil && sc.AddressesAtMax <= s.Usable
 			c.Subnets = append(c.Subnets, sc)
 		}

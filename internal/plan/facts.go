@@ -78,7 +78,8 @@ type nodeGroupFact struct {
 	DiskGiB               float64
 	DiskType              string
 	CapacityType          string
-	Type                  estimate.InstanceType
+	Type                  estimate.InstanceType // the fewest pods per node
+	AddressType           estimate.InstanceType // the most subnet addresses per node
 	TypeErr               error
 	AllSubnetsPublic      bool
 	UnresolvedSubnetCount int
@@ -181,18 +182,10 @@ func (f *facts) nodeGroup(r Resource) nodeGroupFact {
 	if len(g.InstanceTypes) == 0 {
 		g.InstanceTypes = []string{"t3.medium"} // EKS's default for managed node groups
 	}
-	// Any node may be any of the types: count on the fewest pods per node.
-	g.InstanceType = g.InstanceTypes[0]
-	g.Type, g.TypeErr = estimate.Lookup(g.InstanceType)
-	for _, it := range g.InstanceTypes[1:] {
-		t, err := estimate.Lookup(it)
-		switch {
-		case err != nil && g.TypeErr == nil:
-			g.InstanceType, g.Type, g.TypeErr = it, t, err
-		case err == nil && g.TypeErr == nil && t.MaxPods() < g.Type.MaxPods():
-			g.InstanceType, g.Type = it, t
-		}
-	}
+	// Any node may be any of the types: pods are counted with the fewest per
+	// node, subnet addresses with the type that takes the most.
+	g.Type, g.AddressType, g.TypeErr = estimate.NodeGroupTypes(g.InstanceTypes)
+	g.InstanceType = g.Type.Name
 	g.AllSubnetsPublic = true
 	for _, id := range list(r.Inputs, "subnetIds") {
 		if s, ok := f.subnet(id); ok {

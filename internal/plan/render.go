@@ -202,7 +202,8 @@ func (r *renderer) capacity() {
 		r.printf("Node group %s: %s has %s; %d nodes hold %d pods (max size %d nodes: %d).\n",
 			c.NodeGroup, c.InstanceType, pods, c.DesiredNodes, c.PodsAtDesired, c.MaxNodes, c.PodsAtMax)
 		if len(c.InstanceTypes) > 1 {
-			r.printf("Nodes may be any of %s: counted with %s, the type with the fewest pods per node.\n", strings.Join(c.InstanceTypes, ", "), c.InstanceType)
+			r.printf("Nodes may be any of %s: pods counted with %s, the type with the fewest per node; subnet addresses with %s, the type that takes the most.\n",
+				strings.Join(c.InstanceTypes, ", "), c.InstanceType, c.AddressInstanceType)
 		}
 		if c.Note != "" {
 			r.printf("Note: %s.\n", c.Note)
