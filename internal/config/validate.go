@@ -201,6 +201,7 @@ func (c *Config) validateCapacityType(bad func(string, any, string, ...any)) {
 		bad("nodeInstanceType", c.NodeInstanceType, "spot alternatives are matched to its size, but %v", err)
 		return
 	}
+	primary, _ := estimate.Lookup(c.NodeInstanceType) // known: the size table's types are
 	seen := map[string]bool{c.NodeInstanceType: true}
 	for _, it := range c.NodeSpotInstanceTypes {
 		if seen[it] {
@@ -208,26 +209,20 @@ func (c *Config) validateCapacityType(bad func(string, any, string, ...any)) {
 			continue
 		}
 		seen[it] = true
-		if c.validateInstanceType(bad, "nodeSpotInstanceTypes", it) == nil {
+		alt := c.validateInstanceType(bad, "nodeSpotInstanceTypes", it)
+		if alt == nil {
 			continue
 		}
 		size, err := estimate.SizeOf(it)
 		switch {
 		case err != nil:
 			bad("nodeSpotInstanceTypes", it, "%v", err)
-		case IsArm(it) != IsArm(c.NodeInstanceType):
-			bad("nodeSpotInstanceTypes", it, "runs %s but nodeInstanceType %s runs %s: one node group runs one AMI", arch(it), c.NodeInstanceType, arch(c.NodeInstanceType))
+		case alt.Arch != primary.Arch:
+			bad("nodeSpotInstanceTypes", it, "runs %s but nodeInstanceType %s runs %s: one node group runs one AMI", alt.Arch, c.NodeInstanceType, primary.Arch)
 		case size != want:
 			bad("nodeSpotInstanceTypes", it, "has %s but nodeInstanceType %s has %s; every spot type must be the same size", size, c.NodeInstanceType, want)
 		}
 	}
-}
-
-func arch(instanceType string) string {
-	if IsArm(instanceType) {
-		return "arm64"
-	}
-	return "x86_64"
 }
 
 func (c *Config) validateAddons(bad func(string, any, string, ...any)) {

@@ -188,13 +188,15 @@ func Estimate(in Inputs, t *PriceTable) Cost {
 	if c.Spot != nil {
 		c.Assumptions = append(c.Assumptions,
 			fmt.Sprintf("Spot instances count at on-demand prices in the totals, an upper bound; at the %.0f%%-%.0f%% discount below on-demand this table assumes (%s; %s) they bring the total to %s-%s per hour.",
-				t.SpotDiscount.Min*100, t.SpotDiscount.Max*100, t.SpotDiscount.AsOf, t.SpotDiscount.Source, dollars(c.Spot.HourlyLow), dollars(c.Spot.HourlyHigh)),
+				t.SpotDiscount.Min*100, t.SpotDiscount.Max*100, t.SpotDiscount.AsOf, t.SpotDiscount.Source, Dollars(c.Spot.HourlyLow), Dollars(c.Spot.HourlyHigh)),
 			"Spot nodes can be reclaimed mid-lab: AWS takes a spot instance back with a two-minute notice whenever it needs the capacity, its pods restart on the other nodes, and the node group launches a replacement when a pool has capacity again. Use ON_DEMAND for a session you cannot have interrupted.")
 	}
 	return c
 }
 
-func dollars(v float64) string { return fmt.Sprintf("$%.4f", v) }
+// Dollars shows an amount in US dollars to the hundredth of a cent, as the
+// estimates are given.
+func Dollars(v float64) string { return fmt.Sprintf("$%.4f", v) }
 
 func assumptions(in Inputs, t *PriceTable, r RegionPrices, known bool) []string {
 	a := []string{

@@ -23,18 +23,13 @@ func (s Size) String() string {
 // instancetypes: gp.html, co.html, mo.html), cross-checked with EC2
 // DescribeInstanceTypes as recorded in aws/karpenter-provider-aws
 // pkg/fake/zz_generated.describe_instance_types.go (m5.large 2 vCPUs 8192 MiB,
-// c6g.large 2 vCPUs 4096 MiB). Burstable sizes are their own table; the
-// other families have a vCPU count per size name and a fixed memory per vCPU
-// by their letter (m 4 GiB, c 2 GiB, r 8 GiB). Bare metal is left out: it is
-// never a lab node, and its size differs by family.
+// c6g.large 2 vCPUs 4096 MiB). The vCPUs are the instance table's (Lookup);
+// burstable sizes have their memory per size name, the other families a
+// fixed memory per vCPU by their letter (m 4 GiB, c 2 GiB, r 8 GiB). Bare
+// metal is left out: it is never a lab node, and its size differs by family.
 var (
-	burstableSize = map[string]Size{
-		"nano": {2, 512}, "micro": {2, 1024}, "small": {2, 2048}, "medium": {2, 4096},
-		"large": {2, 8192}, "xlarge": {4, 16384}, "2xlarge": {8, 32768},
-	}
-	nitroVCPUs = map[string]int{
-		"medium": 1, "large": 2, "xlarge": 4, "2xlarge": 8, "4xlarge": 16, "8xlarge": 32, "9xlarge": 36,
-		"12xlarge": 48, "16xlarge": 64, "18xlarge": 72, "24xlarge": 96, "32xlarge": 128, "48xlarge": 192,
+	burstableMemoryMiB = map[string]int{
+		"nano": 512, "micro": 1024, "small": 2048, "medium": 4096, "large": 8192, "xlarge": 16384, "2xlarge": 32768,
 	}
 	memoryPerVCPU = map[byte]int{'m': 4096, 'c': 2048, 'r': 8192}
 
@@ -67,8 +62,12 @@ func SizeOf(instanceType string) (Size, error) {
 		return Size{}, fmt.Errorf("%s is not in the instance size table (families %s, no bare metal)",
 			instanceType, strings.Join(slices.Sorted(maps.Keys(spotFamilies)), ", "))
 	}
-	if s, ok := burstableSize[size]; ok && family[0] == 't' {
-		return s, nil
+	t, err := Lookup(instanceType)
+	if err != nil {
+		return Size{}, err
 	}
-	return Size{VCPUs: nitroVCPUs[size], MemoryMiB: nitroVCPUs[size] * memoryPerVCPU[family[0]]}, nil
+	if mem, ok := burstableMemoryMiB[size]; ok && family[0] == 't' {
+		return Size{VCPUs: t.VCPUs, MemoryMiB: mem}, nil
+	}
+	return Size{VCPUs: t.VCPUs, MemoryMiB: t.VCPUs * memoryPerVCPU[family[0]]}, nil
 }

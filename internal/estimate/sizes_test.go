@@ -23,19 +23,13 @@ func TestSizeOf(t *testing.T) {
 	}
 }
 
-// Every type the size table knows is an instance type the lab knows, with
-// the vCPUs the instance table (from the EC2 API) gives it.
-func TestSizeTableAgreesWithTheInstanceTable(t *testing.T) {
+// Every type the size table knows is an instance type the lab knows, whose
+// vCPUs (the instance table's, from the EC2 API) SizeOf gives.
+func TestSizeTableTypesAreKnown(t *testing.T) {
 	for family, sizes := range spotFamilies {
 		for _, size := range strings.Fields(sizes) {
-			name := family + "." + size
-			it, err := Lookup(name)
-			if err != nil {
-				t.Errorf("%s: %v", name, err)
-				continue
-			}
-			if s, _ := SizeOf(name); s.VCPUs != it.VCPUs {
-				t.Errorf("%s: %d vCPUs in the size table, %d in %s", name, s.VCPUs, it.VCPUs, InstanceTypesFile)
+			if _, err := SizeOf(family + "." + size); err != nil {
+				t.Errorf("%s.%s: %v", family, size, err)
 			}
 		}
 	}

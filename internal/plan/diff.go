@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/eks-study/lab/internal/estimate"
 )
 
 // Diff is what changes from one plan to another. Resources are matched by
@@ -156,13 +158,13 @@ func changes(old, cur map[string]string) []Change {
 func estimateChanges(base, head *Document) []Change {
 	b, h := base.Estimates, head.Estimates
 	old := map[string]string{
-		"hourly cost":    money(b.Cost.HourlyTotal),
+		"hourly cost":    estimate.Dollars(b.Cost.HourlyTotal),
 		"session cost":   fmt.Sprintf("%s (%g h)", money2(b.Cost.SessionTotal), b.Cost.SessionHours),
 		"pulumi up":      minutes(b.Duration.UpMinutes),
 		"pulumi destroy": minutes(b.Duration.DestroyMinutes),
 	}
 	cur := map[string]string{
-		"hourly cost":    money(h.Cost.HourlyTotal),
+		"hourly cost":    estimate.Dollars(h.Cost.HourlyTotal),
 		"session cost":   fmt.Sprintf("%s (%g h)", money2(h.Cost.SessionTotal), h.Cost.SessionHours),
 		"pulumi up":      minutes(h.Duration.UpMinutes),
 		"pulumi destroy": minutes(h.Duration.DestroyMinutes),

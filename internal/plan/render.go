@@ -91,9 +91,9 @@ func (r *renderer) all() {
 	r.printf("%d resources, %d outputs, region %s. Computed offline under Pulumi's mock engine: IDs, ARNs and addresses are placeholders.\n",
 		len(d.Resources), len(d.Outputs), orDefault(f.region, "unknown"))
 	c := d.Estimates.Cost
-	perHour := money(c.HourlyTotal)
+	perHour := estimate.Dollars(c.HourlyTotal)
 	if c.Spot != nil {
-		perHour = fmt.Sprintf("at most %s (spot nodes on-demand; likely %s-%s)", perHour, money(c.Spot.HourlyLow), money(c.Spot.HourlyHigh))
+		perHour = fmt.Sprintf("at most %s (spot nodes on-demand; likely %s-%s)", perHour, estimate.Dollars(c.Spot.HourlyLow), estimate.Dollars(c.Spot.HourlyHigh))
 	}
 	r.printf("Estimate: %s per hour, %s per %g-hour session; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
 		perHour, money2(c.SessionTotal), c.SessionHours, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
@@ -290,16 +290,16 @@ func (r *renderer) cost() {
 	for _, it := range c.Items {
 		unit, hourly := "unpriced", "unpriced"
 		if it.Priced {
-			unit, hourly = rate(it.UnitHourly)+"/"+it.Unit, money(it.Hourly)
+			unit, hourly = rate(it.UnitHourly)+"/"+it.Unit, estimate.Dollars(it.Hourly)
 		}
 		rows = append(rows, []string{it.Component, it.Detail, fmt.Sprintf("%g %s", it.Quantity, plural(it.Unit, it.Quantity)), unit, hourly})
 	}
 	r.table([]string{"component", "what", "quantity", "rate per hour", "per hour"}, rows)
-	r.printf("\nTotal: %s per hour, %s per %g-hour lab session (%s, %s).\n", money(c.HourlyTotal), money2(c.SessionTotal), c.SessionHours, c.Region, c.PriceFile)
+	r.printf("\nTotal: %s per hour, %s per %g-hour lab session (%s, %s).\n", estimate.Dollars(c.HourlyTotal), money2(c.SessionTotal), c.SessionHours, c.Region, c.PriceFile)
 	if s := c.Spot; s != nil {
 		r.printf("Spot nodes are in the total at on-demand prices, an upper bound: at the %.0f%%-%.0f%% discount assumed as of %s, %s-%s per hour, %s-%s per session. "+
 			"AWS can reclaim a spot node mid-lab with two minutes' notice.\n",
-			s.DiscountMin*100, s.DiscountMax*100, s.AsOf, money(s.HourlyLow), money(s.HourlyHigh), money2(s.SessionLow), money2(s.SessionHigh))
+			s.DiscountMin*100, s.DiscountMax*100, s.AsOf, estimate.Dollars(s.HourlyLow), estimate.Dollars(s.HourlyHigh), money2(s.SessionLow), money2(s.SessionHigh))
 	}
 	if len(c.Unpriced) > 0 {
 		r.printf("Not in the total (unpriced):\n")
@@ -465,8 +465,6 @@ func (f *facts) detail(r Resource) string {
 	}
 	return ""
 }
-
-func money(v float64) string { return fmt.Sprintf("$%.4f", v) }
 
 // rate shows a unit price with the digits it has (EBS per GiB-hour is tiny).
 func rate(v float64) string   { return "$" + strconv.FormatFloat(v, 'g', 6, 64) }
