@@ -36,7 +36,7 @@ func SameRole(a, b string) bool {
 		if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
 			return ""
 		}
-		return parts[1] + ":" + parts[4] + ":" + arnName(arn)
+		return parts[1] + ":" + parts[4] + ":" + ARNName(arn)
 	}
 	ka := key(a)
 	return ka != "" && ka == key(b)
@@ -68,7 +68,7 @@ func accessEntries(ctx *pulumi.Context, name string, args *ClusterArgs, controlP
 		if SameRole(arn, args.CreatorArn) {
 			continue
 		}
-		admins = append(admins, admin{key: "admin-" + arnName(arn), oldKey: fmt.Sprintf("admin-%d", i), principal: pulumi.String(arn)})
+		admins = append(admins, admin{key: "admin-" + ARNName(arn), oldKey: fmt.Sprintf("admin-%d", i), principal: pulumi.String(arn)})
 	}
 	var out []pulumi.Resource
 	for _, a := range admins {

@@ -335,7 +335,7 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 		// Named by policy, so that reordering NodePolicies replaces nothing;
 		// the alias keeps labs created when they were named by position.
 		positional := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-nodes-%d", name, i))}})
-		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+arnName(arn), &iam.RolePolicyAttachmentArgs{
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+ARNName(arn), &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(arn),
 		}, append(opts, positional)...)
 		if err != nil {
@@ -346,9 +346,11 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 	return out, nil
 }
 
-// arnName is the name at the end of an IAM ARN, without its path:
+// ARNName is the name at the end of an IAM ARN, without its path:
 // AmazonEKS_CNI_Policy for a policy, github-ci for arn:aws:iam::1:role/ci/github-ci.
-func arnName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+// The lab names policy attachments and access entries by it, so config
+// refuses two admin roles of one name.
+func ARNName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func optional(s string) pulumi.StringPtrInput {
 	if s == "" {

@@ -182,15 +182,15 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 // later runs may be another identity's (a member creates the lab, the CI
 // role updates it). "" when an existing cluster has no tag.
 func clusterCreator(ctx *pulumi.Context, cfg *config.Config, opts ...pulumi.InvokeOption) (string, error) {
-	caller, err := aws.GetCallerIdentity(ctx, nil, opts...)
-	if err != nil {
-		return "", fmt.Errorf("caller identity: %w", err)
-	}
 	clusters, err := awseks.GetClusters(ctx, opts...)
 	if err != nil {
 		return "", fmt.Errorf("EKS clusters of %s: %w", cfg.Region, err)
 	}
 	if !slices.Contains(clusters.Names, cfg.ClusterName) {
+		caller, err := aws.GetCallerIdentity(ctx, nil, opts...)
+		if err != nil {
+			return "", fmt.Errorf("caller identity: %w", err)
+		}
 		return cluster.Principal(caller.Arn), nil
 	}
 	existing, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: cfg.ClusterName}, opts...)

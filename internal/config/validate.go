@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/eks-study/lab/components/bastion/tools"
+	"github.com/eks-study/lab/components/cluster"
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/network/subnetplan"
 	"github.com/eks-study/lab/internal/estimate"
@@ -166,7 +167,7 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 			bad("adminRoleArns", arn, "not an IAM role ARN (arn:aws:iam::<account>:role/<name>); for an SSO role use the role's ARN, not the assumed-role session's")
 			continue
 		}
-		name := roleName(arn)
+		name := cluster.ARNName(arn)
 		if other, dup := roles[name]; dup {
 			bad("adminRoleArns", arn, "names the role %s again (also %s): EKS gives a principal one access entry, and the lab names entries by role name; list each role once", name, other)
 		}
@@ -376,10 +377,6 @@ func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), e
 func addressCount(p netip.Prefix) string {
 	return strconv.FormatUint(1<<(32-p.Bits()), 10)
 }
-
-// roleName is the name in a role ARN, without its path:
-// arn:aws:iam::123456789012:role/path/name -> name.
-func roleName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func quote(v any) string {
 	if reflect.ValueOf(v).Kind() == reflect.String {
