@@ -28,7 +28,7 @@ func TestNothingImportsFromCmdOrTests(t *testing.T) {
 		if d.IsDir() || !strings.HasSuffix(path, ".go") {
 			return nil
 		}
-		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly|parser.PackageClauseOnly)
+		f, err := parser.ParseFile(fset, path, nil, parser.ImportsOnly)
 		if err != nil {
 			return err
 		}
@@ -36,10 +36,6 @@ func TestNothingImportsFromCmdOrTests(t *testing.T) {
 		rel = filepath.ToSlash(rel)
 		if strings.HasPrefix(rel, "cmd/") && f.Name.Name != "main" {
 			t.Errorf("%s: package %s under cmd/; cmd/ holds only main packages, move it to internal/", rel, f.Name.Name)
-		}
-		f, err = parser.ParseFile(fset, path, nil, parser.ImportsOnly)
-		if err != nil {
-			return err
 		}
 		for _, imp := range f.Imports {
 			p, _ := strconv.Unquote(imp.Path.Value)

@@ -102,7 +102,8 @@ func TestThirdPartyActionsArePinnedByCommit(t *testing.T) {
 func TestRolesFollowTheTrustBoundaries(t *testing.T) {
 	deployEnvs := map[string]bool{"lab": true, "lab-teardown": true}
 	roles := 0
-	for name, w := range readWorkflows(t) {
+	workflows := readWorkflows(t)
+	for name, w := range workflows {
 		_, onPR := w.On["pull_request"]
 		for jobName, job := range w.Jobs {
 			where := name + " job " + jobName
@@ -143,10 +144,10 @@ func TestRolesFollowTheTrustBoundaries(t *testing.T) {
 	if roles == 0 {
 		t.Error("no job assumes a role: is the test reading the workflows?")
 	}
-	if w := readWorkflows(t)["destroy.yml"]; w.Jobs["destroy"].Environment != "lab-teardown" || w.Jobs["expired"].Environment != "lab-teardown" {
+	if w := workflows["destroy.yml"]; w.Jobs["destroy"].Environment != "lab-teardown" || w.Jobs["expired"].Environment != "lab-teardown" {
 		t.Error("the sweep must run in lab-teardown, which has no required reviewers")
 	}
-	if w := readWorkflows(t)["deploy.yml"]; w.Jobs["up"].Environment != "lab" {
+	if w := workflows["deploy.yml"]; w.Jobs["up"].Environment != "lab" {
 		t.Error("deploys must run in lab, whose reviewers approve them")
 	}
 }

@@ -47,6 +47,11 @@ const (
 // DefaultProject is the Pulumi project name, the value of the project tag.
 const DefaultProject = "eks-lab"
 
+// UnconfirmedKind is the Kind of what only the Resource Groups Tagging API
+// lists: the audit has no describe call for its type, and that API keeps
+// listing a deleted resource for a while (up to about an hour).
+const UnconfirmedKind = "tagged resource"
+
 // Options say which lab to audit.
 type Options struct {
 	// Project is the project tag. Default DefaultProject.
@@ -126,7 +131,7 @@ func NewClients(cfg aws.Config) Clients {
 
 // Leftover is one resource still in the account.
 type Leftover struct {
-	Kind   string // "load balancer", "security group", "network interface", "tagged resource", ...
+	Kind   string // "load balancer", "security group", "network interface", UnconfirmedKind, ...
 	ID     string // ARN, ID, name, or "name TYPE" for a record
 	Detail string // what helps to recognise it, and who made it
 	// Delete is a shell command that deletes it, runnable as printed; empty

@@ -122,7 +122,7 @@ func (a *auditor) confirm(ctx context.Context, arn string) (*Leftover, string, e
 	}
 	if errors.Is(err, errUnknownType) {
 		return &Leftover{
-			Kind:   "tagged resource",
+			Kind:   UnconfirmedKind,
 			ID:     arn,
 			Detail: "not confirmed: the audit has no describe call for " + service + " " + typ + ", and the tagging API lists deleted resources for a while",
 		}, "", nil

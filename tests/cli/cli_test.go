@@ -41,12 +41,13 @@ var now = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // program sees the same configuration under the CLI as under `lab plan`.
 func TestStackFilesReachTheAWSPlugin(t *testing.T) {
 	cmd := pulumiCLI(t)
-	files, err := filepath.Glob(filepath.Join(root, stackConfigDir(t), "Pulumi.*.yaml"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no stack files in %s (%v)", filepath.Join(root, stackConfigDir(t)), err)
+	stacks, err := offline.Stacks(root)
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("no stack files (%v)", err)
 	}
-	for _, f := range files {
-		stack := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "Pulumi."), ".yaml")
+	dir := stackConfigDir(t)
+	for _, stack := range stacks {
+		f := filepath.Join(root, dir, "Pulumi."+stack+".yaml")
 		t.Run(stack, func(t *testing.T) {
 			t.Parallel()
 			p := newPreview(t, cmd, stack, f)
