@@ -67,6 +67,11 @@ type Resource struct {
 	// Aliases are the earlier URNs this resource answers to (pulumi.Aliases),
 	// sorted: a rename that keeps a live resource instead of replacing it.
 	Aliases []string `json:"aliases,omitempty"`
+	// Transforms are the program's transform callbacks registered with it
+	// (pulumi.Transforms), which the engine runs on it and its children; see
+	// Transformed. Valid while the program's run is (the callbacks are served
+	// by the run's process).
+	Transforms []*pulumirpc.Callback `json:"-"`
 }
 
 // Plan is everything one run registered.
@@ -169,6 +174,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Provider = rpc.GetProvider()
 		r.Remote = rpc.GetRemote()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Transforms = rpc.GetTransforms()
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(r.Dependencies)
 	}
