@@ -86,7 +86,6 @@ func TestRefusedBeforeAWSRefusesThem(t *testing.T) {
 	}
 }
 
-
 // The limits themselves are accepted, and "" keeps meaning "none" for the
 // keys whose default is "".
 func TestBoundsAccepted(t *testing.T) {
