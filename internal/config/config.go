@@ -384,8 +384,23 @@ func (r *reader) list(key string, def []string) []string {
 	if !ok || v == "[]" {
 		return def
 	}
-	var out []string
-	if err := json.Unmarshal([]byte(v), &out); err != nil {
+	// An unquoted number in a YAML list (an account ID) arrives as a number.
+	var items []any
+	d := json.NewDecoder(strings.NewReader(v))
+	d.UseNumber()
+	err := d.Decode(&items)
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		switch it := it.(type) {
+		case string:
+			out = append(out, it)
+		case json.Number:
+			out = append(out, it.String())
+		default:
+			err = fmt.Errorf("item %v is not a string", it)
+		}
+	}
+	if err != nil {
 		r.errs = append(r.errs, fmt.Errorf("%s = %s is not a list of strings; write it as a YAML list, e.g. [\"203.0.113.7/32\"]", fullKey(key), Shown(fullKey(key), v)))
 		return def
 	}

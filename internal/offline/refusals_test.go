@@ -35,6 +35,7 @@ func TestStackFilesAWSWouldRefuseRegisterNothing(t *testing.T) {
 		{"region that does not exist", "  aws:region: ap-northeast-9\n", []string{"aws:region", "not a region"}},
 		{"more AZs than the region gives", "  aws:region: us-west-1\n", []string{"us-west-1 gives an account 2"}},
 		{"version out of standard support", "  eks-lab:kubernetesVersion: \"1.34\"\n", []string{"eks-lab:kubernetesVersion", "2026-12-02"}},
+		{"account ID that lost its leading zero", "  aws:allowedAccountIds:\n    - 012345678901\n", []string{"aws:allowedAccountIds", "12-digit"}},
 		{"two problems at once", "  ekslab:nodeMaxSize: 2\n  eks-lab:clusterName: \"\"\n", []string{`namespace "ekslab"`, "eks-lab:clusterName is set to an empty value"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,7 +72,7 @@ func TestHonouredAWSKeysReachTheProvider(t *testing.T) {
   eks-lab:sshCidr: 203.0.113.7/32
   aws:profile: study-admin
   aws:allowedAccountIds:
-    - "123456789012"
+    - 123456789012
 `)
 	cfg, err := LoadStack(root, "s", nil)
 	if err != nil {
