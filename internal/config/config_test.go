@@ -92,11 +92,7 @@ func TestValidationRules(t *testing.T) {
 	spot := func(types string) map[string]string {
 		return map[string]string{"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": types}
 	}
-	cases := []struct {
-		name  string
-		set   map[string]string
-		wants []string // substrings of the error
-	}{
+	cases := []refusal{
 		{"bad region", map[string]string{"aws:region": "seoul"}, []string{"aws:region", `"seoul"`, "ap-northeast-2"}},
 		{"bad CIDR", map[string]string{"eks-lab:vpcCidr": "192.168.0.0/33"}, []string{"eks-lab:vpcCidr", "192.168.0.0/33", "e.g. 192.168.0.0/16"}},
 		{"host bits", map[string]string{"eks-lab:vpcCidr": "192.168.1.0/16"}, []string{"eks-lab:vpcCidr", "host bits", "192.168.0.0/16"}},
@@ -183,6 +179,18 @@ func TestValidationRules(t *testing.T) {
 			[]string{"eks-lab:nodeInstanceType", `"t2.medium"`, "matched to its size"}},
 		{"identity mode", map[string]string{"eks-lab:workloadIdentity": "podidentity"}, []string{"eks-lab:workloadIdentity", `"podidentity"`, "irsa", "pod-identity"}},
 	}
+	expectRefused(t, cases)
+}
+
+// refusal is a config that must be refused with an error mentioning wants.
+type refusal struct {
+	name  string
+	set   map[string]string
+	wants []string // substrings of the error
+}
+
+func expectRefused(t *testing.T, cases []refusal) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, tc.set)

@@ -18,11 +18,7 @@ func TestRefusedBeforeAWSRefusesThem(t *testing.T) {
 		}
 		return "[" + strings.Join(out, ",") + "]"
 	}
-	cases := []struct {
-		name  string
-		set   map[string]string
-		wants []string
-	}{
+	cases := []refusal{
 		// Namespaces: only eks-lab: and aws: are read.
 		{"namespace without the hyphen", map[string]string{"ekslab:nodeMaxSize": "2"}, []string{"ekslab:nodeMaxSize", `"2"`, `namespace "ekslab"`, "did you mean eks-lab:nodeMaxSize?"}},
 		{"namespace with an underscore", map[string]string{"eks_lab:nodeMaxSize": "2"}, []string{`namespace "eks_lab"`, "did you mean eks-lab:nodeMaxSize?"}},
@@ -71,19 +67,7 @@ func TestRefusedBeforeAWSRefusesThem(t *testing.T) {
 		{"1.34 left standard support on 2026-12-02", map[string]string{"eks-lab:kubernetesVersion": "1.34"}, []string{"eks-lab:kubernetesVersion", `"1.34"`, "2026-12-02", "$0.60", "one of 1.35, 1.36"}},
 		{"a version the calendar does not list", map[string]string{"eks-lab:kubernetesVersion": "1.37"}, []string{`"1.37"`, "not in the lab's copy of the EKS release calendar", "kubernetes-versions.html"}},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := load(t, tc.set)
-			if err == nil {
-				t.Fatalf("config %v accepted", tc.set)
-			}
-			for _, w := range tc.wants {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
-		})
-	}
+	expectRefused(t, cases)
 }
 
 // The limits themselves are accepted, and "" keeps meaning "none" for the
