@@ -11,9 +11,13 @@ import (
 )
 
 // AWSNamespace is the aws provider's config namespace. A stack file holds
-// keys of Namespace and AWSNamespace only; a key of any other namespace
-// would reach nothing.
+// keys of Namespace and AWSNamespace (and the engine's pulumi:) only; a key
+// of any other namespace would reach nothing.
 const AWSNamespace = "aws"
+
+// pulumiNamespace holds the engine's own settings (such as
+// pulumi:disable-default-providers), which the engine reads, not the program.
+const pulumiNamespace = "pulumi"
 
 // AWS provider keys the program builds its aws provider from (and the
 // kubeconfig's `aws eks get-token`, through pulumi-eks). Every other aws:
@@ -48,10 +52,10 @@ func (r *reader) checkKeys() {
 	slices.Sort(known)
 	slices.Sort(lab)
 	for _, key := range r.src.Keys {
-		if r.read[key] {
+		ns, name, _ := strings.Cut(key, ":")
+		if r.read[key] || ns == pulumiNamespace {
 			continue
 		}
-		ns, name, _ := strings.Cut(key, ":")
 		value := r.shown(key)
 		rm := "pulumi config rm " + shellWord(key)
 		switch {

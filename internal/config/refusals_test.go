@@ -87,6 +87,7 @@ func TestBoundsAccepted(t *testing.T) {
 		{"aws:region": "us-east-1", "eks-lab:availabilityZoneCount": "6"},
 		{"eks-lab:kubernetesVersion": "1.36"},
 		{"aws:profile": "study-admin", "aws:allowedAccountIds": `["123456789012"]`},
+		{"pulumi:disable-default-providers": `["*"]`}, // the engine's, not the program's
 	} {
 		if _, err := load(t, set); err != nil {
 			t.Errorf("%v rejected: %v", set, err)
