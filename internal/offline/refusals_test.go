@@ -1,6 +1,7 @@
 package offline
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -160,5 +161,21 @@ func TestTheEKSClusterIsPinnedToStandardSupport(t *testing.T) {
 	}
 	if _, ok := role["upgradePolicy"]; ok {
 		t.Errorf("the transform changes other children: %v", role)
+	}
+}
+
+// The mock engine's zones are the region's, so every layout config accepts
+// is planned: six AZs in us-east-1.
+func TestAllZonesOfTheRegionArePlanned(t *testing.T) {
+	cfg, err := LoadStack(stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  aws:region: us-east-1\n  eks-lab:availabilityZoneCount: 6\n"), "s", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zones := fmt.Sprint(p.Outputs["availabilityZones"]); zones != "[us-east-1a us-east-1b us-east-1c us-east-1d us-east-1e us-east-1f]" {
+		t.Errorf("zones %v, want us-east-1a to us-east-1f", p.Outputs["availabilityZones"])
 	}
 }
