@@ -263,8 +263,8 @@ var Defaults = struct {
 	NatGateways:        NatNone,
 	NodeSubnets:        TierPublic,
 	ClusterName:        "myeks",
-	// 1.35 is in EKS standard support until 2027-03-27; an older default would
-	// bill extended support ($0.60 instead of $0.10 per cluster hour).
+	// In EKS standard support (EKSStandardSupportEnds); validation refuses a
+	// default that has left it.
 	KubernetesVersion:   "1.35",
 	NodeInstanceType:    "t3.medium",
 	NodeCapacityType:    CapacityOnDemand,
