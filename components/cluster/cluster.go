@@ -6,6 +6,7 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -79,6 +80,11 @@ type ClusterArgs struct {
 	BastionRoleArn pulumi.StringInput
 	// BastionSecurityGroupID is admitted to the nodes on every port. Required.
 	BastionSecurityGroupID pulumi.StringInput
+
+	// AWSProfile is the named AWS profile the aws provider uses; the
+	// kubeconfig's `aws eks get-token` (the Kubernetes provider's and the
+	// teardown's) passes it too. Optional: "" for the shell's credentials.
+	AWSProfile string
 }
 
 // Cluster is the EKS cluster with its nodes.
@@ -147,7 +153,11 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		CorednsAddonOptions:       &eks.CoreDnsAddonOptionsArgs{Enabled: &disabled},
 		KubeProxyAddonOptions:     &eks.KubeProxyAddonOptionsArgs{Enabled: &disabled},
 		ClusterTags:               creatorTag(args.CreatorArn),
-	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{logs})},
+		ProviderCredentialOpts:    credentialOpts(args.AWSProfile),
+	}, append([]pulumi.ResourceOption{parent, pulumi.DependsOn([]pulumi.Resource{logs}),
+		// pulumi-eks v3.9.1's ClusterArgs has no upgradePolicy (v4 added it,
+		// with pulumi-aws v7); its aws.eks.Cluster child takes one.
+		pulumi.Transforms([]pulumi.ResourceTransform{StandardSupport})},
 		// The aws provider explicitly, not only through the parent: the
 		// remote component must build everything with the lab's tagged provider.
 		opts...)...)
@@ -298,6 +308,37 @@ func newAddon(ctx *pulumi.Context, name, addon string, clusterName pulumi.String
 		return nil, fmt.Errorf("cluster %s: add-on %s: %w", name, addon, err)
 	}
 	return a, nil
+}
+
+// EKSClusterType is the type of the EKS cluster pulumi-eks creates inside
+// its component (nodejs/eks/cluster/cluster.ts at v3.9.1: "<name>-eksCluster").
+const EKSClusterType = "aws:eks/cluster:Cluster"
+
+// StandardSupport sets the upgrade policy of the EKS cluster to STANDARD:
+// EKS then upgrades a cluster whose version leaves standard support instead
+// of moving it to extended support, which bills $0.60 instead of $0.10 an
+// hour (EKS API reference, UpgradePolicyRequest; EXTENDED is the default).
+// It is a transform because the cluster is a child of pulumi-eks's remote
+// component: the engine calls it for every child the component registers.
+func StandardSupport(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
+	if args.Type != EKSClusterType {
+		return nil
+	}
+	props := pulumi.Map{}
+	for k, v := range args.Props {
+		props[k] = v
+	}
+	props["upgradePolicy"] = pulumi.Map{"supportType": pulumi.String("STANDARD")}
+	return &pulumi.ResourceTransformResult{Props: props, Opts: args.Opts}
+}
+
+// credentialOpts makes the kubeconfig's `aws eks get-token` use the aws
+// provider's profile, nil for the shell's credentials.
+func credentialOpts(profile string) eks.KubeconfigOptionsPtrInput {
+	if profile == "" {
+		return nil
+	}
+	return &eks.KubeconfigOptionsArgs{ProfileName: pulumi.String(profile)}
 }
 
 // creatorTag records the cluster's creator on the EKS cluster, once known.

@@ -85,6 +85,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	awsProvider, err := aws.NewProvider(ctx, "aws", &aws.ProviderArgs{
 		Region:      pulumi.String(cfg.Region),
 		DefaultTags: &aws.ProviderDefaultTagsArgs{Tags: pulumi.ToStringMap(Tags(cfg))},
+		// The standard aws: keys the lab takes (config refuses the others).
+		Profile:           optionalString(cfg.AWSProfile),
+		AllowedAccountIds: optionalStrings(cfg.AllowedAccountIDs),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("aws provider: %w", err)
@@ -130,7 +133,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
 		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
 		NodeCapacityType: cfg.NodeCapacityType, NodeSpotInstanceTypes: cfg.NodeSpotInstanceTypes, PodIdentityAgent: cfg.WorkloadIdentity == identity.PodIdentity,
-		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID,
+		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
 	}, withAWS)
 	if err != nil {
 		return nil, err
@@ -154,10 +157,10 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		"privateSubnetIds":  net.PrivateSubnetIDs,
 		"oidcProviderArn":   eks.OidcProviderArn,
 		"kubeconfig":        eks.Kubeconfig,
-		"kubeconfigCommand": pulumi.Sprintf("aws eks update-kubeconfig --name %s --region %s", eks.Name, cfg.Region),
+		"kubeconfigCommand": pulumi.Sprintf("aws eks update-kubeconfig --name %s --region %s%s", eks.Name, cfg.Region, profileFlag(cfg)),
 		"bastionPublicIp":   bast.PublicIP,
 		"sshCommand":        sshCommand,
-		"ssmCommand":        pulumi.Sprintf("aws ssm start-session --target %s --region %s", bast.InstanceID, cfg.Region),
+		"ssmCommand":        pulumi.Sprintf("aws ssm start-session --target %s --region %s%s", bast.InstanceID, cfg.Region, profileFlag(cfg)),
 		// For `lab audit` of a stack whose file is gone (the scheduled sweep):
 		// the zone ExternalDNS writes to, "" when it writes to none.
 		"hostedZoneId": pulumi.String(""),
@@ -174,6 +177,29 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		outputs[k] = v
 	}
 	return outputs, nil
+}
+
+// profileFlag is the --profile flag of the stack's AWS commands, "" for
+// the shell's credentials.
+func profileFlag(cfg *config.Config) string {
+	if cfg.AWSProfile == "" {
+		return ""
+	}
+	return " --profile " + cfg.AWSProfile
+}
+
+func optionalString(s string) pulumi.StringPtrInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}
+
+func optionalStrings(s []string) pulumi.StringArrayInput {
+	if len(s) == 0 {
+		return nil
+	}
+	return pulumi.ToStringArray(s)
 }
 
 // clusterCreator is the IAM principal that creates the cluster, or created

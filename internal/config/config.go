@@ -6,6 +6,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,7 +16,6 @@ import (
 
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/network/subnetplan"
-	"github.com/eks-study/lab/internal/suggest"
 )
 
 // Namespace is the Pulumi project name, and so the config namespace of every
@@ -64,7 +64,13 @@ type Config struct {
 	Project string
 	Stack   string
 
-	Region             string
+	Region string
+	// AWSProfile is the named profile (aws:profile) the aws provider and the
+	// kubeconfig's `aws eks get-token` use; "" for the shell's credentials.
+	AWSProfile string
+	// AllowedAccountIDs (aws:allowedAccountIds) are the only accounts the
+	// aws provider deploys to; empty for any.
+	AllowedAccountIDs  []string
 	AZCount            int
 	VpcCidr            string
 	SubnetPrefixLength int
@@ -180,7 +186,8 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 		BastionInstanceType:  r.str("bastionInstanceType", Defaults.BastionInstanceType),
 		BastionPolicyArn:     r.str("bastionPolicyArn", Defaults.BastionPolicyArn),
 
-		Owner: r.str("owner", stack),
+		// Pulumi.yaml's default "" stands for the stack name.
+		Owner: r.str("owner", ""),
 
 		WorkloadIdentity:  identity.Mode(r.str("workloadIdentity", string(Defaults.WorkloadIdentity))),
 		Domain:            r.str("domain", ""),
@@ -204,20 +211,25 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 	c.EndpointPublicAccessCidrs = r.list("endpointPublicAccessCidrs", nil)
 	c.AdminRoleArns = r.list("adminRoleArns", nil)
 	c.NodeSpotInstanceTypes = r.list("nodeSpotInstanceTypes", nil)
+	c.AWSProfile = r.str(awsProfile, "")
+	c.AllowedAccountIDs = r.list(awsAllowedAccountIDs, nil)
+	if c.Owner == "" {
+		c.Owner = stack
+	}
 	if c.EndpointPublicAccessCidrs == nil && c.SSHCidr != "" {
 		// The member's own address reaches the API; the bastion uses the private endpoint.
 		c.EndpointPublicAccessCidrs = []string{c.SSHCidr}
 	}
 	c.ExternalDNS = r.boolean("externalDns", true) && c.Domain != "" && c.HostedZoneID != ""
 
-	if raw, ok := r.raw("expiry"); ok {
+	if raw, ok := r.raw("expiry"); ok && raw != "" {
 		c.Expiry, c.ExpiryFromConfig = r.expiry(raw, now), true
 	} else {
 		c.Expiry = now.UTC().Add(DefaultLifetime).Truncate(time.Minute)
 	}
-	r.unknownKeys()
+	r.checkKeys()
 
-	errs := append(r.errs, c.validate(publicCidrs, privateCidrs)...)
+	errs := append(r.errs, c.validate(publicCidrs, privateCidrs, now)...)
 	if len(errs) > 0 {
 		return nil, &Error{Problems: errs}
 	}
@@ -251,8 +263,8 @@ var Defaults = struct {
 	NatGateways:        NatNone,
 	NodeSubnets:        TierPublic,
 	ClusterName:        "myeks",
-	// 1.35 is in EKS standard support until 2027-03-27; an older default would
-	// bill extended support ($0.60 instead of $0.10 per cluster hour).
+	// In EKS standard support (EKSStandardSupportEnds); validation refuses a
+	// default that has left it.
 	KubernetesVersion:   "1.35",
 	NodeInstanceType:    "t3.medium",
 	NodeCapacityType:    CapacityOnDemand,
@@ -296,6 +308,9 @@ func fullKey(key string) string {
 	return Namespace + ":" + key
 }
 
+// raw returns a key's value, trimmed, and whether the stack sets it; an
+// explicit "" is set. A secret is refused: its value would end up in plain
+// resource inputs and tags.
 func (r *reader) raw(key string) (string, bool) {
 	key = fullKey(key)
 	r.read[key] = true
@@ -305,68 +320,57 @@ func (r *reader) raw(key string) (string, bool) {
 			"previews show and the state keeps unencrypted; set it in plain text: pulumi config set %s VALUE", key, key))
 		return "", false
 	}
-	if !ok || strings.TrimSpace(v) == "" {
-		return "", false
-	}
-	return strings.TrimSpace(v), true
+	return strings.TrimSpace(v), ok
 }
 
-// unknownKeys refuses keys of the lab's namespace that Load never read: a
-// typo would otherwise fall back to the default without a word.
-func (r *reader) unknownKeys() {
-	var known []string
-	for k := range r.read {
-		if name, ok := strings.CutPrefix(k, Namespace+":"); ok {
-			known = append(known, name)
-		}
+// value is a key's value, or false when it is unset. An explicit empty value
+// is refused where the key's default is not empty: `clusterName: ""` means
+// a mistake, not the default (Pulumi hands the program a key's Pulumi.yaml
+// default when the stack does not set it, so "" reaches the program only
+// from the stack file or `pulumi config set KEY ""`).
+func (r *reader) value(key, def string) (string, bool) {
+	v, ok := r.raw(key)
+	if ok && v == "" && def != "" {
+		r.errs = append(r.errs, fmt.Errorf("%s is set to an empty value; remove the line to get the default %s (pulumi config rm %s), or set a value",
+			fullKey(key), def, fullKey(key)))
 	}
-	slices.Sort(known)
-	for _, key := range r.src.Keys {
-		name, ours := strings.CutPrefix(key, Namespace+":")
-		if !ours || r.read[key] {
-			continue
-		}
-		value := "[secret]"
-		if r.src.Secret == nil || !r.src.Secret(key) {
-			v, _ := r.src.Get(key)
-			value = fmt.Sprintf("%q", v)
-		}
-		fix := "remove it (pulumi config rm " + key + "); docs/configuration.md lists the keys"
-		if s := suggest.Closest(name, known); s != "" {
-			fix = fmt.Sprintf("did you mean %s:%s? pulumi config rm %s && pulumi config set %s:%s VALUE", Namespace, s, key, Namespace, s)
-		}
-		r.errs = append(r.errs, fmt.Errorf("%s = %s: not a key of this lab, so the value would be ignored; %s", key, value, fix))
-	}
+	return v, ok && v != ""
 }
 
 func (r *reader) str(key, def string) string {
-	if v, ok := r.raw(key); ok {
+	if v, ok := r.value(key, def); ok {
 		return v
 	}
 	return def
 }
 
+// integer reads a whole number that fits 32 bits, as the AWS APIs take
+// them: a larger one would wrap or overflow on its way there.
 func (r *reader) integer(key string, def int) int {
-	v, ok := r.raw(key)
+	v, ok := r.value(key, strconv.Itoa(def))
 	if !ok {
 		return def
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s = %q is not a whole number; set it to e.g. %d", fullKey(key), v, def))
+	n, err := strconv.ParseInt(v, 10, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		r.errs = append(r.errs, fmt.Errorf("%s = %s is out of range; set a whole number such as %d", fullKey(key), Shown(fullKey(key), v), def))
+		return def
+	case err != nil:
+		r.errs = append(r.errs, fmt.Errorf("%s = %s is not a whole number; set it to e.g. %d", fullKey(key), Shown(fullKey(key), v), def))
 		return def
 	}
-	return n
+	return int(n)
 }
 
 func (r *reader) boolean(key string, def bool) bool {
-	v, ok := r.raw(key)
+	v, ok := r.value(key, strconv.FormatBool(def))
 	if !ok {
 		return def
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s = %q is not true or false", fullKey(key), v))
+		r.errs = append(r.errs, fmt.Errorf("%s = %s is not true or false", fullKey(key), Shown(fullKey(key), v)))
 		return def
 	}
 	return b
@@ -376,13 +380,28 @@ func (r *reader) boolean(key string, def bool) bool {
 // The empty list is Pulumi.yaml's default for every list key, so it means
 // "unset" (the CLI hands the program "[]" when the stack sets nothing).
 func (r *reader) list(key string, def []string) []string {
-	v, ok := r.raw(key)
+	v, ok := r.value(key, "[]")
 	if !ok || v == "[]" {
 		return def
 	}
-	var out []string
-	if err := json.Unmarshal([]byte(v), &out); err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s = %s is not a list of strings; write it as a YAML list, e.g. [\"203.0.113.7/32\"]", fullKey(key), v))
+	// An unquoted number in a YAML list (an account ID) arrives as a number.
+	var items []any
+	d := json.NewDecoder(strings.NewReader(v))
+	d.UseNumber()
+	err := d.Decode(&items)
+	out := make([]string, 0, len(items))
+	for _, it := range items {
+		switch it := it.(type) {
+		case string:
+			out = append(out, it)
+		case json.Number:
+			out = append(out, it.String())
+		default:
+			err = fmt.Errorf("item %v is not a string", it)
+		}
+	}
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s = %s is not a list of strings; write it as a YAML list, e.g. [\"203.0.113.7/32\"]", fullKey(key), Shown(fullKey(key), v)))
 		return def
 	}
 	return out
@@ -406,7 +425,7 @@ func (r *reader) expiry(raw string, now time.Time) time.Time {
 	key := fullKey("expiry")
 	switch {
 	case err != nil:
-		r.errs = append(r.errs, fmt.Errorf("%s = %q is not an RFC 3339 time; use e.g. %q or unset it for now + %s", key, raw, example, DefaultLifetime))
+		r.errs = append(r.errs, fmt.Errorf("%s = %s is not an RFC 3339 time; use e.g. %q or unset it for now + %s", key, Shown(key, raw), example, DefaultLifetime))
 	case !t.After(now):
 		r.errs = append(r.errs, fmt.Errorf("%s = %q is in the past (now is %s): the scheduled destroy would remove the lab at once; set a later time, e.g. %q, or unset it for now + %s",
 			key, raw, now.UTC().Format(time.RFC3339), example, DefaultLifetime))

@@ -92,11 +92,7 @@ func TestValidationRules(t *testing.T) {
 	spot := func(types string) map[string]string {
 		return map[string]string{"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": types}
 	}
-	cases := []struct {
-		name  string
-		set   map[string]string
-		wants []string // substrings of the error
-	}{
+	cases := []refusal{
 		{"bad region", map[string]string{"aws:region": "seoul"}, []string{"aws:region", `"seoul"`, "ap-northeast-2"}},
 		{"bad CIDR", map[string]string{"eks-lab:vpcCidr": "192.168.0.0/33"}, []string{"eks-lab:vpcCidr", "192.168.0.0/33", "e.g. 192.168.0.0/16"}},
 		{"host bits", map[string]string{"eks-lab:vpcCidr": "192.168.1.0/16"}, []string{"eks-lab:vpcCidr", "host bits", "192.168.0.0/16"}},
@@ -122,6 +118,11 @@ func TestValidationRules(t *testing.T) {
 		{"API open to the world through sshCidr", map[string]string{"eks-lab:sshCidr": "0.0.0.0/0", "eks-lab:allowSshFromAnywhere": "true"}, []string{"eks-lab:endpointPublicAccessCidrs", "defaulted from sshCidr", "allowApiFromAnywhere"}},
 		{"API from a private range", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["10.1.0.0/16"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"10.1.0.0/16"`, "inside 10.0.0.0/8", "checkip"}},
 		{"API from RFC 1918 172.16/12", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["203.0.113.7/32","172.20.1.1/32"]`}, []string{`"172.20.1.1/32"`, "inside 172.16.0.0/12"}},
+		{"API from shared address space", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["100.64.1.0/24"]`}, []string{`"100.64.1.0/24"`, "inside 100.64.0.0/10"}},
+		{"API from RFC 1918 192.168/16", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["192.168.1.7/32"]`}, []string{`"192.168.1.7/32"`, "inside 192.168.0.0/16"}},
+		{"API from loopback", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["127.0.0.1/32"]`}, []string{`"127.0.0.1/32"`, "inside 127.0.0.0/8"}},
+		{"API from link-local", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["169.254.169.254/32"]`}, []string{`"169.254.169.254/32"`, "inside 169.254.0.0/16"}},
+		{"API from multicast", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["239.1.2.3/32"]`}, []string{`"239.1.2.3/32"`, "inside 224.0.0.0/4"}},
 		{"API from IPv6", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["2001:db8::/32"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"2001:db8::/32"`, "IPv6", "IPv4"}},
 		{"API CIDR with host bits", map[string]string{"eks-lab:endpointPublicAccessCidrs": `["203.0.113.7/24"]`}, []string{"eks-lab:endpointPublicAccessCidrs", `"203.0.113.7/24"`, "network CIDR"}},
 		{"nodes min > desired", map[string]string{"eks-lab:nodeMinSize": "4"}, []string{"eks-lab:nodeMinSize", "4/3/6", "min <= desired <= max"}},
@@ -137,6 +138,11 @@ func TestValidationRules(t *testing.T) {
 		{"cluster name starting with -", map[string]string{"eks-lab:clusterName": "-eks"}, []string{"eks-lab:clusterName", "starting with a letter or digit"}},
 		{"cluster name too long for IAM", map[string]string{"eks-lab:clusterName": strings.Repeat("a", 44)}, []string{"eks-lab:clusterName", "is 44 characters", "-eksRole-role-xxxxxxx", "at most 43"}},
 		{"subnets too small for max pods", map[string]string{"eks-lab:subnetPrefixLength": "27"}, []string{"eks-lab:nodeMaxSize", "= 6", "2 t3.medium nodes at 17 pods each need 36 addresses", "has 27 usable", "eks-lab:subnetPrefixLength = 27"}},
+		// 10 nodes over 3 subnets: the first takes 4 (rounded up, as the
+		// Auto Scaling group spreads them), 4 x 18 = 72 addresses > 59 in a
+		// /26; rounded down, 3 x 18 = 54 would fit.
+		{"uneven nodes per subnet round up", map[string]string{"eks-lab:subnetPrefixLength": "26", "eks-lab:nodeMaxSize": "10"},
+			[]string{"eks-lab:nodeMaxSize", "= 10", "4 t3.medium nodes at 17 pods each need 72 addresses", "has 59 usable"}},
 		{"explicit subnets too small for max pods", map[string]string{"eks-lab:nodeInstanceType": "m5.16xlarge",
 			"eks-lab:publicSubnetCidrs":  `["192.168.0.0/24","192.168.1.0/24","192.168.2.0/24"]`,
 			"eks-lab:privateSubnetCidrs": `["192.168.12.0/22","192.168.16.0/22","192.168.20.0/22"]`,
@@ -162,7 +168,7 @@ func TestValidationRules(t *testing.T) {
 		{"unknown key far from any", map[string]string{"eks-lab:banana": "yes"}, []string{"eks-lab:banana", "pulumi config rm eks-lab:banana", "docs/configuration.md"}},
 		{"admin role twice", map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci","arn:aws:iam::123456789012:role/gh/ci"]`}, []string{"eks-lab:adminRoleArns", "role ci again", "list each role once"}},
 		{"capacity type", map[string]string{"eks-lab:nodeCapacityType": "spot"}, []string{"eks-lab:nodeCapacityType", `"spot"`, "ON_DEMAND or SPOT"}},
-		{"alternatives need spot", map[string]string{"eks-lab:nodeSpotInstanceTypes": `["t3a.medium"]`}, []string{"eks-lab:nodeSpotInstanceTypes", "[t3a.medium]", "set nodeCapacityType to SPOT"}},
+		{"alternatives need spot", map[string]string{"eks-lab:nodeSpotInstanceTypes": `["t3a.medium"]`}, []string{"eks-lab:nodeSpotInstanceTypes", `["t3a.medium"]`, "set nodeCapacityType to SPOT"}},
 		{"bigger memory", spot(`["t3.large"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t3.large"`, "2 vCPUs and 8 GiB", "t3.medium has 2 vCPUs and 4 GiB", "same size"}},
 		{"more vCPUs", spot(`["c5.xlarge"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"c5.xlarge"`, "4 vCPUs"}},
 		{"other architecture", spot(`["t4g.medium"]`), []string{"eks-lab:nodeSpotInstanceTypes", `"t4g.medium"`, "arm64", "x86_64", "one AMI"}},
@@ -173,6 +179,18 @@ func TestValidationRules(t *testing.T) {
 			[]string{"eks-lab:nodeInstanceType", `"t2.medium"`, "matched to its size"}},
 		{"identity mode", map[string]string{"eks-lab:workloadIdentity": "podidentity"}, []string{"eks-lab:workloadIdentity", `"podidentity"`, "irsa", "pod-identity"}},
 	}
+	expectRefused(t, cases)
+}
+
+// refusal is a config that must be refused with an error mentioning wants.
+type refusal struct {
+	name  string
+	set   map[string]string
+	wants []string // substrings of the error
+}
+
+func expectRefused(t *testing.T, cases []refusal) {
+	t.Helper()
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, tc.set)
@@ -223,15 +241,16 @@ func TestLimitsAccepted(t *testing.T) {
 	}
 }
 
-// A secret value would end up in plain resource inputs and tags.
+// A secret value would end up in plain resource inputs and tags; an AWS
+// credential in config is refused whether secret or not, and never shown.
 func TestSecretValuesAreRefused(t *testing.T) {
 	raw := map[string]string{"eks-lab:sshCidr": "203.0.113.7/32", "eks-lab:owner": "[secret]", "aws:secretKey": "[secret]"}
 	_, err := Load("eks-lab", "dev", MapSource(raw, []string{"eks-lab:owner", "aws:secretKey"}), testNow)
 	if err == nil || !strings.Contains(err.Error(), "eks-lab:owner is a secret") || !strings.Contains(err.Error(), "pulumi config set eks-lab:owner VALUE") {
 		t.Fatalf("got %v, want eks-lab:owner refused with the fix", err)
 	}
-	if strings.Contains(err.Error(), "aws:secretKey") {
-		t.Errorf("a secret the lab does not read is refused: %v", err)
+	if !strings.Contains(err.Error(), "aws:secretKey = "+Hidden+": the lab takes no AWS credentials from config") {
+		t.Errorf("aws:secretKey not refused with its value hidden: %v", err)
 	}
 }
 

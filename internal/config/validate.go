@@ -9,12 +9,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
-	"github.com/eks-study/lab/components/bastion/tools"
 	"github.com/eks-study/lab/components/cluster"
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/network/subnetplan"
 	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/internal/suggest"
 )
 
 var (
@@ -28,21 +30,55 @@ var (
 	domainPattern      = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 	albGroupPattern    = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]{0,61}[a-z0-9])?$`)
 	keyNamePattern     = regexp.MustCompile(`^[ -~]{1,255}$`)
+	profilePattern     = regexp.MustCompile(`^[A-Za-z0-9_.@+=,:/-]{1,128}$`)
+	accountPattern     = regexp.MustCompile(`^[0-9]{12}$`)
+	// tagValuePattern is IAM's tag value pattern, the strictest of the
+	// services the lab tags (IAM API reference, Tag.Value:
+	// [\p{L}\p{Z}\p{N}_.:/=+\-@]*; EC2 takes more). The provider's default
+	// tags go on every resource, the IAM roles included.
+	tagValuePattern = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
+
+// MaxPublicAccessCidrs is EKS's "Public endpoint access CIDR ranges per
+// cluster" quota (L-93A74D60, not adjustable).
+const MaxPublicAccessCidrs = 40
+
+// MaxNodesPerNodeGroup is EKS's default "Nodes per managed node group"
+// quota (L-BD136A63): a larger node group fails when EKS creates it.
+const MaxNodesPerNodeGroup = 450
+
+// MaxTagValueLength is the longest tag value IAM and EC2 take, in characters.
+const MaxTagValueLength = 256
 
 // validate checks every rule and returns all problems, each naming the key,
 // the value and the fix. It also fills c.Subnets.
-func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
+func (c *Config) validate(publicCidrs, privateCidrs []string, now time.Time) []error {
 	var errs []error
 	bad := func(key string, value any, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s = %v: %s", fullKey(key), quote(value), fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("%s = %v: %s", fullKey(key), quote(fullKey(key), value), fmt.Sprintf(format, args...)))
 	}
 
-	if !regionPattern.MatchString(c.Region) {
-		bad("aws:region", c.Region, "not an AWS region; use e.g. ap-northeast-2 (`pulumi config set aws:region ap-northeast-2`)")
+	zones, knownRegion := estimate.Regions[c.Region]
+	switch {
+	case !knownRegion:
+		fix := "use e.g. ap-northeast-2 (`pulumi config set aws:region ap-northeast-2`)"
+		if s := suggest.Closest(c.Region, estimate.RegionNames()); s != "" {
+			fix = fmt.Sprintf("did you mean %s? pulumi config set aws:region %s", s, s)
+		}
+		bad(awsRegion, c.Region, "not a region of the aws partition as of %s (internal/estimate/regions.go); %s", estimate.RegionsAsOf, fix)
+	case c.AZCount > zones:
+		bad("availabilityZoneCount", c.AZCount, "%s gives an account %d Availability Zones (as of %s); set at most %d, or pick a region with more", c.Region, zones, estimate.RegionsAsOf, zones)
 	}
 	if c.AZCount < 2 || c.AZCount > 6 {
 		bad("availabilityZoneCount", c.AZCount, "EKS needs subnets in at least 2 AZs and the lab uses at most 6; set 2 to 6 (the study uses 3)")
+	}
+	if c.AWSProfile != "" && !profilePattern.MatchString(c.AWSProfile) {
+		bad(awsProfile, c.AWSProfile, "not a profile name of ~/.aws/config; list yours with: aws configure list-profiles")
+	}
+	for _, id := range c.AllowedAccountIDs {
+		if !accountPattern.MatchString(id) {
+			bad(awsAllowedAccountIDs, id, "not a 12-digit AWS account ID; find yours with: aws sts get-caller-identity --query Account")
+		}
 	}
 
 	layoutOK := false
@@ -54,6 +90,8 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 		bad("vpcCidr", c.VpcCidr, "has host bits set; use %s", vpc.Masked())
 	case vpc.Bits() < 16 || vpc.Bits() > 28:
 		bad("vpcCidr", c.VpcCidr, "AWS VPCs are /16 to /28; use e.g. 192.168.0.0/16")
+	case reserved(vpc) != "":
+		bad("vpcCidr", c.VpcCidr, "overlaps %s, a reserved range AWS refuses for a VPC; use a private range, e.g. 192.168.0.0/16 or 10.0.0.0/16", reserved(vpc))
 	default:
 		c.Subnets, err = c.subnetLayout(vpc, publicCidrs, privateCidrs)
 		if err != nil {
@@ -78,35 +116,24 @@ func (c *Config) validate(publicCidrs, privateCidrs []string) []error {
 	}
 
 	c.validateClusterName(bad)
-	if !k8sVersionPattern.MatchString(c.KubernetesVersion) {
-		bad("kubernetesVersion", c.KubernetesVersion, "must be a Kubernetes minor version such as %s", Defaults.KubernetesVersion)
-	} else if _, ok := tools.Kubectl[c.KubernetesVersion]; !ok {
-		// The bastion installs a pinned kubectl per minor (kubectl supports one minor of skew).
-		bad("kubernetesVersion", c.KubernetesVersion, "the bastion's kubectl is pinned for %s only; use one of them or add a pin in components/bastion/tools",
-			strings.Join(tools.KubectlMinors(), ", "))
-	}
+	c.validateKubernetesVersion(bad, now)
 	nodeType := c.validateInstanceType(bad, "nodeInstanceType", c.NodeInstanceType)
 	c.validateInstanceType(bad, "bastionInstanceType", c.BastionInstanceType)
 	if family, _, _ := strings.Cut(c.NodeInstanceType, "."); nodeType != nil && acceleratedFamilies.MatchString(family) {
 		bad("nodeInstanceType", c.NodeInstanceType, "the node group's standard AL2023 AMI does not support the %s family (EKS User Guide, \"Choose an optimal Amazon EC2 node instance type\"); use e.g. %s", family, Defaults.NodeInstanceType)
 	}
-	if c.NodeMinSize < 0 || c.NodeMaxSize < 1 || c.NodeMinSize > c.NodeDesiredSize || c.NodeDesiredSize > c.NodeMaxSize {
-		errs = append(errs, fmt.Errorf("%s/%s/%s = %d/%d/%d: need 0 <= min <= desired <= max and max >= 1; e.g. 3/3/6",
-			fullKey("nodeMinSize"), fullKey("nodeDesiredSize"), fullKey("nodeMaxSize"), c.NodeMinSize, c.NodeDesiredSize, c.NodeMaxSize))
-	}
+	sizesOK := c.validateNodeSizes(bad, func(err error) { errs = append(errs, err) })
 	if c.NodeDiskSizeGiB < 20 || c.NodeDiskSizeGiB > 16384 {
 		bad("nodeDiskSizeGiB", c.NodeDiskSizeGiB, "must be 20 to 16384 GiB")
 	}
 
-	if nodeType != nil && layoutOK {
+	if nodeType != nil && layoutOK && sizesOK {
 		c.validateSubnetCapacity(bad, publicCidrs != nil)
 	}
 	c.validateCapacityType(bad)
 	c.validateAccess(bad)
 	c.validateAddons(bad)
-	if len(c.Owner) > 256 {
-		bad("owner", c.Owner, "tag values are at most 256 characters")
-	}
+	c.validateTagValue(bad, "owner", c.Owner)
 	return errs
 }
 
@@ -127,13 +154,13 @@ func (c *Config) subnetLayout(vpc netip.Prefix, publicCidrs, privateCidrs []stri
 		out   *[]netip.Prefix
 	}{{"publicSubnetCidrs", publicCidrs, &l.Public}, {"privateSubnetCidrs", privateCidrs, &l.Private}} {
 		if len(tier.cidrs) != c.AZCount {
-			return l, fmt.Errorf("%s = %v: needs one CIDR per AZ, %d in all (set both publicSubnetCidrs and privateSubnetCidrs, or neither)",
-				fullKey(tier.key), tier.cidrs, c.AZCount)
+			return l, fmt.Errorf("%s = %s: needs one CIDR per AZ, %d in all (set both publicSubnetCidrs and privateSubnetCidrs, or neither)",
+				fullKey(tier.key), quote(fullKey(tier.key), tier.cidrs), c.AZCount)
 		}
 		for _, s := range tier.cidrs {
 			p, err := netip.ParsePrefix(s)
 			if err != nil || p.Masked() != p || !p.Addr().Is4() {
-				return l, fmt.Errorf("%s: %q is not an IPv4 network CIDR; use e.g. 192.168.0.0/22", fullKey(tier.key), s)
+				return l, fmt.Errorf("%s: %s is not an IPv4 network CIDR; use e.g. 192.168.0.0/22", fullKey(tier.key), Shown(fullKey(tier.key), s))
 			}
 			*tier.out = append(*tier.out, p)
 			all = append(all, p)
@@ -157,6 +184,9 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 	}
 	if len(c.EndpointPublicAccessCidrs) == 0 && c.SSHCidr != "" {
 		bad("endpointPublicAccessCidrs", "[]", "needs at least one CIDR that may reach the EKS API (your IP, or the CI runners'); defaults to sshCidr")
+	}
+	if n := len(c.EndpointPublicAccessCidrs); n > MaxPublicAccessCidrs {
+		bad("endpointPublicAccessCidrs", fmt.Sprintf("[%d CIDRs]", n), "EKS takes at most %d public endpoint CIDRs per cluster (service quota L-93A74D60, not adjustable); merge ranges or list fewer", MaxPublicAccessCidrs)
 	}
 	for _, s := range c.EndpointPublicAccessCidrs {
 		c.validateAPICidr(bad, s)
@@ -333,10 +363,43 @@ func (c *Config) validateAPICidr(bad func(string, any, string, ...any), s string
 }
 
 // unreachableRanges are IPv4 ranges no request to a public endpoint comes
-// from: RFC 1918, shared address space (RFC 6598), loopback and link-local.
-var unreachableRanges = []netip.Prefix{
+// from: RFC 1918, shared address space (RFC 6598), and reservedRanges.
+var unreachableRanges = append([]netip.Prefix{
 	netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
-	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("100.64.0.0/10"),
+}, reservedPrefixes()...)
+
+// reservedRanges are the IPv4 special-purpose ranges (RFC 6890) that are no
+// network of anyone's: "this network", loopback, link-local, multicast and
+// the reserved class E. AWS refuses them as a VPC CIDR (InvalidVpc.Range)
+// and EKS as a public endpoint CIDR ("cannot include reserved addresses").
+var reservedRanges = []struct {
+	prefix netip.Prefix
+	what   string
+}{
+	{netip.MustParsePrefix("0.0.0.0/8"), `"this network"`},
+	{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
+	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
+	{netip.MustParsePrefix("240.0.0.0/4"), "reserved (class E)"},
+}
+
+func reservedPrefixes() []netip.Prefix {
+	out := make([]netip.Prefix, len(reservedRanges))
+	for i, r := range reservedRanges {
+		out[i] = r.prefix
+	}
+	return out
+}
+
+// reserved describes the reserved range p overlaps, "" when none.
+func reserved(p netip.Prefix) string {
+	for _, r := range reservedRanges {
+		if r.prefix.Overlaps(p) {
+			return fmt.Sprintf("%s (%s)", r.prefix, r.what)
+		}
+	}
+	return ""
 }
 
 // validateSubnetCapacity checks that every node subnet holds its share of
@@ -378,9 +441,19 @@ func addressCount(p netip.Prefix) string {
 	return strconv.FormatUint(1<<(32-p.Bits()), 10)
 }
 
-func quote(v any) string {
+// quote shows a value in a refusal: a string through Shown, the one rule
+// for echoing values.
+func quote(key string, v any) string {
+	switch v := v.(type) {
+	case []string:
+		shown := make([]string, len(v))
+		for i, s := range v {
+			shown[i] = Shown(key, s)
+		}
+		return "[" + strings.Join(shown, ", ") + "]"
+	}
 	if reflect.ValueOf(v).Kind() == reflect.String {
-		return fmt.Sprintf("%q", v)
+		return Shown(key, reflect.ValueOf(v).String())
 	}
 	return fmt.Sprint(v)
 }
@@ -390,4 +463,46 @@ func quote(v any) string {
 func IsArm(instanceType string) bool {
 	t, err := estimate.Lookup(instanceType)
 	return err == nil && t.IsArm()
+}
+
+// validateNodeSizes checks the node group's sizes against what EKS takes
+// and what the lab needs, and tells whether they are usable for the
+// capacity check.
+func (c *Config) validateNodeSizes(bad func(string, any, string, ...any), fail func(error)) bool {
+	ok := true
+	for _, s := range []struct {
+		key  string
+		size int
+	}{{"nodeMinSize", c.NodeMinSize}, {"nodeDesiredSize", c.NodeDesiredSize}, {"nodeMaxSize", c.NodeMaxSize}} {
+		if s.size < 0 || s.size > MaxNodesPerNodeGroup {
+			bad(s.key, s.size, "EKS takes 0 to %d nodes in a managed node group (its default quota, L-BD136A63); the lab needs a few, e.g. 3/3/6 for min/desired/max", MaxNodesPerNodeGroup)
+			ok = false
+		}
+	}
+	if !ok {
+		return false
+	}
+	if c.NodeMinSize > c.NodeDesiredSize || c.NodeDesiredSize > c.NodeMaxSize {
+		fail(fmt.Errorf("%s/%s/%s = %d/%d/%d: need min <= desired <= max; e.g. 3/3/6",
+			fullKey("nodeMinSize"), fullKey("nodeDesiredSize"), fullKey("nodeMaxSize"), c.NodeMinSize, c.NodeDesiredSize, c.NodeMaxSize))
+		return false
+	}
+	if c.NodeDesiredSize < 1 {
+		// CoreDNS is a managed add-on the cluster always gets, and EKS
+		// reports it healthy only once its pods run: with no node, pulumi up
+		// waits for it until it times out, after the VPC and cluster exist.
+		bad("nodeDesiredSize", c.NodeDesiredSize, "the lab needs at least one node from the start: CoreDNS (and the controllers and samples) run on the nodes, and pulumi up waits for them; set 1 or more (min 0 is fine)")
+		return false
+	}
+	return true
+}
+
+// validateTagValue checks a value the lab puts in a tag on every resource.
+func (c *Config) validateTagValue(bad func(string, any, string, ...any), key, v string) {
+	switch {
+	case utf8.RuneCountInString(v) > MaxTagValueLength:
+		bad(key, v, "tag values are at most %d characters; use a shorter name", MaxTagValueLength)
+	case !tagValuePattern.MatchString(v):
+		bad(key, v, "goes into a tag on every resource, IAM roles included, and IAM tag values take only letters, digits, spaces and _ . : / = + - @; e.g. your name or alias")
+	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"github.com/eks-study/lab/infra/program"
 	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/internal/estimate"
 )
 
 // Now is the clock of a mock run, so plans are byte-identical; the default
@@ -67,6 +68,11 @@ type Resource struct {
 	// Aliases are the earlier URNs this resource answers to (pulumi.Aliases),
 	// sorted: a rename that keeps a live resource instead of replacing it.
 	Aliases []string `json:"aliases,omitempty"`
+	// Transforms are the program's transform callbacks registered with it
+	// (pulumi.Transforms), which the engine runs on it and its children; see
+	// Transformed. Valid while the program's run is (the callbacks are served
+	// by the run's process).
+	Transforms []*pulumirpc.Callback `json:"-"`
 }
 
 // Plan is everything one run registered.
@@ -169,6 +175,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Provider = rpc.GetProvider()
 		r.Remote = rpc.GetRemote()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Transforms = rpc.GetTransforms()
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(r.Dependencies)
 	}
@@ -292,7 +299,12 @@ func (m *mocks) fabricate(args pulumi.MockResourceArgs) map[string]any {
 func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	switch args.Token {
 	case "aws:index/getAvailabilityZones:getAvailabilityZones":
-		names := []any{m.region + "a", m.region + "b", m.region + "c", m.region + "d"}
+		// As many zones as the region gives an account (config refuses an
+		// unknown region before the program asks).
+		var names []any
+		for i := range estimate.Regions[m.region] {
+			names = append(names, m.region+string(rune('a'+i)))
+		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": m.region}), nil
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": CallerArn, "userId": "AROAEXAMPLE:study-member", "id": AccountID}), nil

@@ -602,3 +602,19 @@ func TestSpotNodeGroupCapacityAndCost(t *testing.T) {
 		}
 	}
 }
+
+// A region the price table lacks leaves everything unpriced: the plan says
+// so instead of "$0.0000 per hour".
+func TestUnpricedPlanSaysSo(t *testing.T) {
+	d := buildStack(t, "dev", map[string]string{"aws:region": "eu-central-1"})
+	if len(d.Estimates.Cost.Unpriced) == 0 {
+		t.Fatal("eu-central-1 is priced; pick a region prices-2026-11.json lacks")
+	}
+	var b bytes.Buffer
+	if err := Render(&b, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "$0.0000 per hour") || !strings.Contains(b.String(), "Estimate: unpriced: ") || !strings.Contains(b.String(), "Total: unpriced: ") {
+		t.Errorf("plan of an unpriced region:\n%s", b.String())
+	}
+}

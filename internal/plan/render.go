@@ -95,8 +95,13 @@ func (r *renderer) all() {
 	if c.Spot != nil {
 		perHour = fmt.Sprintf("at most %s (spot nodes on-demand; likely %s-%s)", perHour, estimate.Dollars(c.Spot.HourlyLow), estimate.Dollars(c.Spot.HourlyHigh))
 	}
-	r.printf("Estimate: %s per hour, %s per %g-hour session; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
-		perHour, money2(c.SessionTotal), c.SessionHours, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
+	cost := fmt.Sprintf("%s per hour, %s per %g-hour session", perHour, money2(c.SessionTotal), c.SessionHours)
+	if len(c.Unpriced) > 0 {
+		// A total that leaves out what has no price is no estimate.
+		cost = unpriced(c)
+	}
+	r.printf("Estimate: %s; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
+		cost, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
 
 	r.heading("Resources")
 	if r.md {
@@ -295,7 +300,11 @@ func (r *renderer) cost() {
 		rows = append(rows, []string{it.Component, it.Detail, fmt.Sprintf("%g %s", it.Quantity, plural(it.Unit, it.Quantity)), unit, hourly})
 	}
 	r.table([]string{"component", "what", "quantity", "rate per hour", "per hour"}, rows)
-	r.printf("\nTotal: %s per hour, %s per %g-hour lab session (%s, %s).\n", estimate.Dollars(c.HourlyTotal), money2(c.SessionTotal), c.SessionHours, c.Region, c.PriceFile)
+	if len(c.Unpriced) > 0 {
+		r.printf("\nTotal: %s (%s, %s).\n", unpriced(c), c.Region, c.PriceFile)
+	} else {
+		r.printf("\nTotal: %s per hour, %s per %g-hour lab session (%s, %s).\n", estimate.Dollars(c.HourlyTotal), money2(c.SessionTotal), c.SessionHours, c.Region, c.PriceFile)
+	}
 	if s := c.Spot; s != nil {
 		r.printf("Spot nodes are in the total at on-demand prices, an upper bound: at the %.0f%%-%.0f%% discount assumed as of %s, %s-%s per hour, %s-%s per session. "+
 			"AWS can reclaim a spot node mid-lab with two minutes' notice.\n",
@@ -306,6 +315,15 @@ func (r *renderer) cost() {
 		r.bullets(c.Unpriced)
 	}
 	r.details("Assumptions", c.Assumptions)
+}
+
+// unpriced is the total of an estimate that leaves something out.
+func unpriced(c estimate.Cost) string {
+	s := fmt.Sprintf("unpriced: %d planned item(s) have no price", len(c.Unpriced))
+	if c.HourlyTotal > 0 {
+		s += fmt.Sprintf(", the rest is %s per hour", estimate.Dollars(c.HourlyTotal))
+	}
+	return s
 }
 
 func (r *renderer) details(title string, lines []string) {

@@ -22,25 +22,60 @@ func TestPlanStudyVPC(t *testing.T) {
 	}
 }
 
-// Every planned layout stays inside the VPC and never overlaps, whatever the sizes.
+// Every layout that fits is planned, inside the VPC and without overlaps;
+// every layout that does not fit is refused. A layout fits when 2 x az
+// subnets of /bits fit in the VPC and bits is at most /28, AWS's smallest
+// subnet.
 func TestPlanInsideAndDisjoint(t *testing.T) {
-	for _, vpc := range []string{"10.0.0.0/16", "172.31.128.0/17", "192.168.0.0/19", "10.1.2.0/24"} {
+	planned := 0
+	for _, vpc := range []string{"10.0.0.0/16", "172.31.128.0/17", "192.168.0.0/19", "10.1.2.0/24", "10.1.2.0/26"} {
 		v := netip.MustParsePrefix(vpc)
 		for az := 2; az <= 6; az++ {
-			for bits := v.Bits(); bits <= 28; bits++ {
+			for bits := v.Bits(); bits <= 30; bits++ {
+				fits := bits <= 28 && 2*az <= 1<<(bits-v.Bits())
 				l, err := Plan(v, az, bits)
-				if err != nil {
+				if !fits {
+					if err == nil {
+						t.Errorf("%s az=%d /%d planned, but it does not fit", vpc, az, bits)
+					}
 					continue
 				}
+				if err != nil {
+					t.Errorf("%s az=%d /%d refused, but it fits: %v", vpc, az, bits, err)
+					continue
+				}
+				planned++
 				all := append(append([]netip.Prefix{}, l.Public...), l.Private...)
 				if len(l.Public) != az || len(l.Private) != az {
 					t.Fatalf("%s az=%d /%d: %d public, %d private", vpc, az, bits, len(l.Public), len(l.Private))
+				}
+				for _, s := range all {
+					if s.Bits() != bits {
+						t.Errorf("%s az=%d /%d: subnet %s", vpc, az, bits, s)
+					}
 				}
 				if err := Check(v, all); err != nil {
 					t.Fatalf("%s az=%d /%d: %v", vpc, az, bits, err)
 				}
 			}
 		}
+	}
+	if planned == 0 {
+		t.Fatal("no layout planned")
+	}
+}
+
+// /28 is the smallest subnet AWS takes, and the lab plans it.
+func TestPlanSmallestSubnets(t *testing.T) {
+	l, err := Plan(netip.MustParsePrefix("10.1.2.0/24"), 2, 28)
+	if err != nil {
+		t.Fatalf("/28 subnets refused: %v", err)
+	}
+	if got := l.Private[1].String(); got != "10.1.2.48/28" {
+		t.Errorf("last private /28 = %s, want 10.1.2.48/28", got)
+	}
+	if got := UsableAddresses(l.Public[0]); got != 11 {
+		t.Errorf("/28 usable = %d, want 11", got)
 	}
 }
 
