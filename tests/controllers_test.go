@@ -11,7 +11,7 @@ import (
 	"github.com/eks-study/lab/internal/offline"
 )
 
-// In every stack the controller's CRDs are applied from the tagged chart
+// In every stack the controller's CRDs are applied from the vendored chart files
 // before its release, with the lab's Kubernetes provider, and Helm skips them.
 func TestLoadBalancerControllerCRDsBeforeTheRelease(t *testing.T) {
 	stacks, err := offline.Stacks(root)
@@ -24,8 +24,11 @@ func TestLoadBalancerControllerCRDsBeforeTheRelease(t *testing.T) {
 		expectEqual(t, stack+" chart", []any{rel.Inputs["version"], rel.Inputs["skipCrds"]}, []any{lbcontroller.ChartVersion, true})
 		k8s := must(t, p, tK8sProv, "k8s")
 		for _, f := range lbcontroller.CRDFiles {
-			cf := must(t, p, "kubernetes:yaml/v2:ConfigFile", lbcontroller.ReleaseName+"-"+strings.TrimSuffix(f, ".yaml"))
-			expectEqual(t, stack+" "+f, cf.Inputs["file"], lbcontroller.CRDURL(f))
+			cf := must(t, p, "kubernetes:yaml/v2:ConfigGroup", lbcontroller.ReleaseName+"-"+strings.TrimSuffix(f, ".yaml"))
+			text, _ := lbcontroller.CRDs(f)
+			if cf.Inputs["yaml"] != text {
+				t.Errorf("%s: %s is not applied from the vendored file", stack, f)
+			}
 			if !slices.Contains(rel.Dependencies, cf.URN) {
 				t.Errorf("%s: the release does not wait for %s", stack, f)
 			}
@@ -46,4 +49,56 @@ func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
 		t.Errorf("ExternalDNS annotation prefix %q; the samples annotate %s", prefix, workloads.AnnExternalDNSHost)
 	}
 	expectEqual(t, "ExternalDNS image", str(rel.Inputs, "values.image.tag"), externaldns.AppVersion)
+}
+
+// The load balancer controller's chart registers webhooks with failurePolicy
+// Fail for the creation of every Service and Ingress: every other release
+// (ExternalDNS's chart creates a Service) and every Service or Ingress the
+// lab creates must wait until the controller's release is ready, and so go
+// before it on destroy. Without the controller, ExternalDNS waits for nothing
+// it does not have.
+func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
+	plans := map[string]*offline.Plan{}
+	stacks, err := offline.Stacks(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range stacks {
+		plans[stack] = stackPlan(t, stack)
+	}
+	dns, err := withConfig(t, withDNS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans["dev with ExternalDNS"] = dns
+	for name, p := range plans {
+		lbc := must(t, p, tRelease, lbcontroller.ReleaseName)
+		var waiting int
+		for _, r := range p.Resources {
+			switch {
+			case r.URN == lbc.URN:
+				continue
+			case r.Type == tRelease, r.Type == "kubernetes:core/v1:Service", r.Type == "kubernetes:networking.k8s.io/v1:Ingress":
+				waiting++
+				if !slices.Contains(r.Dependencies, lbc.URN) {
+					t.Errorf("%s: %s %s is created while the controller's webhook may not serve yet", name, r.Type, r.Name)
+				}
+			}
+		}
+		if waiting < 3 {
+			t.Errorf("%s: %d releases, Services and Ingresses checked; want the samples' and ExternalDNS's", name, waiting)
+		}
+	}
+
+	p, err := withConfig(t, map[string]string{
+		"eks-lab:domain": "example.com", "eks-lab:hostedZoneId": "Z0123456789ABCDEFGHIJ", "eks-lab:lbController": "false",
+		"eks-lab:sampleEchoNlb": "false", "eks-lab:sampleProxyProtocolNlb": "false", "eks-lab:sampleInstanceModeNlb": "false", "eks-lab:sample2048Alb": "false",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edns := must(t, p, tRelease, externaldns.ReleaseName)
+	if !slices.Contains(edns.Dependencies, must(t, p, tNodeGroup, "myeks-nodes").URN) {
+		t.Error("without the load balancer controller, ExternalDNS no longer waits for the nodes")
+	}
 }

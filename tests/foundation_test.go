@@ -116,6 +116,24 @@ func TestSingleNATServesEveryAZ(t *testing.T) {
 	}
 }
 
+// The node group has a fixed name, and EKS refuses a second group of that
+// name: a change that replaces the group (instance types, capacity type,
+// subnets) must delete the old group before it creates the new one, or
+// `pulumi up` fails half-way with the old nodes still running.
+func TestNodeGroupIsDeletedBeforeItIsReplaced(t *testing.T) {
+	stacks, err := offline.Stacks(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stack := range stacks {
+		ng := must(t, stackPlan(t, stack), tNodeGroup, "myeks-nodes")
+		expectEqual(t, stack+" node group name", str(ng.Inputs, "nodeGroupName"), "myeks-nodes")
+		if !ng.DeleteBeforeReplace {
+			t.Errorf("%s: the node group %s is replaced create-before-delete; AWS refuses the new group's name", stack, str(ng.Inputs, "nodeGroupName"))
+		}
+	}
+}
+
 func TestNodeGroupRunsThreeNodesInPublicSubnets(t *testing.T) {
 	p := stackPlan(t, "dev")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
@@ -257,7 +275,11 @@ func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 func TestBastion(t *testing.T) {
 	p := stackPlan(t, "dev")
 	inst := must(t, p, tInstance, "bastion")
+	// IMDSv2 only, and one hop: a container on the bastion (docker, a kind
+	// cluster a member starts) cannot borrow the bastion's admin role.
+	expectEqual(t, "IMDS", str(inst.Inputs, "metadataOptions.httpEndpoint"), "enabled")
 	expectEqual(t, "IMDSv2", str(inst.Inputs, "metadataOptions.httpTokens"), "required")
+	expectEqual(t, "IMDS hop limit", offline.Get(inst.Inputs, "metadataOptions.httpPutResponseHopLimit"), 1)
 	expectEqual(t, "root volume encrypted", offline.Get(inst.Inputs, "rootBlockDevice.encrypted"), true)
 	expectEqual(t, "instance profile", str(inst.Inputs, "iamInstanceProfile"), "bastion")
 	expectEqual(t, "public subnet", str(inst.Inputs, "subnetId"), "lab-public-ap-northeast-2a-id")

@@ -215,6 +215,10 @@ func TestPlanFindsTheRootAndWritesJSON(t *testing.T) {
 	if doc.Stack != "dev" || len(doc.Resources) == 0 || doc.Outputs["kubeconfig"] != "[secret]" || c.SessionHours != 4 || c.SessionTotal < 4*c.HourlyTotal-1e-5 || c.SessionTotal > 4*c.HourlyTotal+1e-5 {
 		t.Errorf("stack %q, %d resources, kubeconfig %v, cost %+v", doc.Stack, len(doc.Resources), doc.Outputs["kubeconfig"], c)
 	}
+	// dev and pod-identity both create myeks in ap-northeast-2.
+	if !strings.Contains(errOut, "lab plan: warning: stack dev creates EKS cluster myeks in ap-northeast-2, as stack pod-identity does") {
+		t.Errorf("no warning of the stack that shares dev's cluster name: %q", errOut)
+	}
 }
 
 func TestDiffCommand(t *testing.T) {

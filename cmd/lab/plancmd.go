@@ -58,7 +58,8 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 }
 
 // makePlan runs the program for a stack file under the mock engine, with
-// the config the Pulumi CLI would hand it; Pulumi's warnings go to stderr.
+// the config the Pulumi CLI would hand it; Pulumi's warnings, and other stack
+// files' clusters of the same name and region, go to stderr.
 func makePlan(root, stack string, hours float64, stderr io.Writer) (*plan.Document, error) {
 	cfg, err := offline.LoadStack(root, stack, nil)
 	if err != nil {
@@ -66,6 +67,13 @@ func makePlan(root, stack string, hours float64, stderr io.Writer) (*plan.Docume
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(stderr, "lab plan: %s\n", w)
+	}
+	shared, err := plan.ClusterNameWarnings(root, stack)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range shared {
+		fmt.Fprintf(stderr, "lab plan: warning: %s\n", w)
 	}
 	p, err := offline.Run(cfg)
 	if err != nil {

@@ -21,6 +21,9 @@ import (
 // ClusterAdminPolicyArn is the EKS access policy equivalent to cluster-admin.
 const ClusterAdminPolicyArn = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
+// LogGroupName is the log group EKS sends a cluster's control-plane logs to.
+func LogGroupName(cluster string) string { return "/aws/eks/" + cluster + "/cluster" }
+
 // LogTypes are the control-plane logs sent to CloudWatch.
 var LogTypes = []string{"api", "audit", "authenticator"}
 
@@ -124,7 +127,7 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	// EKS would create this log group itself with no expiry, and it would
 	// outlive the lab and keep billing; owning it lets destroy remove it.
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
-		Name:            pulumi.String("/aws/eks/" + args.Name + "/cluster"),
+		Name:            pulumi.String(LogGroupName(args.Name)),
 		RetentionInDays: pulumi.Int(1),
 	}, parent)
 	if err != nil {
@@ -259,7 +262,18 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
 	}, parent, pulumi.DependsOn(append(preNodeAddons, nodeRole.attachments...)),
 		// The cluster autoscaler or a member's `eksctl scale` may move desired size.
-		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
+		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
+		// A change of instance types, capacity type or subnets replaces the
+		// group, and EKS refuses a second group of the same name: delete the
+		// old one first. Until the new nodes join (about 8 minutes) pods are
+		// Pending, the controllers too, so their webhooks refuse new Services
+		// and the samples' load balancers have no targets; the releases
+		// depend on the group only through dependsOn, so the engine keeps
+		// them (pulumi/pulumi pkg/resource/deploy/step_generator.go,
+		// calculateDependentReplacements). A name prefix would keep nodes up
+		// during the swap, but moving an existing group from a name to a
+		// prefix would itself replace it.
+		pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: node group: %w", name, err)
 	}

@@ -6,7 +6,7 @@ package lbcontroller
 
 import (
 	"context"
-	_ "embed"
+	"embed"
 	"fmt"
 	"strings"
 
@@ -33,21 +33,27 @@ const (
 	// TagCommit is the commit of kubernetes-sigs/aws-load-balancer-controller
 	// tagged AppVersion. Its helm/ chart is the one eks-charts publishes as
 	// ChartVersion (stable/aws-load-balancer-controller, identical), and the
-	// CRDs are applied from it by commit, which unlike a tag cannot move.
+	// vendored CRDs are its crds/, read by commit, which unlike a tag cannot move.
 	TagCommit = "11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4"
 )
 
-// CRDFiles are the chart's crds/ at TagCommit: what `helm install` applies
-// and `helm upgrade` does not ("helm install automatically applies the CRDs,
-// but helm upgrade doesn't": docs/deploy/installation.md at AppVersion). The
+// CRDFiles are the chart's crds/ at TagCommit, vendored under crds/ byte
+// for byte (helm/aws-load-balancer-controller/crds/ of the tag; a test pins
+// each file's SHA-256): what `helm install` applies and `helm upgrade` does
+// not ("helm install automatically applies the CRDs, but helm upgrade
+// doesn't": docs/deploy/installation.md at AppVersion). The
 // TargetGroupBinding CRD gained status.conditions in 3.0.0, so a lab created
-// at chart 1.17.1 would keep the old schema; the program applies them itself.
+// at chart 1.17.1 would keep the old schema; the program applies them
+// itself, from the embedded text: nothing is downloaded at preview or up.
 var CRDFiles = []string{"crds.yaml", "gateway-crds.yaml"}
 
-// CRDURL is where a file of CRDFiles is read from.
-func CRDURL(file string) string {
-	return "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/" + TagCommit +
-		"/helm/aws-load-balancer-controller/crds/" + file
+//go:embed crds/crds.yaml crds/gateway-crds.yaml
+var crdFS embed.FS
+
+// CRDs is the text of a file of CRDFiles, as vendored.
+func CRDs(file string) (string, error) {
+	b, err := crdFS.ReadFile("crds/" + file)
+	return string(b), err
 }
 
 // The controller's service account, as the lab's exercises expect it.
@@ -131,16 +137,23 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	}
 
 	// The CRDs come first: the release creates an IngressClassParams, and the
-	// controller watches TargetGroupBindings as soon as it starts.
+	// controller watches TargetGroupBindings as soon as it starts. Each file
+	// was a ConfigFile read from GitHub at every preview; the alias keeps the
+	// component, and through it its CRDs, of a lab created then.
 	var crds []pulumi.Resource
 	for _, file := range CRDFiles {
-		cf, err := yamlv2.NewConfigFile(ctx, name+"-"+strings.TrimSuffix(file, ".yaml"), &yamlv2.ConfigFileArgs{
-			File: pulumi.String(CRDURL(file)),
-		}, pulumi.Parent(c), pulumi.Transforms([]pulumi.ResourceTransform{KeepCRDs}))
+		text, err := CRDs(file)
 		if err != nil {
 			return nil, fmt.Errorf("lbcontroller %s: CRDs %s: %w", name, file, err)
 		}
-		crds = append(crds, cf)
+		cg, err := yamlv2.NewConfigGroup(ctx, name+"-"+strings.TrimSuffix(file, ".yaml"), &yamlv2.ConfigGroupArgs{
+			Yaml: pulumi.String(text),
+		}, pulumi.Parent(c), pulumi.Transforms([]pulumi.ResourceTransform{KeepCRDs}),
+			pulumi.Aliases([]pulumi.Alias{{Type: pulumi.String("kubernetes:yaml/v2:ConfigFile")}}))
+		if err != nil {
+			return nil, fmt.Errorf("lbcontroller %s: CRDs %s: %w", name, file, err)
+		}
+		crds = append(crds, cg)
 	}
 
 	values := pulumi.All(args.Cluster.Name, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
@@ -149,7 +162,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	// The release depends on the role, its policy attachment and its pod
 	// identity association: created after them, so the controller's first pod
 	// gets credentials, and on destroy deleted before them, so the controller
-	// keeps its permissions until it is gone. The CRD files are remote
+	// keeps its permissions until it is gone. The CRD groups are remote
 	// components, whose construction waits for their CRDs.
 	releaseDeps := append(append(append([]pulumi.Resource{}, role.Ready...), crds...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{

@@ -2,6 +2,7 @@ package lbcontroller_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -140,13 +141,20 @@ func TestHelmRelease(t *testing.T) {
 	if skip, _ := rel.Inputs["skipCrds"].(bool); !skip {
 		t.Error("Helm installs the chart's CRDs besides the program")
 	}
+	// From the vendored text, nothing read over the network, under the URN
+	// a lab created when they were ConfigFiles of a URL had.
 	var crds []string
 	for _, f := range lbcontroller.CRDFiles {
-		cf := must(t, p, "kubernetes:yaml/v2:ConfigFile", "lbc-"+strings.TrimSuffix(f, ".yaml"))
-		if cf.Inputs["file"] != lbcontroller.CRDURL(f) || !cf.Remote {
-			t.Errorf("CRD file %s: inputs %v, remote %v", f, cf.Inputs, cf.Remote)
+		name := "lbc-" + strings.TrimSuffix(f, ".yaml")
+		cg := must(t, p, "kubernetes:yaml/v2:ConfigGroup", name)
+		text, _ := lbcontroller.CRDs(f)
+		if cg.Inputs["yaml"] != text || cg.Inputs["file"] != nil || !cg.Remote {
+			t.Errorf("CRDs %s: %d bytes of YAML (want the vendored %d), file %v, remote %v", f, len(fmt.Sprint(cg.Inputs["yaml"])), len(text), cg.Inputs["file"], cg.Remote)
 		}
-		crds = append(crds, cf.URN)
+		if old := strings.Replace(cg.URN, "kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile", 1); !slices.Contains(cg.Aliases, old) {
+			t.Errorf("CRDs %s: aliases %v lack the ConfigFile's URN %s", f, cg.Aliases, old)
+		}
+		crds = append(crds, cg.URN)
 	}
 
 	// Installed after the nodes exist and the CRDs are established; on

@@ -2,7 +2,9 @@ package lbcontroller
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
 	"regexp"
 	"slices"
@@ -174,14 +176,32 @@ func TestValuePathsAreRecorded(t *testing.T) {
 	}
 }
 
-func TestCRDsComeFromTheTaggedChart(t *testing.T) {
-	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(TagCommit) {
-		t.Fatalf("TagCommit %q is not a commit: a tag or branch can move", TagCommit)
+// The vendored CRDs are the chart's crds/ at TagCommit, byte for byte. The
+// digests were read from the tag:
+//
+//	git show 11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4:helm/aws-load-balancer-controller/crds/FILE | sha256sum
+//
+// in a clone of kubernetes-sigs/aws-load-balancer-controller (git blobs
+// f41daf7 crds.yaml, 10cf4f0 gateway-crds.yaml). A new AppVersion needs the
+// new tag's files and digests.
+func TestCRDsAreTheTaggedChartsFiles(t *testing.T) {
+	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(TagCommit) || AppVersion != "v3.5.0" {
+		t.Fatalf("TagCommit %q, AppVersion %s: the pinned digests are those of v3.5.0's commit", TagCommit, AppVersion)
+	}
+	want := map[string]string{
+		"crds.yaml":         "cb00e9a8ee22cc51307bbed799faff306ab4d23a9fd201d26fcd53ab035777d9",
+		"gateway-crds.yaml": "fce68bbfc74b4ed7dbea675f46981cbef1fffc8981cf19c0c1e7a2e9d6464862",
+	}
+	if len(CRDFiles) != len(want) {
+		t.Fatalf("CRDFiles %v, pinned %v", CRDFiles, want)
 	}
 	for _, f := range CRDFiles {
-		want := "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/" + TagCommit + "/helm/aws-load-balancer-controller/crds/" + f
-		if CRDURL(f) != want {
-			t.Errorf("CRDURL(%s) = %s", f, CRDURL(f))
+		text, err := CRDs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256([]byte(text))); got != want[f] {
+			t.Errorf("crds/%s has SHA-256 %s, the tag's file %s", f, got, want[f])
 		}
 	}
 }

@@ -42,6 +42,19 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	// controllers during teardown goes here too.
 	var workloadDeps []pulumi.Resource
 	var controllers []controller // what the cleanups must run before
+	// serviceDeps is what every release that creates a Service or Ingress
+	// waits for. The load balancer controller's chart (3.5.0,
+	// templates/webhook.yaml) registers mservice.elbv2.k8s.aws for the CREATE
+	// of every Service, whatever its type, in every namespace (only the
+	// controller's own objects are excluded), and vingress.elbv2.k8s.aws for
+	// every Ingress, both with failurePolicy Fail: created before the
+	// controller's pods serve the webhook, the object is refused ("no
+	// endpoints available for service aws-load-balancer-webhook-service",
+	// kubernetes-sigs/aws-load-balancer-controller#4140). The release is done
+	// when Helm's wait sees both pods Ready, and their readiness probe is the
+	// webhook server's (main.go: AddReadyzCheck "ready-webhook"). On destroy
+	// the dependents go first, while the controller still serves.
+	serviceDeps := afterNodes
 
 	if cfg.LBController {
 		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.LoadBalancerControllerArgs{
@@ -54,6 +67,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 		workloadDeps = append(workloadDeps, lbc.Release)
+		serviceDeps = pulumi.DependsOn(append(append([]pulumi.Resource{}, controllerDeps...), lbc.Release))
 		controllers = append(controllers, controller{lbcontroller.ReleaseName, lbc.Release, cleanup.LoadBalancers})
 		out["lbControllerRoleArn"] = lbc.RoleArn
 	}
@@ -66,7 +80,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			Region:       cfg.Region,
 			TxtOwnerID:   cfg.TxtOwnerID(),
 			Cluster:      cluster,
-		}, providers, afterNodes)
+		}, providers, serviceDeps) // its chart creates a Service (templates/service.yaml)
 		if err != nil {
 			return nil, err
 		}

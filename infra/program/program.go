@@ -94,6 +94,19 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	}
 	withAWS := pulumi.Provider(awsProvider)
 
+	// Before any resource: `pulumi up` creates each one as it is registered,
+	// and a name another lab holds must stop the run before the VPC exists.
+	existing, err := lookupCluster(ctx, cfg, withAWS)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkClusterName(ctx, cfg, existing, withAWS); err != nil {
+		return nil, err
+	}
+	creator, err := clusterCreator(ctx, existing, withAWS)
+	if err != nil {
+		return nil, err
+	}
 	zones, err := availabilityZones(ctx, cfg, withAWS)
 	if err != nil {
 		return nil, err
@@ -114,10 +127,6 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 			Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
 		},
 	}, withAWS)
-	if err != nil {
-		return nil, err
-	}
-	creator, err := clusterCreator(ctx, cfg, withAWS)
 	if err != nil {
 		return nil, err
 	}
@@ -202,28 +211,38 @@ func optionalStrings(s []string) pulumi.StringArrayInput {
 	return pulumi.ToStringArray(s)
 }
 
-// clusterCreator is the IAM principal that creates the cluster, or created
-// it: EKS makes it an admin itself. A cluster that does not exist yet is
-// created by this run's caller; an existing one says in its CreatorTag, as
-// later runs may be another identity's (a member creates the lab, the CI
-// role updates it). "" when an existing cluster has no tag.
-func clusterCreator(ctx *pulumi.Context, cfg *config.Config, opts ...pulumi.InvokeOption) (string, error) {
+// lookupCluster is the EKS cluster of the lab's name in the region, nil
+// when there is none.
+func lookupCluster(ctx *pulumi.Context, cfg *config.Config, opts ...pulumi.InvokeOption) (*awseks.LookupClusterResult, error) {
 	clusters, err := awseks.GetClusters(ctx, opts...)
 	if err != nil {
-		return "", fmt.Errorf("EKS clusters of %s: %w", cfg.Region, err)
+		return nil, fmt.Errorf("EKS clusters of %s: %w", cfg.Region, err)
 	}
 	if !slices.Contains(clusters.Names, cfg.ClusterName) {
-		caller, err := aws.GetCallerIdentity(ctx, nil, opts...)
-		if err != nil {
-			return "", fmt.Errorf("caller identity: %w", err)
-		}
-		return cluster.Principal(caller.Arn), nil
+		return nil, nil
 	}
 	existing, err := awseks.LookupCluster(ctx, &awseks.LookupClusterArgs{Name: cfg.ClusterName}, opts...)
 	if err != nil {
-		return "", fmt.Errorf("EKS cluster %s: %w", cfg.ClusterName, err)
+		return nil, fmt.Errorf("EKS cluster %s: %w", cfg.ClusterName, err)
 	}
-	return existing.Tags[cluster.CreatorTag], nil
+	return existing, nil
+}
+
+// clusterCreator is the IAM principal that creates the cluster, or created
+// it: EKS makes it an admin itself. A cluster that does not exist yet
+// (existing is nil) is created by this run's caller; an existing one says
+// in its CreatorTag, as later runs may be another identity's (a member
+// creates the lab, the CI role updates it). "" when an existing cluster has
+// no tag.
+func clusterCreator(ctx *pulumi.Context, existing *awseks.LookupClusterResult, opts ...pulumi.InvokeOption) (string, error) {
+	if existing != nil {
+		return existing.Tags[cluster.CreatorTag], nil
+	}
+	caller, err := aws.GetCallerIdentity(ctx, nil, opts...)
+	if err != nil {
+		return "", fmt.Errorf("caller identity: %w", err)
+	}
+	return cluster.Principal(caller.Arn), nil
 }
 
 // availabilityZones picks the first AZCount zones that need no opt-in.

@@ -41,6 +41,7 @@ func WriteTimings(w io.Writer, doc *plan.Document, m Measured) {
 		c.HourlyTotal, c.Currency, m.Lifetime.Hours(), c.HourlyTotal*m.Lifetime.Hours(), c.Currency)
 
 	create, del := slowest(m.UpSteps), slowest(m.DestroySteps)
+	region, _ := doc.Outputs["region"].(string)
 	var types []string
 	for typ := range create {
 		types = append(types, typ)
@@ -55,11 +56,11 @@ func WriteTimings(w io.Writer, doc *plan.Document, m Measured) {
 	tw = tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "  type\t internal/estimate Timings\t measured")
 	for _, typ := range types {
-		t := estimate.TimingOf(typ, typ == typeService || typ == typeIngress)
+		t := estimate.TimingOf(typ, region, typ == typeService || typ == typeIngress)
 		fmt.Fprintf(tw, "  %s\t %g / %g\t %.1f / %.1f\n", typ, t.Create, t.Delete, create[typ].Minutes(), del[typ].Minutes())
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "To calibrate the estimate: where a measured time differs from the table, set that type's entry of Timings in internal/estimate/durations.go"+
+	fmt.Fprintln(w, "To calibrate the estimate: where a measured time differs from the table, set that type's entry of Timings (an EKS control plane's: its region's in controlPlaneCreate) in internal/estimate/durations.go"+
 		" (the slowest of a few runs, rounded up), then run `go test ./tests -run Golden -update` and review the plans' new time estimates.")
 }
 

@@ -12,7 +12,7 @@ import (
 )
 
 func TestWriteTimingsPutsMeasuredNextToPlanned(t *testing.T) {
-	doc := &plan.Document{Stack: "acceptance-0a1b2c", Estimates: plan.Estimates{
+	doc := &plan.Document{Stack: "acceptance-0a1b2c", Outputs: map[string]any{"region": "ap-northeast-2"}, Estimates: plan.Estimates{
 		Duration: estimate.Durations{UpMinutes: 22, DestroyMinutes: 12},
 		Cost:     estimate.Cost{HourlyTotal: 0.5045, Currency: "USD"},
 	}}
@@ -38,7 +38,7 @@ func TestWriteTimingsPutsMeasuredNextToPlanned(t *testing.T) {
 		"pulumi up 22 min 24.5 min",
 		"pulumi destroy 12 min 13.0 min",
 		"cost: 0.5045 USD per hour planned; this run billed 0.90 h (up start to destroy end), about 0.45 USD",
-		"aws:eks/cluster:Cluster 10 / 5 9.3 / 6.0",
+		"aws:eks/cluster:Cluster 14 / 5 9.3 / 6.0", // Seoul's control plane
 		"kubernetes:core/v1:Service 3 / 1 2.0 / 0.0",
 		"command:local:Command 0.2 / 0.2 0.0 / 3.0",
 		"internal/estimate/durations.go",

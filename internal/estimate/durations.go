@@ -2,6 +2,7 @@ package estimate
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -13,19 +14,20 @@ type Timing struct {
 }
 
 // Timings by type token. These are typical wall times, not measurements of
-// this project: AWS documents EKS control plane creation as taking about
-// 10-15 minutes and deletion a few; a managed node group joins in 3-5
-// minutes; a NAT gateway becomes available in 1-2 minutes and takes about a
-// minute to delete; pulumi-kubernetes waits for a Helm release's workloads to
-// become ready (a minute or two for the controllers' images) and for a
-// LoadBalancer Service until its load balancer has an address (NLB/ALB
-// provisioning, about 3 minutes); deleting such a Service waits for the
-// controller's finalizer, i.e. for the load balancer to go. IAM, VPC plumbing
-// and Kubernetes objects are seconds. Adjust the table when real runs differ:
-// the acceptance test prints each type's measured times next to it (docs/acceptance.md).
+// this project: the EKS control plane's creation is measured per region
+// (controlPlaneCreate) and its deletion takes a few minutes; a managed node
+// group joins in 3-5 minutes; a NAT gateway becomes available in 1-2 minutes
+// and takes about a minute to delete; pulumi-kubernetes waits for a Helm
+// release's workloads to become ready (a minute or two for the controllers'
+// images) and for a LoadBalancer Service until its load balancer has an
+// address (NLB/ALB provisioning, about 3 minutes); deleting such a Service
+// waits for the controller's finalizer, i.e. for the load balancer to go.
+// IAM, VPC plumbing and Kubernetes objects are seconds. Adjust the table when
+// real runs differ: the acceptance test prints each type's measured times
+// next to it (docs/acceptance.md).
 var Timings = map[string]Timing{
-	"eks:index:Cluster":                                   {Create: 10, Delete: 5}, // pulumi-eks: control plane, OIDC provider, access entries
-	"aws:eks/cluster:Cluster":                             {Create: 10, Delete: 5},
+	"eks:index:Cluster":                                   {Delete: 5}, // pulumi-eks: control plane, OIDC provider, access entries; Create: ControlPlaneCreate
+	"aws:eks/cluster:Cluster":                             {Delete: 5},
 	"aws:eks/nodeGroup:NodeGroup":                         {Create: 4, Delete: 3},
 	"aws:eks/addon:Addon":                                 {Create: 1, Delete: 0.5},
 	"aws:eks/accessEntry:AccessEntry":                     {Create: 0.1, Delete: 0.1},
@@ -54,6 +56,47 @@ var Timings = map[string]Timing{
 	"kubernetes:core/v1:Namespace":                        {Create: 0.1, Delete: 0.5},
 }
 
+// controlPlaneCreate is the minutes an EKS control plane takes to create, by
+// region: one cluster of identical configuration created in each of 21
+// regions, "Unofficial EKS Cluster Creation Performance" (Eason Cao,
+// https://easontechtalk.com/unofficial-eks-cluster-creation-performance-across-aws-regions;
+// the copy read in 2026 shows no publication date), seconds / 60 rounded up
+// to a tenth. The regions that copy cuts off (eu-south-1 and the slower
+// rest) get ControlPlaneCreate's default. A real run's time is what the
+// acceptance test prints next to it.
+var controlPlaneCreate = map[string]float64{
+	"eu-west-2":      13.3, // 792.85 s
+	"ap-northeast-2": 14,   // 834.38 s
+	"ap-southeast-2": 14.1, // 840.96 s
+	"eu-west-3":      14.3, // 854.17 s
+	"sa-east-1":      14.4, // 860.00 s
+	"ap-northeast-1": 14.9, // 893.76 s
+	"ap-southeast-1": 15,   // 897.10 s
+	"us-west-2":      15,   // 899.90 s
+	"us-east-2":      15.1, // 904.62 s
+	"eu-west-1":      15.3, // 912.86 s
+	"ca-central-1":   15.3, // 913.77 s
+	"eu-central-1":   15.3, // 916.08 s
+	"eu-north-1":     15.4, // 919.79 s
+	"af-south-1":     15.7, // 936.71 s
+	"ap-south-1":     16.1, // 965.44 s
+	"ap-east-1":      16.2, // 968.06 s
+	"us-west-1":      16.2, // 970.99 s
+}
+
+// ControlPlaneCreate is the minutes an EKS control plane takes to create in
+// region; for a region the measurements do not list, the slowest region
+// measured: an estimate should not promise more than any region delivered.
+func ControlPlaneCreate(region string) float64 {
+	if m, ok := controlPlaneCreate[region]; ok {
+		return m
+	}
+	return slices.Max(slices.Collect(maps.Values(controlPlaneCreate)))
+}
+
+// controlPlaneTypes are the types whose creation is an EKS control plane's.
+var controlPlaneTypes = map[string]bool{"eks:index:Cluster": true, "aws:eks/cluster:Cluster": true}
+
 // Timings of load-balanced Kubernetes objects, which depend on their spec.
 var (
 	loadBalancerTiming = Timing{Create: 3, Delete: 1}
@@ -61,9 +104,9 @@ var (
 	defaultTiming      = Timing{Create: 0.2, Delete: 0.2}
 )
 
-// TimingOf returns a resource's timing. Providers and this project's
-// components (type package eks-lab) take no time themselves.
-func TimingOf(typ string, loadBalanced bool) Timing {
+// TimingOf returns a resource's timing in a region. Providers and this
+// project's components (type package eks-lab) take no time themselves.
+func TimingOf(typ, region string, loadBalanced bool) Timing {
 	switch {
 	case loadBalanced:
 		return loadBalancerTiming
@@ -71,6 +114,9 @@ func TimingOf(typ string, loadBalanced bool) Timing {
 		return Timing{}
 	}
 	if t, ok := Timings[typ]; ok {
+		if controlPlaneTypes[typ] {
+			t.Create = ControlPlaneCreate(region)
+		}
 		return t
 	}
 	if strings.HasPrefix(typ, "kubernetes:") {
@@ -179,7 +225,7 @@ func CriticalPaths(nodes []Node) (Durations, error) {
 		Assumptions: []string{
 			"Each resource waits for its parent and for everything it depends on (all of a component's children included); independent resources proceed in parallel, as `pulumi up` does.",
 			"`pulumi destroy` runs the same graph backwards: dependents and children go first.",
-			"Per-type times are typical, not measured: EKS control plane 10 min to create and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service or ALB Ingress 3/1 (load balancer provisioning and cleanup), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
+			"Per-type times are typical, not measured by this project: EKS control plane 13.3-16.2 min to create by region (published per-region measurements, internal/estimate controlPlaneCreate) and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service or ALB Ingress 3/1 (load balancer provisioning and cleanup), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
 		},
 	}
 	var err error

@@ -207,7 +207,7 @@ func TestUnknownRegionOrTypeIsUnpriced(t *testing.T) {
 
 func TestCriticalPathsFollowDependenciesAndParents(t *testing.T) {
 	n := func(urn, typ, parent string, deps ...string) Node {
-		return Node{URN: urn, Type: typ, Name: urn, Parent: parent, Dependencies: deps, Timing: TimingOf(typ, false)}
+		return Node{URN: urn, Type: typ, Name: urn, Parent: parent, Dependencies: deps, Timing: TimingOf(typ, "ap-northeast-2", false)}
 	}
 	nodes := []Node{
 		n("net", "eks-lab:network:Network", ""),
@@ -219,15 +219,15 @@ func TestCriticalPathsFollowDependenciesAndParents(t *testing.T) {
 		n("nodes", "aws:eks/nodeGroup:NodeGroup", "", "cluster"),
 		n("role", "aws:iam/role:Role", ""),
 		n("release", "kubernetes:helm.sh/v3:Release", "", "nodes", "role"),
-		{URN: "svc", Type: "kubernetes:core/v1:Service", Name: "svc", Dependencies: []string{"release"}, Timing: TimingOf("kubernetes:core/v1:Service", true)},
+		{URN: "svc", Type: "kubernetes:core/v1:Service", Name: "svc", Dependencies: []string{"release"}, Timing: TimingOf("kubernetes:core/v1:Service", "ap-northeast-2", true)},
 	}
 	d, err := CriticalPaths(nodes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// vpc 0.2 + subnet 0.2 + nat 2 + cluster 10 + nodes 4 + release 2 + LB service 3
-	if math.Abs(d.UpMinutes-21.4) > 1e-9 {
-		t.Errorf("up %g min, want 21.4", d.UpMinutes)
+	// vpc 0.2 + subnet 0.2 + nat 2 + cluster 14 (Seoul) + nodes 4 + release 2 + LB service 3
+	if math.Abs(d.UpMinutes-25.4) > 1e-9 {
+		t.Errorf("up %g min, want 25.4", d.UpMinutes)
 	}
 	var names []string
 	for _, s := range d.UpPath {
@@ -249,6 +249,21 @@ func TestCriticalPathsFollowDependenciesAndParents(t *testing.T) {
 	}
 }
 
+// The control plane's creation is its region's published measurement, the
+// slowest region's where none is published; nothing else depends on the region.
+func TestControlPlaneCreationByRegion(t *testing.T) {
+	for region, want := range map[string]float64{"ap-northeast-2": 14, "eu-west-2": 13.3, "us-west-1": 16.2, "me-central-1": 16.2} {
+		for _, typ := range []string{"eks:index:Cluster", "aws:eks/cluster:Cluster"} {
+			if got := TimingOf(typ, region, false); got.Create != want || got.Delete != 5 {
+				t.Errorf("%s in %s: %+v, want create %g", typ, region, got, want)
+			}
+		}
+		if got := TimingOf("aws:eks/nodeGroup:NodeGroup", region, false); got != (Timing{Create: 4, Delete: 3}) {
+			t.Errorf("node group in %s: %+v", region, got)
+		}
+	}
+}
+
 func TestCriticalPathsRejectCycles(t *testing.T) {
 	nodes := []Node{
 		{URN: "a", Type: "aws:iam/role:Role", Dependencies: []string{"b"}, Timing: Timing{1, 1}},
@@ -262,7 +277,14 @@ func TestCriticalPathsRejectCycles(t *testing.T) {
 func TestNodeGroupTypes(t *testing.T) {
 	fewest, widest, err := NodeGroupTypes([]string{"c5.large", "t3.medium"})
 	if err != nil || fewest.Name != "t3.medium" || widest.Name != "c5.large" {
-		t.Errorf("fewest pods %s, most addresses %s, %v; want t3.medium (17 pods) and c5.large (30 addresses)", fewest.Name, widest.Name, err)
+		t.Fatalf("fewest pods %s, most addresses %s, %v; want t3.medium and c5.large", fewest.Name, widest.Name, err)
+	}
+	// Every node of the group runs t3.medium's 17 pods: a c5.large node fills
+	// two of its 10-address ENIs (9 pods each), 20 addresses, not the 30 of
+	// its own 29 pods; a t3.medium node takes 18.
+	if fewest.MaxPods() != 17 || widest.MaxPods() != 17 || widest.Addresses() != 20 {
+		t.Errorf("group max pods %d and %d, c5.large takes %d addresses; want 17, 17 and 20",
+			fewest.MaxPods(), widest.MaxPods(), widest.Addresses())
 	}
 	if f, w, err := NodeGroupTypes([]string{"t3.medium", "t3.mediumm"}); err == nil || f.Name != "t3.mediumm" || w.Name != "t3.mediumm" {
 		t.Errorf("an unknown type: %s, %s, %v; want its name and an error", f.Name, w.Name, err)

@@ -27,6 +27,11 @@ type InstanceType struct {
 	// holds (the interface's own primary address included).
 	ENIs       int
 	IPv4PerENI int
+	// GroupMaxPods is the max pods of the managed node group a node of this
+	// type runs in, when the group has several types (NodeGroupTypes): EKS
+	// gives every node of the group one value, the smallest of its types'.
+	// 0 for a type counted on its own.
+	GroupMaxPods int
 }
 
 // hostNetworkPods are aws-node and kube-proxy: they run on the node's own
@@ -51,6 +56,9 @@ func (t InstanceType) MaxPods() int {
 	if t.VCPUs < 30 {
 		limit = 110
 	}
+	if t.GroupMaxPods > 0 {
+		limit = min(limit, t.GroupMaxPods)
+	}
 	return min(t.ENIMaxPods(), limit)
 }
 
@@ -73,12 +81,27 @@ func (t InstanceType) Addresses() int {
 	return t.ENIsAtMaxPods() * t.IPv4PerENI
 }
 
-// NodeGroupTypes counts a node group whose nodes may be any of names: fewest
-// is the type with the fewest pods per node (what the group surely holds),
-// widest the one that takes the most subnet addresses (what its subnets must
-// make room for). err is about the first name the table does not know, which
-// both then carry as their Name.
+// NodeGroupTypes counts a managed node group whose nodes may be any of
+// names. EKS gives every node of the group the same max pods, the smallest
+// of its types' (it passes --max-pods, on AL2023 a NodeConfig maxPods, in the
+// user data it adds to the group's launch template, instead of letting the
+// node use its own type's value): "The maximum pod count for all nodes in a
+// particular node group is defined by the lowest maximum pod count of any
+// single instance type in the node group" (Amazon EKS Best Practices Guide,
+// "Prefix Mode for Linux", Use Similar Instance Types in the same Node Group;
+// aws/aws-eks-best-practices content/networking/prefix-mode/index_linux.md),
+// seen as 17 pods on a t3a.xlarge grouped with smaller types
+// (aws/aws-cdk#29418); AL2023 nodes of a managed node group get maxPods in
+// the NodeConfig EKS adds (eksctl-io/eksctl#8037).
+//
+// fewest is the type with the fewest pods per node, whose max pods every
+// node has. widest is the type whose node, at that max pods, takes the most
+// subnet addresses (what the group's subnets must make room for), with
+// GroupMaxPods set: with t3.medium (17 pods) beside it, c5.large attaches two
+// ENIs, 20 addresses, not the 30 its own 29 pods would take. err is about
+// the first name the table does not know, which both then carry as their Name.
 func NodeGroupTypes(names []string) (fewest, widest InstanceType, err error) {
+	types := make([]InstanceType, 0, len(names))
 	for i, name := range names {
 		t, err := Lookup(name)
 		if err != nil {
@@ -87,6 +110,10 @@ func NodeGroupTypes(names []string) (fewest, widest InstanceType, err error) {
 		if i == 0 || t.MaxPods() < fewest.MaxPods() {
 			fewest = t
 		}
+		types = append(types, t)
+	}
+	for i, t := range types {
+		t.GroupMaxPods = fewest.MaxPods()
 		if i == 0 || t.Addresses() > widest.Addresses() {
 			widest = t
 		}

@@ -7,6 +7,7 @@ package offline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -63,6 +64,8 @@ type Resource struct {
 	Secrets []string `json:"-"`
 	// IgnoreChanges are the input paths later updates leave alone.
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
+	// DeleteBeforeReplace: a replacement deletes the old resource first.
+	DeleteBeforeReplace bool `json:"deleteBeforeReplace,omitempty"`
 	// Dependencies are the URNs it depends on (explicit dependsOn and inputs), sorted.
 	Dependencies []string `json:"dependencies"`
 	// Aliases are the earlier URNs this resource answers to (pulumi.Aliases),
@@ -82,10 +85,22 @@ type Plan struct {
 	Outputs   map[string]any `json:"outputs"`
 }
 
-// Run runs the lab program with a stack's config (LoadStack).
-func Run(cfg *StackConfig) (*Plan, error) {
+// Account is what the mock AWS account already holds in the stack's region
+// when the program runs: EKS clusters and CloudWatch log groups, by name,
+// with their tags. The zero Account is a fresh account.
+type Account struct {
+	Clusters  map[string]map[string]string
+	LogGroups map[string]map[string]string
+}
+
+// Run runs the lab program with a stack's config (LoadStack), in a fresh
+// account: the plan of the first `pulumi up`.
+func Run(cfg *StackConfig) (*Plan, error) { return RunIn(cfg, Account{}) }
+
+// RunIn runs the lab program like Run, in an account that holds acct.
+func RunIn(cfg *StackConfig, acct Account) (*Plan, error) {
 	var outputs map[string]any
-	plan, err := run(cfg, func(ctx *pulumi.Context) error {
+	plan, err := run(cfg, acct, func(ctx *pulumi.Context) error {
 		labCfg, err := program.LoadConfig(ctx, cfg.Keys(), cfg.Clock())
 		if err != nil {
 			return err
@@ -108,11 +123,11 @@ func Run(cfg *StackConfig) (*Plan, error) {
 // with raw config ("namespace:key" -> value).
 // On error it returns the error and the resources registered before it.
 func RunProgram(stack string, raw map[string]string, body pulumi.RunFunc) (*Plan, error) {
-	return run(&StackConfig{Stack: stack, Values: raw}, body)
+	return run(&StackConfig{Stack: stack, Values: raw}, Account{}, body)
 }
 
-func run(cfg *StackConfig, body pulumi.RunFunc) (*Plan, error) {
-	m := &mocks{project: config.Namespace, stack: cfg.Stack, region: cfg.Values["aws:region"], aliasesOf: map[string][]string{}}
+func run(cfg *StackConfig, acct Account, body pulumi.RunFunc) (*Plan, error) {
+	m := &mocks{project: config.Namespace, stack: cfg.Stack, region: cfg.Values["aws:region"], account: acct, aliasesOf: map[string][]string{}}
 	if m.region == "" {
 		m.region = config.Defaults.Region
 	}
@@ -156,6 +171,7 @@ func resolve(outputs map[string]pulumi.Input) (map[string]any, error) {
 // mocks fabricates outputs and records every registration.
 type mocks struct {
 	project, stack, region string
+	account                Account
 	mu                     sync.Mutex
 	resources              []Resource
 	aliasesOf              map[string][]string // URN -> its aliases, for the children registered after it
@@ -176,6 +192,7 @@ func (m *mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.Remote = rpc.GetRemote()
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Transforms = rpc.GetTransforms()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 		r.Dependencies = append([]string(nil), rpc.GetDependencies()...)
 		sort.Strings(r.Dependencies)
 	}
@@ -309,14 +326,46 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	case "aws:index/getCallerIdentity:getCallerIdentity":
 		return resource.NewPropertyMapFromMap(map[string]any{"accountId": AccountID, "arn": CallerArn, "userId": "AROAEXAMPLE:study-member", "id": AccountID}), nil
 	case "aws:eks/getClusters:getClusters":
-		// A fresh account: every plan is that of the first `pulumi up`.
-		return resource.NewPropertyMapFromMap(map[string]any{"names": []any{}, "id": m.region}), nil
+		return resource.NewPropertyMapFromMap(map[string]any{"names": names(m.account.Clusters, ""), "id": m.region}), nil
+	case "aws:eks/getCluster:getCluster":
+		return m.tagged(m.account.Clusters, args, "name")
+	case "aws:cloudwatch/getLogGroups:getLogGroups":
+		prefix, _ := args.Args["logGroupNamePrefix"].V.(string)
+		return resource.NewPropertyMapFromMap(map[string]any{"logGroupNames": names(m.account.LogGroups, prefix), "id": m.region}), nil
+	case "aws:cloudwatch/getLogGroup:getLogGroup":
+		return m.tagged(m.account.LogGroups, args, "name")
 	case "aws:ssm/getParameter:getParameter":
 		name, _ := args.Args["name"].V.(string)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
 	}
 	// An invoke the program gained must get a deliberate fake, not an empty answer.
 	return nil, fmt.Errorf("offline engine: no mock for invoke %s; add one to mocks.Call", args.Token)
+}
+
+// names are the sorted names of the account's things that start with prefix.
+func names(things map[string]map[string]string, prefix string) []any {
+	out := []any{}
+	for _, n := range slices.Sorted(maps.Keys(things)) {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// tagged answers the lookup of one of the account's things by name, as the
+// provider would: its name and tags, or an error when it does not exist.
+func (m *mocks) tagged(things map[string]map[string]string, args pulumi.MockCallArgs, key string) (resource.PropertyMap, error) {
+	name, _ := args.Args[resource.PropertyKey(key)].V.(string)
+	tags, ok := things[name]
+	if !ok {
+		return nil, fmt.Errorf("%s: %s not found in %s", args.Token, name, m.region)
+	}
+	t := map[string]any{}
+	for k, v := range tags {
+		t[k] = v
+	}
+	return resource.NewPropertyMapFromMap(map[string]any{"name": name, "id": name, "tags": t}), nil
 }
 
 // secretPaths lists the dotted paths of secret values in v, sorted.

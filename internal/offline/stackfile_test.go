@@ -67,7 +67,7 @@ func TestLoadStackHandsTheProgramWhatTheCLIWould(t *testing.T) {
 
 	// The program sees the secret as one, as it would under `pulumi up`.
 	var secret, plain bool
-	_, err = run(cfg, func(ctx *pulumi.Context) error {
+	_, err = run(cfg, Account{}, func(ctx *pulumi.Context) error {
 		secret, plain = ctx.IsConfigSecret("aws:secretKey"), ctx.IsConfigSecret("eks-lab:sshCidr")
 		return nil
 	})

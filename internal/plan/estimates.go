@@ -177,7 +177,7 @@ func graph(d *Document, f *facts) []estimate.Node {
 	for _, r := range d.Resources {
 		nodes = append(nodes, estimate.Node{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: r.Dependencies,
-			Timing: estimate.TimingOf(r.Type, balanced[r.URN]),
+			Timing: estimate.TimingOf(r.Type, f.region, balanced[r.URN]),
 		})
 	}
 	return nodes

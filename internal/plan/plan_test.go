@@ -573,10 +573,12 @@ func TestSpotNodeGroupCapacityAndCost(t *testing.T) {
 	if c.InstanceType != "t3.medium" || c.MaxPodsPerNode != 17 || len(c.InstanceTypes) != 2 {
 		t.Errorf("capacity %+v: want t3.medium's 17 pods (c5.large holds 29)", c)
 	}
-	// The subnets must make room for the type that takes the most addresses:
-	// c5.large's 3 full ENIs of 10 (t3.medium's take 18).
-	if s := c.Subnets[0]; c.AddressInstanceType != "c5.large" || s.AddressesAtMax != s.NodesAtMax*30 {
-		t.Errorf("subnet addresses counted with %s: %+v; want c5.large's 30 per node", c.AddressInstanceType, s)
+	// The subnets must make room for the type that takes the most addresses
+	// at the group's one max pods (17, every node's): a c5.large node fills
+	// 2 ENIs of 10, 20 addresses, not the 30 of its own 29 pods (t3.medium's
+	// take 18).
+	if s := c.Subnets[0]; c.AddressInstanceType != "c5.large" || s.AddressesAtMax != s.NodesAtMax*20 || s.PodsAtMax != s.NodesAtMax*17 {
+		t.Errorf("subnet addresses counted with %s: %+v; want c5.large's 20 per node", c.AddressInstanceType, s)
 	}
 	cost := d.Estimates.Cost
 	var spot *estimate.CostItem

@@ -6,7 +6,9 @@ package dryrun
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -14,6 +16,9 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/internal/kubetest"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -145,5 +150,44 @@ func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The load balancer controller's vendored CRDs, as the program applies them
+// (server-side, forced), are valid CustomResourceDefinitions for the API
+// server: structural schemas, the versions it serves.
+func TestTheVendoredCRDsAreAcceptedByTheAPIServer(t *testing.T) {
+	srv := kubetest.Shared(t)
+	var names []string
+	for _, f := range lbcontroller.CRDFiles {
+		text, err := lbcontroller.CRDs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(text))
+		for {
+			var obj map[string]any
+			if err := dec.Decode(&obj); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			if obj == nil {
+				continue
+			}
+			if obj["kind"] != "CustomResourceDefinition" {
+				t.Errorf("%s holds a %v, not only CRDs", f, obj["kind"])
+				continue
+			}
+			p := path(t, srv, obj)
+			if code, body, err := apply(srv, p, obj, true); err != nil || code >= 300 {
+				t.Errorf("%s %s: the API server refuses it: HTTP %d %s %v", f, p, code, body, err)
+			}
+			names = append(names, p[strings.LastIndex(p, "/")+1:])
+		}
+	}
+	// crds.yaml: 4 (elbv2 and aga), gateway-crds.yaml: 3 (gateway.k8s.aws).
+	if len(names) != 7 {
+		t.Errorf("applied %v, want the chart's 7 CRDs", names)
 	}
 }
