@@ -81,6 +81,7 @@ const (
 // ExternalDNS owns, then starts this lab's ExternalDNS with the program's values.
 func newLab(t *testing.T) *lab {
 	t.Helper()
+	externaldnstest.Binary(t) // skips before the servers start, without it
 	kube := kubetest.Shared(t)
 	l := &lab{t: t, ctx: t.Context(), kube: kube}
 	l.aws = motoserver.Config(t)
