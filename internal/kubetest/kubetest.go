@@ -222,7 +222,7 @@ func (s *Server) run(name, bin string, args ...string) error {
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
-	setDeathSignal(cmd)
+	SetDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return fmt.Errorf("starting %s: %w", name, err)

@@ -5,8 +5,8 @@ import (
 	"syscall"
 )
 
-// setDeathSignal kills the server's processes when the test binary dies
-// without stopping them (a panic, a timeout).
-func setDeathSignal(cmd *exec.Cmd) {
+// SetDeathSignal kills a process a test started (the server's, ExternalDNS)
+// when the test binary dies without stopping it (a panic, a timeout).
+func SetDeathSignal(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }

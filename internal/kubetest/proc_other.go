@@ -4,5 +4,5 @@ package kubetest
 
 import "os/exec"
 
-// setDeathSignal: only Linux can tie a child's life to its parent's.
-func setDeathSignal(*exec.Cmd) {}
+// SetDeathSignal: only Linux can tie a child's life to its parent's.
+func SetDeathSignal(*exec.Cmd) {}

@@ -42,11 +42,17 @@ var server struct {
 // Main runs the package's tests and stops the emulator if one started.
 func Main(m *testing.M) {
 	code := m.Run()
+	Stop()
+	os.Exit(code)
+}
+
+// Stop stops the emulator if one started: for a TestMain that also stops
+// other servers (kubetest.Main) and so cannot call Main.
+func Stop() {
 	if server.cmd != nil {
 		_ = server.cmd.Process.Kill()
 		_ = server.cmd.Wait()
 	}
-	os.Exit(code)
 }
 
 // URL starts the emulator once per test binary, resets it to an empty
