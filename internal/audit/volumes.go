@@ -17,8 +17,8 @@ import (
 // CSIDriverTag=true; only when it runs with --k8s-tag-cluster-id=<cluster>
 // does it add LegacyClusterTagPrefix+<cluster>=owned, KubernetesClusterTag
 // and CSIClusterNameTag with the cluster's name. The in-tree aws-ebs
-// provisioner tagged LegacyClusterTagPrefix+<cluster> and KubernetesClusterTag.
-// Both add the claim's namespace and name.
+// provisioner tagged LegacyClusterTagPrefix+<cluster> (older releases
+// KubernetesClusterTag). Both add the claim's namespace and name.
 const (
 	CSIDriverTag         = "ebs.csi.aws.com/cluster"
 	CSIClusterNameTag    = "ebs.csi.aws.com/cluster-name"
@@ -48,8 +48,8 @@ func volumeClusters(tags map[string]string) []string {
 // another's); one the CSI driver made without a cluster tag is undecided:
 // nothing says whose it is, so the audit lists it without a delete command.
 func (a *auditor) claimVolumes(ctx context.Context) ([]Leftover, error) {
-	// One query per tag key: moto 5.2.1 matches none of several tag-key
-	// values where AWS matches any.
+	// One query per tag key: moto 5.2.1's server matches no volume for
+	// several tag-key values, where AWS matches any of them.
 	var volumes []ec2types.Volume
 	seen := map[string]bool{}
 	for _, key := range []string{LegacyClusterTagPrefix + a.o.ClusterName, KubernetesClusterTag, CSIClusterNameTag, CSIDriverTag} {
