@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The emulator tier's prerequisite: moto 5.2.1, the AWS API emulator, under
-# python3. Prints the shell lines .ci/run evaluates:
+# python3, with awscli 1.45.11 beside it (tests run the delete commands
+# lab audit prints). Prints the shell lines .ci/run evaluates:
 #   export LAB_MOTO='<command that starts moto's server>'
 # or, when moto cannot be had on this machine,
 #   export LAB_MOTO_MISSING='<why>'
-# and the tier's tests (internal/audit, cmd/lab) skip with that reason.
+# and the tier's tests (internal/audit, cmd/lab) skip with that reason, or
+# fail under LAB_TIERS_REQUIRED=1 (.ci/run).
 #
 # Order: a python3 that already has moto 5.2.1, then the virtualenv this script
 # made before, then a new virtualenv with `pip install moto[server]==5.2.1`,
@@ -14,10 +16,11 @@
 set -euo pipefail
 
 version=5.2.1
+cli_version=1.45.11
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/eks-lab/moto-$version"
 
 has_moto() { # python
-	"$1" -c "import moto, flask, flask_cors; assert moto.__version__ == '$version'" >/dev/null 2>&1
+	"$1" -c "import moto, flask, flask_cors, awscli; assert moto.__version__ == '$version'" >/dev/null 2>&1
 }
 
 say() { printf 'export %s=%q\n' "$1" "$2"; }
@@ -42,7 +45,7 @@ fi
 echo "moto-tier: installing moto[server]==$version into $venv" >&2
 rm -rf "$venv"
 if python3 -m venv "$venv" >&2 &&
-	PIP_DEFAULT_TIMEOUT=20 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --retries 1 "moto[server]==$version" >&2 &&
+	PIP_DEFAULT_TIMEOUT=20 "$venv/bin/python" -m pip install --disable-pip-version-check --quiet --retries 1 "moto[server]==$version" "awscli==$cli_version" >&2 &&
 	has_moto "$venv/bin/python"; then
 	say LAB_MOTO "$venv/bin/python -m moto.server"
 	exit 0

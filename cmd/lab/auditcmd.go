@@ -19,8 +19,9 @@ import (
 const auditUsage = `usage: lab audit --stack NAME [--root DIR] [flags]
 
 Finds what stack NAME left in AWS after pulumi destroy, with a delete command
-for each leftover. Needs AWS credentials (environment, profile, SSO or
-instance role) that can read the stack's account.
+for each leftover, printed in an order that runs top to bottom. Needs AWS
+credentials (environment, profile, SSO or instance role) that can read the
+stack's account. It only reads.
 
 The region, cluster name, hosted zone and ExternalDNS owner come from
 stacks/Pulumi.NAME.yaml. Each flag below overrides its one value and keeps the
@@ -29,12 +30,31 @@ stack file's others. For a stack without a file give --region and
 hostedZoneId and txtOwnerId), or the Route 53 check is skipped. An empty
 --hosted-zone-id "" says the stack has no hosted zone: nothing to look for.
 
+What it looks for (docs/lifecycle.md, "Audit"):
+  - Route 53 records whose ExternalDNS TXT registry record names this owner
+  - CloudFormation stacks eksctl made for the cluster in this region
+  - load balancers, target groups, security groups, NAT gateways, unused
+    network interfaces and elastic IPs tagged with the stack, or in its VPC
+  - EBS volumes tagged for the cluster's PersistentVolumeClaims
+  - the control-plane log group /aws/eks/CLUSTER/cluster
+  - IAM roles, instance profiles, customer-managed policies and OIDC
+    providers tagged project=PROJECT stack=NAME (IAM is global)
+  - anything else the Resource Groups Tagging API lists with the stack's tags
+What it cannot see: anything in another region or account; resources with
+neither the stack's tags nor a home in its VPC, its cluster's name or its
+zone (e.g. a record ExternalDNS wrote under another --txt-owner-id); an EBS
+volume of the CSI driver run without --k8s-tag-cluster-id is listed as
+UNDECIDED, without a delete command.
+
 exit codes:
-  0  every check ran and nothing is left
-  1  something is left: see the report
+  0  every check ran and nothing is left (AWS may still be deleting what is
+     listed as pending: a KMS key pending deletion, a NAT gateway deleting)
+  1  every check ran and something is left: see the report
   2  bad input
-  3  an AWS call failed: the audit is incomplete
-  4  nothing found, but a check was skipped for lack of input: not clean
+  3  a check could not run (an AWS error): the report lists what the others
+     found, then the checks that could not run; the audit is incomplete
+  4  nothing found for certain, but a check was skipped for lack of input,
+     or something was found that the audit cannot attribute: not clean
 
 flags:`
 
@@ -44,7 +64,7 @@ const (
 	auditLeftovers  = 1
 	auditUsageError = 2
 	auditIncomplete = 3
-	auditSkipped    = 4
+	auditUnsure     = 4
 )
 
 // auditMain runs `lab audit`: its flags are parsed here, once.
@@ -86,15 +106,20 @@ func auditMain(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "audit", auditIncomplete, "loading the AWS configuration: %v", err)
 	}
+	// Run reports every check's findings, also when some failed: its error
+	// then only joins rep.Failed.
 	rep, err := audit.Run(ctx, opts, audit.NewClients(cfg))
+	if err != nil && len(rep.Failed) == 0 {
+		return fail(stderr, "audit", auditUsageError, "%v", err)
+	}
 	rep.Write(stdout, *verbose)
 	switch {
-	case err != nil:
-		return fail(stderr, "audit", auditIncomplete, "%v; the audit is incomplete (check the AWS credentials, their rights and the region)", err)
+	case len(rep.Failed) > 0:
+		return fail(stderr, "audit", auditIncomplete, "incomplete: %d check(s) could not run; see the report", len(rep.Failed))
 	case len(rep.Leftovers) > 0:
 		return auditLeftovers
 	case !rep.Clean():
-		return auditSkipped
+		return auditUnsure
 	}
 	return auditClean
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/eks-study/lab/internal/audit"
 	"github.com/eks-study/lab/internal/motoserver"
@@ -109,7 +111,7 @@ func TestAuditExitCodesAreDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, code := range []int{auditClean, auditLeftovers, auditUsageError, auditIncomplete, auditSkipped} {
+	for _, code := range []int{auditClean, auditLeftovers, auditUsageError, auditIncomplete, auditUnsure} {
 		if !strings.Contains(help, fmt.Sprintf("\n  %d  ", code)) {
 			t.Errorf("lab audit --help does not explain exit code %d:\n%s", code, help)
 		}
@@ -122,45 +124,72 @@ func TestAuditExitCodesAreDocumented(t *testing.T) {
 // lab audit against the AWS API emulator: the exit code says the truth.
 func TestAuditExitCodes(t *testing.T) {
 	for name, tc := range map[string]struct {
-		leftover bool
-		args     []string
-		code     int
-		want     string
+		leftover, pendingKey bool
+		args                 []string
+		code                 int
+		want                 []string
 	}{
 		"clean": {
-			args: []string{"--stack", "dev"}, code: auditClean, want: "lab audit: nothing left behind",
+			args: []string{"--stack", "dev"}, code: auditClean, want: []string{"lab audit: nothing left behind"},
 		},
 		// The bug this replaces: --cluster-name made it ignore the stack file,
 		// look in the environment's region and call the account clean.
 		"leftover, cluster name given": {
 			leftover: true, args: []string{"--stack", "dev", "--cluster-name", "other"}, code: auditLeftovers,
-			want: "LEFTOVER security group",
+			want: []string{"LEFTOVER security group"},
 		},
 		"no stack file and no zone": {
-			args: []string{"--stack", "gone", "--region", motoserver.Region, "--cluster-name", "other"}, code: auditSkipped,
-			want: "skipped: Route 53 records",
+			args: []string{"--stack", "gone", "--region", motoserver.Region, "--cluster-name", "other"}, code: auditUnsure,
+			want: []string{"skipped: Route 53 records"},
 		},
-		"zone the account lacks": {
-			args: []string{"--stack", "private-nat", "--region", motoserver.Region}, code: auditIncomplete,
+		// A check that fails hides nothing the others found.
+		"zone the account lacks, and a leftover": {
+			leftover: true, args: []string{"--stack", "private-nat", "--region", motoserver.Region}, code: auditIncomplete,
+			want: []string{"LEFTOVER security group", "COULD NOT RUN: Route 53 records", "lab audit: incomplete"},
+		},
+		// AWS deletes it in 7 days, and it bills nothing until then.
+		"only a key pending deletion": {
+			pendingKey: true, args: []string{"--stack", "dev"}, code: auditClean,
+			want: []string{"pending: KMS key", "nothing left to delete"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			motoserver.Env(t)
 			t.Setenv("AWS_REGION", "us-east-1")
+			stack := tc.args[1]
+			cfg := motoserver.Config(t)
 			if tc.leftover {
-				c := ec2.NewFromConfig(motoserver.Config(t))
+				// The controller's backend group, with the lab's tags.
+				c := ec2.NewFromConfig(cfg)
 				_, err := c.CreateSecurityGroup(context.Background(), &ec2.CreateSecurityGroupInput{
 					GroupName: aws.String("k8s-traffic-other-0a1b2c3d4e"), Description: aws.String("[k8s] backend"),
 					TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeSecurityGroup,
-						Tags: []ec2types.Tag{{Key: aws.String(audit.ClusterTag), Value: aws.String("other")}}}},
+						Tags: []ec2types.Tag{{Key: aws.String(audit.ClusterTag), Value: aws.String("other")},
+							{Key: aws.String("project"), Value: aws.String("eks-lab")}, {Key: aws.String("stack"), Value: aws.String(stack)}}}},
 				})
 				if err != nil {
 					t.Fatal(err)
 				}
 			}
+			if tc.pendingKey {
+				c := kms.NewFromConfig(cfg)
+				k, err := c.CreateKey(context.Background(), &kms.CreateKeyInput{Tags: []kmstypes.Tag{
+					{TagKey: aws.String("project"), TagValue: aws.String("eks-lab")}, {TagKey: aws.String("stack"), TagValue: aws.String(stack)}}})
+				if err == nil {
+					_, err = c.ScheduleKeyDeletion(context.Background(), &kms.ScheduleKeyDeletionInput{KeyId: k.KeyMetadata.KeyId, PendingWindowInDays: aws.Int32(7)})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
 			code, stdout, stderr := runLab(t, append([]string{"audit", "--root", repoRoot}, tc.args...)...)
-			if code != tc.code || !strings.Contains(stdout, tc.want) {
-				t.Errorf("exit %d, want %d and %q\nstdout:\n%s\nstderr:\n%s", code, tc.code, tc.want, stdout, stderr)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, stdout, stderr)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, stdout)
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -25,14 +26,14 @@ func TestOwnership(t *testing.T) {
 		}
 	}
 	for name, want := range map[string]string{
-		"a-tetris.example.com.":     "tetris.example.com.",
-		"aaaa-tetris.example.com.":  "tetris.example.com.",
-		"cname-tetris.example.com.": "tetris.example.com.",
-		"tetris.example.com.":       "",
-		"a-.example.com.":           "",
+		`\052.apps.example.com.`:   "*.apps.example.com.",
+		`a-\052.Apps.Example.com.`: "a-*.apps.example.com.",
+		`x\05`:                     `x\05`, // a cut-off escape is kept
+		"Tetris.example.com.":      "tetris.example.com.",
+		`back\\slash.example.com.`: `back\\slash.example.com.`,
 	} {
-		if got, _ := stripTypePrefix(name); got != want {
-			t.Errorf("stripTypePrefix(%s) = %q, want %q", name, got, want)
+		if got := recordName(name); got != want {
+			t.Errorf("recordName(%s) = %q, want %q", name, got, want)
 		}
 	}
 }
@@ -86,11 +87,14 @@ func TestReportVerdict(t *testing.T) {
 		want    []string
 		not     []string
 	}{
-		"clean":      {rep: Report{Complete: true, Gone: []string{"arn:x: terminated"}}, want: []string{"nothing left behind"}, not: []string{"gone:"}},
-		"verbose":    {rep: Report{Complete: true, Gone: []string{"arn:x: terminated"}}, verbose: true, want: []string{"gone: arn:x: terminated"}},
-		"skipped":    {rep: Report{Complete: true, Skipped: []string{"Route 53 records: no zone"}}, want: []string{"skipped: Route 53 records", "not a clean bill"}, not: []string{"nothing left behind"}},
-		"incomplete": {rep: Report{}, not: []string{"nothing left behind", "left behind"}},
-		"leftover":   {rep: Report{Complete: true, Leftovers: left}, want: []string{"LEFTOVER tagged resource arn:aws:sqs:r:1:q", "no delete command", "1 resource(s) left behind"}, not: []string{"delete: "}},
+		"clean":   {rep: Report{Complete: true, Gone: []string{"arn:x: terminated"}}, want: []string{"nothing left behind"}, not: []string{"gone:"}},
+		"verbose": {rep: Report{Complete: true, Gone: []string{"arn:x: terminated"}}, verbose: true, want: []string{"gone: arn:x: terminated"}},
+		"skipped": {rep: Report{Complete: true, Skipped: []string{"Route 53 records: no zone"}}, want: []string{"skipped: Route 53 records", "not a clean bill"}, not: []string{"nothing left behind"}},
+		"incomplete": {rep: Report{Failed: []Failure{{"Route 53 records", errors.New("NoSuchHostedZone")}}, Leftovers: left},
+			want: []string{"LEFTOVER tagged resource", "COULD NOT RUN: Route 53 records: NoSuchHostedZone", "lab audit: incomplete"}, not: []string{"nothing left"}},
+		"pending":   {rep: Report{Complete: true, Pending: left}, want: []string{"pending: tagged resource", "nothing left to delete"}, not: []string{"LEFTOVER"}},
+		"undecided": {rep: Report{Complete: true, Undecided: left}, want: []string{"UNDECIDED tagged resource", "not a clean bill"}, not: []string{"nothing left"}},
+		"leftover":  {rep: Report{Complete: true, Leftovers: left}, want: []string{"LEFTOVER tagged resource arn:aws:sqs:r:1:q", "no delete command", "1 resource(s) left behind"}, not: []string{"delete: "}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var b strings.Builder

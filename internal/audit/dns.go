@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -12,11 +13,21 @@ import (
 )
 
 // dnsRecords finds the TXT registry records of the stack's ExternalDNS
-// (value "heritage=external-dns,external-dns/owner=<txtOwnerId>,...") and the
-// records they mark. ExternalDNS names its TXT records either like the record
-// (old format) or with the record type in front of the first label
-// ("a-tetris.example.com" for tetris.example.com); the lab sets no
-// --txt-prefix or --txt-suffix.
+// (value "heritage=external-dns,external-dns/owner=<txtOwnerId>,...") and
+// the records they name. The lab runs ExternalDNS v0.22.0 with no
+// --txt-prefix or --txt-suffix (components/externaldns HelmValues), which
+// names the TXT record of a record of type T "<t>-<name>", t being T in
+// lower case (registry/mapper/mapper.go ToTXTName at tag v0.22.0), with the
+// record's set identifier. So a record is ours only when our TXT record of
+// exactly that name and set identifier exists: a TXT record of another
+// owner, or of ours for another type, does not make it ours.
+//
+// Earlier labs ran v0.16.1, which wrote the same TXT record twice: at
+// "<t>-<name>" (t "cname" for an A alias) and at the record's own name
+// (registry/txt.go generateTXTRecord at tag v0.16.1). That second one for
+// a host literally named "a-team" reads like the first one for "team"; it
+// is told apart by its twin, "<t>-a-team" with the same value, and does
+// not make "team" ours.
 func (a *auditor) dnsRecords(ctx context.Context) ([]Leftover, error) {
 	o := a.o
 	switch {
@@ -46,27 +57,14 @@ func (a *auditor) dnsRecords(ctx context.Context) ([]Leftover, error) {
 		}
 	}
 
-	owned := map[string]bool{}  // names of the stack's TXT registry records
-	marked := map[string]bool{} // names whose records those TXT records mark
-	for _, s := range sets {
-		if s.Type != r53types.RRTypeTxt || !ownedBy(s.ResourceRecords, o.TxtOwnerID) {
-			continue
-		}
-		name := strings.ToLower(aws.ToString(s.Name))
-		owned[name], marked[name] = true, true
-		if target, ok := stripTypePrefix(name); ok {
-			marked[target] = true
-		}
-	}
-
+	registry := registryOf(sets, o.TxtOwnerID)
 	var out []Leftover
 	for _, s := range sets {
-		name := strings.ToLower(aws.ToString(s.Name))
 		var why string
 		switch {
-		case s.Type == r53types.RRTypeTxt && owned[name] && ownedBy(s.ResourceRecords, o.TxtOwnerID):
+		case s.Type == r53types.RRTypeTxt && ownedBy(s.ResourceRecords, o.TxtOwnerID):
 			why = "ExternalDNS ownership record of " + o.TxtOwnerID
-		case s.Type != r53types.RRTypeTxt && s.Type != r53types.RRTypeNs && s.Type != r53types.RRTypeSoa && marked[name]:
+		case s.Type != r53types.RRTypeTxt && registry.owns(s):
 			why = "owned by " + o.TxtOwnerID
 		default:
 			continue
@@ -86,6 +84,70 @@ func (a *auditor) dnsRecords(ctx context.Context) ([]Leftover, error) {
 	return out, nil
 }
 
+// txtKey names a TXT record set: its normalised name and set identifier.
+type txtKey struct{ name, setID string }
+
+// txtRegistry maps the owner's TXT registry records to their values.
+type txtRegistry map[txtKey]string
+
+func registryOf(sets []r53types.ResourceRecordSet, owner string) txtRegistry {
+	r := txtRegistry{}
+	for _, s := range sets {
+		if s.Type == r53types.RRTypeTxt && ownedBy(s.ResourceRecords, owner) {
+			r[txtKey{recordName(aws.ToString(s.Name)), aws.ToString(s.SetIdentifier)}] = recordValue(s)
+		}
+	}
+	return r
+}
+
+// registryTypes are the record types ExternalDNS v0.22.0 names TXT records
+// for (registry/mapper/mapper.go supportedRecords).
+var registryTypes = []string{"a", "aaaa", "cname", "ns", "mx", "ptr", "srv", "naptr", "txt", "dname"}
+
+// owns says whether the registry names record set s.
+func (r txtRegistry) owns(s r53types.ResourceRecordSet) bool {
+	name, setID := recordName(aws.ToString(s.Name)), aws.ToString(s.SetIdentifier)
+	types := []string{strings.ToLower(string(s.Type))}
+	if s.Type == r53types.RRTypeA && s.AliasTarget != nil {
+		types = append(types, "cname") // v0.16.1 named an A alias's TXT record "cname-"
+	}
+	for _, t := range types {
+		k := txtKey{t + "-" + name, setID}
+		if _, ok := r[k]; ok && !r.oldFormatTwin(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// oldFormatTwin says whether TXT record k is the old-format record v0.16.1
+// wrote at a host's own name: the same value also stands at "<t>-<k.name>".
+func (r txtRegistry) oldFormatTwin(k txtKey) bool {
+	for _, t := range registryTypes {
+		if v, ok := r[txtKey{t + "-" + k.name, k.setID}]; ok && v == r[k] {
+			return true
+		}
+	}
+	return false
+}
+
+// recordName is a record name as ExternalDNS compares it: lower case, with
+// Route 53's octal escapes ("\052" for "*" in a wildcard) decoded.
+func recordName(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] == '\\' && i+3 < len(name) {
+			if n, err := strconv.ParseUint(name[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(name[i])
+	}
+	return strings.ToLower(b.String())
+}
+
 // ownedBy reports whether a TXT record is owner's ExternalDNS registry entry.
 // Its value is quoted: "heritage=external-dns,external-dns/owner=...,...".
 func ownedBy(records []r53types.ResourceRecord, owner string) bool {
@@ -102,20 +164,6 @@ func ownedBy(records []r53types.ResourceRecord, owner string) bool {
 		}
 	}
 	return false
-}
-
-// recordTypePrefixes are the new-format TXT prefixes, one per record type
-// ExternalDNS manages.
-var recordTypePrefixes = []string{"a-", "aaaa-", "cname-", "ns-", "mx-", "srv-", "txt-", "ptr-", "naptr-", "caa-"}
-
-// stripTypePrefix turns "a-tetris.example.com." into "tetris.example.com.".
-func stripTypePrefix(name string) (string, bool) {
-	for _, p := range recordTypePrefixes {
-		if rest, ok := strings.CutPrefix(name, p); ok && rest != "" && !strings.HasPrefix(rest, ".") {
-			return rest, true
-		}
-	}
-	return "", false
 }
 
 func recordValue(s r53types.ResourceRecordSet) string {

@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -41,23 +43,38 @@ func (a *auditor) labVPCs(ctx context.Context) ([]string, error) {
 
 // natGateways finds the NAT gateways in the lab's VPC, tagged or not; each
 // bills by the hour and holds an elastic IP. AWS lists a deleted one (state
-// "deleted", or "failed") for about an hour.
+// "deleted", or "failed") for about an hour; one "deleting" is pending. It
+// notes the elastic IPs of all of them, deleted ones too, for elasticIPs:
+// an elastic IP outlives its NAT gateway and bills until it is released.
 func (a *auditor) natGateways(ctx context.Context) ([]Leftover, error) {
+	a.natErr = a.vpcsErr
 	if len(a.vpcs) == 0 {
-		return nil, nil
+		return a.byVPC(nil)
 	}
-	in := &ec2.DescribeNatGatewaysInput{Filter: []ec2types.Filter{
-		filter("vpc-id", a.vpcs...), filter("state", "pending", "available", "deleting"),
-	}}
+	in := &ec2.DescribeNatGatewaysInput{Filter: []ec2types.Filter{filter("vpc-id", a.vpcs...)}}
 	var out []Leftover
 	p := ec2.NewDescribeNatGatewaysPaginator(a.c.EC2, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			a.natErr = err
+			return out, err
 		}
 		for _, n := range page.NatGateways {
-			out = append(out, a.natLeftover(n))
+			if !a.claim(ec2Tags(n.Tags), aws.ToString(n.VpcId)) {
+				continue
+			}
+			for _, addr := range n.NatGatewayAddresses {
+				if id := aws.ToString(addr.AllocationId); id != "" {
+					a.natEIPs[id] = fmt.Sprintf("held by NAT gateway %s (%s)", aws.ToString(n.NatGatewayId), n.State)
+				}
+			}
+			switch l := a.natLeftover(n); n.State {
+			case ec2types.NatGatewayStateDeleting:
+				a.pending(l, "AWS is deleting it (a few minutes)")
+			case ec2types.NatGatewayStatePending, ec2types.NatGatewayStateAvailable:
+				out = append(out, l)
+			}
 		}
 	}
 	return out, nil
@@ -77,6 +94,19 @@ func (a *auditor) natLeftover(n ec2types.NatGateway) Leftover {
 	}
 }
 
+// pending reports l as a resource AWS is deleting: why says what it does
+// and when.
+func (a *auditor) pending(l Leftover, why string) {
+	k := resourceKey(l.ID)
+	if a.seen[k] {
+		return
+	}
+	a.seen[k] = true
+	l.Detail = join(l.Detail, why)
+	l.Delete = ""
+	a.rep.Pending = append(a.rep.Pending, l)
+}
+
 // networkInterfaces finds the ENIs in the lab's VPC that nothing uses. The
 // VPC CNI creates ENIs for pods (description "aws-K8S-<instance>", no lab
 // tags: amazon-vpc-cni-k8s v1.23.0 pkg/awsutils/awsutils.go) and can leave
@@ -85,7 +115,7 @@ func (a *auditor) natLeftover(n ec2types.NatGateway) Leftover {
 // with their owner.
 func (a *auditor) networkInterfaces(ctx context.Context) ([]Leftover, error) {
 	if len(a.vpcs) == 0 {
-		return nil, nil
+		return a.byVPC(nil)
 	}
 	in := &ec2.DescribeNetworkInterfacesInput{Filters: []ec2types.Filter{
 		filter("vpc-id", a.vpcs...), filter("status", "available"),
@@ -95,10 +125,12 @@ func (a *auditor) networkInterfaces(ctx context.Context) ([]Leftover, error) {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return out, err
 		}
 		for _, n := range page.NetworkInterfaces {
-			out = append(out, a.eniLeftover(n))
+			if a.claim(ec2Tags(n.TagSet), aws.ToString(n.VpcId)) {
+				out = append(out, a.eniLeftover(n))
+			}
 		}
 	}
 	return out, nil
@@ -120,18 +152,15 @@ func (a *auditor) eniLeftover(n ec2types.NetworkInterface) Leftover {
 	}
 }
 
-// securityGroups finds the security groups the controller made for the
-// cluster (its managed k8s-<namespace>-<name>-<hash> groups and the backend
-// group k8s-traffic-<cluster>-<hash>: v2.17.1 pkg/service/model_build_managed_sg.go,
-// pkg/networking/backend_sg_provider.go; both tagged ClusterTag), the
-// in-tree provider's k8s-elb-<load balancer> groups (tagged
-// LegacyClusterTagPrefix+cluster), and any other group in the lab's VPC but
-// its default one, which goes with the VPC.
+// securityGroups finds the security groups tagged with the stack (the
+// controller's managed k8s-<namespace>-<name>-<hash> groups and its backend
+// group k8s-traffic-<cluster>-<hash>, which it tags with the lab's tags:
+// v2.17.1 pkg/service/model_build_managed_sg.go,
+// pkg/networking/backend_sg_provider.go) and any other group in the lab's
+// VPC but its default one, which goes with the VPC: the in-tree provider's
+// k8s-elb-<load balancer> groups carry only the cluster's name.
 func (a *auditor) securityGroups(ctx context.Context) ([]Leftover, error) {
-	queries := [][]ec2types.Filter{
-		{filter("tag:"+ClusterTag, a.o.ClusterName)},
-		{filter("tag-key", LegacyClusterTagPrefix+a.o.ClusterName)},
-	}
+	queries := [][]ec2types.Filter{a.labTagFilters()}
 	if len(a.vpcs) > 0 {
 		queries = append(queries, []ec2types.Filter{filter("vpc-id", a.vpcs...)})
 	}
@@ -142,11 +171,11 @@ func (a *auditor) securityGroups(ctx context.Context) ([]Leftover, error) {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return nil, err
+				return out, err
 			}
 			for _, sg := range page.SecurityGroups {
 				id := aws.ToString(sg.GroupId)
-				if found[id] || aws.ToString(sg.GroupName) == "default" || !a.ours(ec2Tags(sg.Tags)) {
+				if found[id] || aws.ToString(sg.GroupName) == "default" || !a.claim(ec2Tags(sg.Tags), aws.ToString(sg.VpcId)) {
 					continue
 				}
 				found[id] = true
@@ -154,7 +183,7 @@ func (a *auditor) securityGroups(ctx context.Context) ([]Leftover, error) {
 			}
 		}
 	}
-	return out, nil
+	return a.byVPC(out)
 }
 
 func (a *auditor) sgLeftover(sg ec2types.SecurityGroup) Leftover {
@@ -172,16 +201,32 @@ func (a *auditor) sgLeftover(sg ec2types.SecurityGroup) Leftover {
 	}
 }
 
-// elasticIPs finds the stack's elastic IPs (its NAT gateways'); one not
-// attached to a running thing bills by the hour.
+// elasticIPs finds the stack's elastic IPs and those of the NAT gateways
+// in the lab's VPC (natGateways ran first), tagged or not: an elastic IP
+// bills by the hour until it is released, attached or not.
 func (a *auditor) elasticIPs(ctx context.Context) ([]Leftover, error) {
-	out, err := a.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: a.labTagFilters()})
-	if err != nil {
-		return nil, err
+	queries := [][]ec2types.Filter{a.labTagFilters()}
+	if len(a.natEIPs) > 0 {
+		queries = append(queries, []ec2types.Filter{filter("allocation-id", slices.Sorted(maps.Keys(a.natEIPs))...)})
 	}
 	var found []Leftover
-	for _, addr := range out.Addresses {
-		found = append(found, a.eipLeftover(addr))
+	seen := map[string]bool{}
+	for _, filters := range queries {
+		out, err := a.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: filters})
+		if err != nil {
+			return found, err
+		}
+		for _, addr := range out.Addresses {
+			id := aws.ToString(addr.AllocationId)
+			if seen[id] || a.taggedStack(ec2Tags(addr.Tags)) != "" && a.taggedStack(ec2Tags(addr.Tags)) != a.o.Stack {
+				continue
+			}
+			seen[id] = true
+			found = append(found, a.eipLeftover(addr))
+		}
+	}
+	if a.natErr != nil {
+		return found, fmt.Errorf("the NAT gateways in the lab's VPC could not be listed, so their untagged elastic IPs were not looked for: %w", a.natErr)
 	}
 	return found, nil
 }
@@ -195,118 +240,118 @@ func (a *auditor) eipLeftover(addr ec2types.Address) Leftover {
 	return Leftover{
 		Kind:   "elastic IP",
 		ID:     id,
-		Detail: aws.ToString(addr.PublicIp) + ", " + attached,
+		Detail: join(aws.ToString(addr.PublicIp)+", "+attached, a.natEIPs[id]),
 		Delete: a.cmd("ec2", "release-address", "--allocation-id", id),
 	}
 }
 
 // ec2Resource confirms a tagging API hit of an EC2 resource with its describe
-// call (filtered by ID, so a deleted one is an empty answer, not an error):
-// a leftover, or nil and why it is gone.
-func (a *auditor) ec2Resource(ctx context.Context, typ, id string) (*Leftover, string, error) {
+// call (filtered by ID, so a deleted one is an empty answer, not an error).
+func (a *auditor) ec2Resource(ctx context.Context, typ, id string) (verdict, error) {
 	byID := func(name string) []ec2types.Filter { return []ec2types.Filter{filter(name, id)} }
-	tagged := func(kind string, op string, args ...string) *Leftover {
-		return &Leftover{Kind: kind, ID: id, Delete: a.cmd("ec2", op, args...)}
+	tagged := func(kind string, op string, args ...string) verdict {
+		return left(Leftover{Kind: kind, ID: id, Delete: a.cmd("ec2", op, args...)})
 	}
-	const gone = "deleted"
+	gone := verdict{gone: "deleted"}
 	switch typ {
 	case "instance":
 		out, err := a.c.EC2.DescribeInstances(ctx, &ec2.DescribeInstancesInput{Filters: byID("instance-id")})
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
 		for _, r := range out.Reservations {
 			for _, i := range r.Instances {
-				if i.State != nil && i.State.Name != ec2types.InstanceStateNameTerminated {
-					l := tagged("instance", "terminate-instances", "--instance-ids", id)
-					l.Detail = string(i.State.Name)
-					return l, "", nil
+				if i.State == nil || i.State.Name == ec2types.InstanceStateNameTerminated {
+					continue
 				}
+				v := tagged("instance", "terminate-instances", "--instance-ids", id)
+				v.left.Detail = string(i.State.Name)
+				if i.State.Name == ec2types.InstanceStateNameShuttingDown {
+					return inProgress(*v.left, "AWS is terminating it (a few minutes)"), nil
+				}
+				return v, nil
 			}
 		}
-		return nil, "terminated", nil
+		return verdict{gone: "terminated"}, nil
 	case "vpc":
 		out, err := a.c.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{Filters: byID("vpc-id")})
 		if err != nil || len(out.Vpcs) == 0 {
-			return nil, gone, err
+			return gone, err
 		}
-		return tagged("VPC", "delete-vpc", "--vpc-id", id), "", nil
+		return tagged("VPC", "delete-vpc", "--vpc-id", id), nil
 	case "subnet":
 		out, err := a.c.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{Filters: byID("subnet-id")})
 		if err != nil || len(out.Subnets) == 0 {
-			return nil, gone, err
+			return gone, err
 		}
-		return tagged("subnet", "delete-subnet", "--subnet-id", id), "", nil
+		return tagged("subnet", "delete-subnet", "--subnet-id", id), nil
 	case "security-group":
 		out, err := a.c.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: byID("group-id")})
 		if err != nil || len(out.SecurityGroups) == 0 {
-			return nil, gone, err
+			return gone, err
 		}
-		l := a.sgLeftover(out.SecurityGroups[0])
-		return &l, "", nil
+		return left(a.sgLeftover(out.SecurityGroups[0])), nil
 	case "internet-gateway":
 		out, err := a.c.EC2.DescribeInternetGateways(ctx, &ec2.DescribeInternetGatewaysInput{Filters: byID("internet-gateway-id")})
 		if err != nil || len(out.InternetGateways) == 0 {
-			return nil, gone, err
+			return gone, err
 		}
-		l := tagged("internet gateway", "delete-internet-gateway", "--internet-gateway-id", id)
+		v := tagged("internet gateway", "delete-internet-gateway", "--internet-gateway-id", id)
 		// An attached gateway must be detached first.
 		for _, att := range out.InternetGateways[0].Attachments {
-			l.Delete = a.cmd("ec2", "detach-internet-gateway", "--internet-gateway-id", id, "--vpc-id", aws.ToString(att.VpcId)) + " && " + l.Delete
+			v.left.Delete = a.cmd("ec2", "detach-internet-gateway", "--internet-gateway-id", id, "--vpc-id", aws.ToString(att.VpcId)) + " && " + v.left.Delete
 		}
-		return l, "", nil
+		return v, nil
 	case "natgateway":
 		out, err := a.c.EC2.DescribeNatGateways(ctx, &ec2.DescribeNatGatewaysInput{Filter: byID("nat-gateway-id")})
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
 		for _, n := range out.NatGateways {
-			if n.State != ec2types.NatGatewayStateDeleted && n.State != ec2types.NatGatewayStateFailed {
-				l := a.natLeftover(n)
-				return &l, "", nil
+			switch n.State {
+			case ec2types.NatGatewayStateDeleting:
+				return inProgress(a.natLeftover(n), "AWS is deleting it (a few minutes)"), nil
+			case ec2types.NatGatewayStatePending, ec2types.NatGatewayStateAvailable:
+				return left(a.natLeftover(n)), nil
 			}
 		}
-		return nil, gone, nil
+		return gone, nil
 	case "elastic-ip":
 		out, err := a.c.EC2.DescribeAddresses(ctx, &ec2.DescribeAddressesInput{Filters: byID("allocation-id")})
 		if err != nil || len(out.Addresses) == 0 {
-			return nil, "released", err
+			return verdict{gone: "released"}, err
 		}
-		l := a.eipLeftover(out.Addresses[0])
-		return &l, "", nil
+		return left(a.eipLeftover(out.Addresses[0])), nil
 	case "network-interface":
 		out, err := a.c.EC2.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{Filters: byID("network-interface-id")})
 		if err != nil || len(out.NetworkInterfaces) == 0 {
-			return nil, gone, err
+			return gone, err
 		}
-		l := a.eniLeftover(out.NetworkInterfaces[0])
-		return &l, "", nil
+		return left(a.eniLeftover(out.NetworkInterfaces[0])), nil
 	case "route-table":
 		out, err := a.c.EC2.DescribeRouteTables(ctx, &ec2.DescribeRouteTablesInput{Filters: byID("route-table-id")})
 		if err != nil || len(out.RouteTables) == 0 {
-			return nil, gone, err
+			return gone, err
 		}
-		return tagged("route table", "delete-route-table", "--route-table-id", id), "", nil
+		return tagged("route table", "delete-route-table", "--route-table-id", id), nil
 	case "volume":
 		out, err := a.c.EC2.DescribeVolumes(ctx, &ec2.DescribeVolumesInput{Filters: byID("volume-id")})
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
 		for _, v := range out.Volumes {
-			if v.State != ec2types.VolumeStateDeleted {
-				return tagged("volume", "delete-volume", "--volume-id", id), "", nil
-			}
+			return a.volumeVerdict(v), nil
 		}
-		return nil, gone, nil
+		return gone, nil
 	case "launch-template":
 		_, err := a.c.EC2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateIds: []string{id}})
 		if notFound(err, "InvalidLaunchTemplateId.NotFound") {
-			return nil, gone, nil
+			return gone, nil
 		}
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
-		return tagged("launch template", "delete-launch-template", "--launch-template-id", id), "", nil
+		return tagged("launch template", "delete-launch-template", "--launch-template-id", id), nil
 	}
-	return nil, "", errUnknownType
+	return verdict{}, errUnknownType
 }

@@ -12,8 +12,11 @@ import (
 )
 
 // The load balancer checks list every load balancer and target group of the
-// region and keep those the lab's cluster made (by their tags) or that sit in
-// the lab's VPC. DescribeTags takes at most 20 ARNs or names a call.
+// region and keep those tagged with the stack (the controller's, which it
+// tags with the lab's tags) or that sit in the lab's VPC untagged (the
+// in-tree provider's, by hand): auditor.claim. The cluster tag alone
+// proves nothing: another lab, or an eksctl cluster, can have the same
+// cluster name. DescribeTags takes at most 20 ARNs or names a call.
 const describeTagsBatch = 20
 
 // inBatches calls describe with successive batches of at most
@@ -79,11 +82,11 @@ func (a *auditor) keepELBv2(ctx context.Context, kind string, rs []elbv2Resource
 	var out []Leftover
 	for _, r := range rs {
 		t := tags[r.arn]
-		if (a.byCluster(t) || a.inLabVPC(r.vpc)) && a.ours(t) {
+		if a.claim(t, r.vpc) {
 			out = append(out, Leftover{Kind: kind, ID: r.arn, Detail: join(r.detail, madeFor(t)), Delete: deleteCmd(r.arn)})
 		}
 	}
-	return out, nil
+	return a.byVPC(out)
 }
 
 func (a *auditor) loadBalancers(ctx context.Context) ([]Leftover, error) {
@@ -117,9 +120,10 @@ func (a *auditor) targetGroups(ctx context.Context) ([]Leftover, error) {
 	return a.keepELBv2(ctx, "target group", rs, a.deleteTargetGroup)
 }
 
-// classicLoadBalancers finds the classic ELBs the in-tree cloud provider
-// made for the cluster (a LoadBalancer Service the controller did not claim)
-// or that sit in the lab's VPC. Their ENIs block the subnets' deletion.
+// classicLoadBalancers finds the classic ELBs in the lab's VPC: the in-tree
+// cloud provider makes them for a LoadBalancer Service the controller did
+// not claim, tagged only with the cluster's name. Their ENIs block the
+// subnets' deletion.
 func (a *auditor) classicLoadBalancers(ctx context.Context) ([]Leftover, error) {
 	type lb struct{ name, vpc, dns string }
 	var lbs []lb
@@ -154,7 +158,7 @@ func (a *auditor) classicLoadBalancers(ctx context.Context) ([]Leftover, error) 
 	var out []Leftover
 	for _, l := range lbs {
 		t := tags[l.name]
-		if (a.byCluster(t) || a.inLabVPC(l.vpc)) && a.ours(t) {
+		if a.claim(t, l.vpc) {
 			out = append(out, Leftover{
 				Kind:   "classic load balancer",
 				ID:     l.name,
@@ -163,5 +167,5 @@ func (a *auditor) classicLoadBalancers(ctx context.Context) ([]Leftover, error) 
 			})
 		}
 	}
-	return out, nil
+	return a.byVPC(out)
 }

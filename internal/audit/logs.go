@@ -33,7 +33,9 @@ func (a *auditor) logGroupLeftover(name, detail string) *Leftover {
 // logGroup finds the cluster's control-plane log group by the name EKS gives
 // it. EKS creates it when control-plane logging is on and never deletes it;
 // the lab creates it first so that destroy removes it, but a cluster created
-// or torn down another way leaves it, untagged, storing and billing its logs.
+// or torn down another way leaves it, storing and billing its logs. Tagged
+// with another stack it is that lab's; untagged, it is the live cluster's
+// of that name when that cluster is not this stack's.
 func (a *auditor) logGroup(ctx context.Context) ([]Leftover, error) {
 	name := "/aws/eks/" + a.o.ClusterName + "/cluster"
 	arn, err := a.logGroupARN(ctx, name)
@@ -44,17 +46,21 @@ func (a *auditor) logGroup(ctx context.Context) ([]Leftover, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !a.ours(out.Tags) {
+	switch stack := a.taggedStack(out.Tags); {
+	case stack == a.o.Stack:
+	case stack != "", a.foreignCluster != "":
 		return nil, nil
+	case a.clusterErr != nil:
+		return a.byClusterName(nil)
 	}
 	return []Leftover{*a.logGroupLeftover(name, "the control-plane logs of cluster "+a.o.ClusterName)}, nil
 }
 
 // logGroupResource confirms a tagging API hit of a log group.
-func (a *auditor) logGroupResource(ctx context.Context, name string) (*Leftover, string, error) {
+func (a *auditor) logGroupResource(ctx context.Context, name string) (verdict, error) {
 	arn, err := a.logGroupARN(ctx, name)
 	if err != nil || arn == "" {
-		return nil, "deleted", err
+		return verdict{gone: "deleted"}, err
 	}
-	return a.logGroupLeftover(name, ""), "", nil
+	return left(*a.logGroupLeftover(name, "")), nil
 }

@@ -20,6 +20,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -172,6 +174,30 @@ func (a *account) instance(name, vpc string, tags map[string]string) {
 	a.ids[name] = aws.ToString(r.Instances[0].InstanceId)
 }
 
+// volume makes an EBS volume as the EBS CSI driver does for a claim.
+func (a *account) volume(name string, tags map[string]string) {
+	v, err := a.c.EC2.CreateVolume(a.ctx, &ec2.CreateVolumeInput{AvailabilityZone: aws.String(region + "a"), Size: aws.Int32(8),
+		VolumeType: ec2types.VolumeTypeGp3, TagSpecifications: ec2Spec(ec2types.ResourceTypeVolume, tags)})
+	a.ok(err)
+	a.ids[name] = aws.ToString(v.VolumeId)
+}
+
+// eksctlStack makes a stack as `eksctl create iamserviceaccount` does for
+// clusterName: an IAM role, the stack tagged with the cluster's name
+// (eksctl v0.228.0 pkg/cfn/manager/api.go).
+func (a *account) eksctlStack(name, clusterName string) {
+	const template = `{"Resources":{"Role1":{"Type":"AWS::IAM::Role","Properties":{"AssumeRolePolicyDocument":` +
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/x"},"Action":"sts:AssumeRoleWithWebIdentity"}]}}}}}`
+	s, err := a.c.CloudFormation.CreateStack(a.ctx, &cloudformation.CreateStackInput{
+		StackName: aws.String(name), TemplateBody: aws.String(template), Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam},
+		EnableTerminationProtection: aws.Bool(true),
+		Tags: []cfntypes.Tag{{Key: aws.String(EksctlClusterTag), Value: aws.String(clusterName)},
+			{Key: aws.String("eksctl.cluster.k8s.io/v1alpha1/cluster-name"), Value: aws.String(clusterName)}},
+	})
+	a.ok(err)
+	a.ids[name] = aws.ToString(s.StackId)
+}
+
 // leftovers fills the account with what a destroy can leave behind, next to
 // what the audit must not report: another stack's lab, another cluster's
 // load balancers, records ExternalDNS owns for someone else.
@@ -228,14 +254,20 @@ func (a *account) leftovers() {
 	})))
 
 	// The NAT gateway and its elastic IP (tagged by the lab); a second NAT
-	// gateway already deleted, which AWS and moto list for a while.
-	for _, name := range []string{"nat", "deleted-nat"} {
+	// gateway already deleted, which AWS and moto list for a while; a third
+	// made by hand in the lab's VPC, with an untagged elastic IP, which
+	// bills until released, also once its NAT gateway is gone.
+	for _, name := range []string{"nat", "deleted-nat", "handmade-nat"} {
+		tags := tagsOf("dev")
+		if name == "handmade-nat" {
+			tags = nil
+		}
 		eip, err := c.EC2.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc,
-			TagSpecifications: ec2Spec(ec2types.ResourceTypeElasticIp, tagsOf("dev"))})
+			TagSpecifications: ec2Spec(ec2types.ResourceTypeElasticIp, tags)})
 		a.ok(err)
 		a.ids[name+"-eip"] = aws.ToString(eip.AllocationId)
 		nat, err := c.EC2.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: aws.String(a.ids["lab-subnet-1"]), AllocationId: eip.AllocationId,
-			TagSpecifications: ec2Spec(ec2types.ResourceTypeNatgateway, tagsOf("dev"))})
+			TagSpecifications: ec2Spec(ec2types.ResourceTypeNatgateway, tags)})
 		a.ok(err)
 		a.ids[name] = aws.ToString(nat.NatGateway.NatGatewayId)
 	}
@@ -246,6 +278,19 @@ func (a *account) leftovers() {
 	a.instance("bastion", "lab", with(tagsOf("dev"), "Name", "bastion"))
 	a.instance("node", "lab", tagsOf("dev"))
 	a.ok(errOf(c.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{a.ids["node"]}})))
+
+	// EBS volumes the CSI driver (run with --k8s-tag-cluster-id) made for
+	// claims: this cluster's, left "available" by the destroy, and another
+	// cluster's.
+	for name, clusterName := range map[string]string{"pvc-volume": cluster, "other-pvc-volume": "other"} {
+		a.volume(name, map[string]string{CSIDriverTag: "true", LegacyClusterTagPrefix + clusterName: "owned", KubernetesClusterTag: clusterName,
+			CSIClusterNameTag: clusterName, "kubernetes.io/created-for/pvc/namespace": "default", "kubernetes.io/created-for/pvc/name": "data"})
+	}
+
+	// A stack eksctl on the bastion made (`eksctl create iamserviceaccount`),
+	// with its role, and another cluster's.
+	a.eksctlStack("eksctl-myeks-addon-iamserviceaccount-kube-system-ebs-csi-controller-sa", cluster)
+	a.eksctlStack("eksctl-other-addon-iamserviceaccount-kube-system-ebs-csi-controller-sa", "other")
 
 	// EKS's control-plane log group (untagged), and another cluster's.
 	for _, name := range []string{"/aws/eks/" + cluster + "/cluster", "/aws/eks/other/cluster"} {
@@ -263,10 +308,14 @@ func (a *account) leftovers() {
 	}
 	var changes []r53types.Change
 	for _, s := range []r53types.ResourceRecordSet{
+		// ExternalDNS v0.22.0 for tetris's NLB: an A alias and its TXT
+		// record "a-tetris"; v0.16.1 also wrote the TXT record at the
+		// record's own name, which an earlier lab leaves.
 		txt("a-tetris.example.com.", ownTXT),
 		txt("tetris.example.com.", ownTXT),
-		{Name: aws.String("tetris.example.com."), Type: r53types.RRTypeCname, TTL: aws.Int64(300),
-			ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("k8s-default-tetris-0a1b2c3d4e.elb.ap-northeast-2.amazonaws.com")}}},
+		{Name: aws.String("tetris.example.com."), Type: r53types.RRTypeA, AliasTarget: &r53types.AliasTarget{
+			HostedZoneId: aws.String("ZIBE1TIR4HY56"), DNSName: aws.String("k8s-default-tetris-0a1b2c3d4e.elb.ap-northeast-2.amazonaws.com."),
+		}},
 		txt("a-web.example.com.", `"heritage=external-dns,external-dns/owner=eks-lab-prod,external-dns/resource=service/default/web"`),
 		{Name: aws.String("web.example.com."), Type: r53types.RRTypeA, TTL: aws.Int64(300), ResourceRecords: []r53types.ResourceRecord{{Value: aws.String("192.0.2.1")}}},
 		txt("cname-api.example.com.", `"heritage=external-dns,external-dns/owner=eks-lab-dev2"`),
@@ -308,19 +357,23 @@ func TestLeftoversAfterADestroyAreReportedThenCleanOnceDeleted(t *testing.T) {
 
 	want := []found{
 		{"Route 53 record", "a-tetris.example.com. TXT"},
-		{"Route 53 record", "tetris.example.com. CNAME"},
+		{"Route 53 record", "tetris.example.com. A"},
 		{"Route 53 record", "tetris.example.com. TXT"},
+		{"CloudFormation stack", a.ids["eksctl-myeks-addon-iamserviceaccount-kube-system-ebs-csi-controller-sa"]},
 		{"instance", a.ids["bastion"]},
+		{"volume", a.ids["pvc-volume"]},
 		{"load balancer", a.ids["k8s-default-echo-0123456789"]},
 		{"classic load balancer", "a0123456789abcdef0123456789abcde"},
 		{"target group", a.ids["k8s-default-echo-abcdef0123"]},
 		{"NAT gateway", a.ids["nat"]},
+		{"NAT gateway", a.ids["handmade-nat"]},
 		{"network interface", a.ids["cni-eni"]},
 		{"security group", a.ids["k8s-traffic-myeks-0a1b2c3d4e"]},
 		{"security group", a.ids["k8s-default-echo-5f6a7b8c9d"]},
 		{"security group", a.ids["k8s-elb-a0123456789abcdef0123456789abcd"]},
 		{"elastic IP", a.ids["nat-eip"]},
 		{"elastic IP", a.ids["deleted-nat-eip"]},
+		{"elastic IP", a.ids["handmade-nat-eip"]},
 		{"log group", "/aws/eks/myeks/cluster"},
 		{"subnet", a.ids["lab-subnet-0"]},
 		{"subnet", a.ids["lab-subnet-1"]},
@@ -410,11 +463,15 @@ func (a *account) deleteAll() {
 		}
 	}
 	a.ok(errOf(c.Route53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{HostedZoneId: zone, ChangeBatch: &r53types.ChangeBatch{Changes: changes}})))
+	a.ok(errOf(c.CloudFormation.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(ids["eksctl-myeks-addon-iamserviceaccount-kube-system-ebs-csi-controller-sa"])})))
 	a.ok(errOf(c.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{ids["bastion"]}})))
+	a.ok(errOf(c.EC2.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(ids["pvc-volume"])})))
 	a.ok(errOf(c.ELBv2.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(ids["k8s-default-echo-0123456789"])})))
 	a.ok(errOf(c.ELB.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerName: aws.String("a0123456789abcdef0123456789abcde")})))
 	a.ok(errOf(c.ELBv2.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(ids["k8s-default-echo-abcdef0123"])})))
-	a.ok(errOf(c.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(ids["nat"])})))
+	for _, nat := range []string{"nat", "handmade-nat"} {
+		a.ok(errOf(c.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(ids[nat])})))
+	}
 	for eni := range a.natENIs() { // as AWS does with its NAT gateways (see natENIs)
 		a.ok(errOf(c.EC2.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: aws.String(eni)})))
 	}
@@ -422,7 +479,7 @@ func (a *account) deleteAll() {
 	for _, sg := range []string{"k8s-traffic-myeks-0a1b2c3d4e", "k8s-default-echo-5f6a7b8c9d", "k8s-elb-a0123456789abcdef0123456789abcd"} {
 		a.ok(errOf(c.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(ids[sg])})))
 	}
-	for _, eip := range []string{"nat-eip", "deleted-nat-eip"} {
+	for _, eip := range []string{"nat-eip", "deleted-nat-eip", "handmade-nat-eip"} {
 		a.ok(errOf(c.EC2.ReleaseAddress(ctx, &ec2.ReleaseAddressInput{AllocationId: aws.String(ids[eip])})))
 	}
 	a.ok(errOf(c.Logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String("/aws/eks/myeks/cluster")})))
@@ -594,9 +651,10 @@ func TestManyLoadBalancersAreDescribedInBatches(t *testing.T) {
 			Listeners: []elbtypes.Listener{{Protocol: aws.String("TCP"), LoadBalancerPort: 80, InstancePort: aws.Int32(30080)}},
 		})))
 	}
-	a.nlb("k8s-default-echo-0123456789", "prod", map[string]string{ClusterTag: cluster})
+	a.vpc("lab", "dev", "10.0")
+	a.nlb("k8s-default-echo-0123456789", "lab", map[string]string{ClusterTag: cluster})
 	a.ok(errOf(a.c.ELB.CreateLoadBalancer(a.ctx, &elb.CreateLoadBalancerInput{
-		LoadBalancerName: aws.String("a0123456789abcdef0123456789abcde"), Subnets: []string{a.ids["prod-subnet-0"]},
+		LoadBalancerName: aws.String("a0123456789abcdef0123456789abcde"), Subnets: []string{a.ids["lab-subnet-0"]},
 		Listeners: []elbtypes.Listener{{Protocol: aws.String("TCP"), LoadBalancerPort: 80, InstancePort: aws.Int32(30080)}},
 		Tags:      []elbtypes.Tag{{Key: aws.String(LegacyClusterTagPrefix + cluster), Value: aws.String("owned")}},
 	})))
@@ -623,15 +681,32 @@ func TestWithoutAHostedZoneTheDNSCheckIsSkippedAndNotClean(t *testing.T) {
 	}
 }
 
-func TestAnAWSErrorMakesTheAuditIncomplete(t *testing.T) {
+// A check that fails hides nothing: every other check runs, its findings
+// are reported, and the report names the check that failed.
+func TestAFailingCheckHidesNoneOfTheOthersFindings(t *testing.T) {
 	a := newAccount(t)
+	a.vpc("lab", "dev", "10.0")
+	a.nlb("k8s-default-echo-0123456789", "lab", with(tagsOf("dev"), ClusterTag, cluster))
 	o := a.opts()
-	o.HostedZoneID = "ZNOSUCHZONE"
+	o.HostedZoneID = "ZNOSUCHZONE" // the zone was deleted with the lab
 	rep, err := Run(a.ctx, o, a.c)
 	if err == nil || !strings.Contains(err.Error(), "NoSuchHostedZone") {
 		t.Errorf("err = %v, want NoSuchHostedZone", err)
 	}
-	if rep.Complete || rep.Clean() {
-		t.Errorf("an audit that failed is Complete = %v, Clean() = %v", rep.Complete, rep.Clean())
+	if rep.Complete || rep.Clean() || len(rep.Failed) != 1 || rep.Failed[0].Check != "Route 53 records" {
+		t.Errorf("Complete = %v, Clean() = %v, failed %v; want only the Route 53 check failed", rep.Complete, rep.Clean(), rep.Failed)
+	}
+	want := []found{{"load balancer", a.ids["k8s-default-echo-0123456789"]}, {"VPC", a.ids["lab"]}}
+	for _, w := range want {
+		if !slices.Contains(foundIn(rep), w) {
+			t.Errorf("%s %s not reported beside the failed check:\n%s", w.kind, w.id, show(foundIn(rep)))
+		}
+	}
+	var b strings.Builder
+	rep.Write(&b, false)
+	out := b.String()
+	leftover, failed := strings.Index(out, "LEFTOVER load balancer"), strings.Index(out, "COULD NOT RUN: Route 53 records")
+	if leftover < 0 || failed < leftover || !strings.Contains(out, "lab audit: incomplete") {
+		t.Errorf("want the leftovers, then the check that could not run, then the verdict:\n%s", out)
 	}
 }

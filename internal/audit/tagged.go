@@ -9,8 +9,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eks"
+	ekstypes "github.com/aws/aws-sdk-go-v2/service/eks/types"
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	rgt "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi"
 	rgttypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 )
@@ -55,6 +58,17 @@ func isELBv2(res string) bool {
 	return slices.Contains([]string{"app", "net", "gwy"}, kind)
 }
 
+// verdict is what a resource's own service says about it: a leftover,
+// pending (AWS is deleting it: why says how and when), or gone (and why).
+type verdict struct {
+	left, pending *Leftover
+	why, gone     string
+}
+
+func left(l Leftover) verdict { return verdict{left: &l} }
+
+func inProgress(l Leftover, why string) verdict { return verdict{pending: &l, why: why} }
+
 // taggedResources lists what the tagging API finds with project=<project>
 // and stack=<stack>, and keeps what its own service says still exists.
 func (a *auditor) taggedResources(ctx context.Context) ([]Leftover, error) {
@@ -63,30 +77,35 @@ func (a *auditor) taggedResources(ctx context.Context) ([]Leftover, error) {
 		{Key: aws.String("stack"), Values: []string{a.o.Stack}},
 	}}
 	var out []Leftover
+	var errs []error
 	p := rgt.NewGetResourcesPaginator(a.c.Tagging, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return nil, err
+			return out, errors.Join(append(errs, err)...)
 		}
 		for _, m := range page.ResourceTagMappingList {
 			arn := aws.ToString(m.ResourceARN)
 			if a.seen[resourceKey(arn)] {
 				continue
 			}
-			l, why, err := a.confirm(ctx, arn)
-			if err != nil {
-				return nil, fmt.Errorf("confirming %s: %w", arn, err)
+			v, err := a.confirm(ctx, arn)
+			switch {
+			case err != nil:
+				// One resource its service would not describe does not
+				// hide the others.
+				errs = append(errs, fmt.Errorf("confirming %s: %w", arn, err))
+			case v.left != nil:
+				v.left.Detail = join(v.left.Detail, labTags(m.Tags))
+				out = append(out, *v.left)
+			case v.pending != nil:
+				a.pending(*v.pending, v.why)
+			default:
+				a.rep.Gone = append(a.rep.Gone, arn+": "+v.gone)
 			}
-			if l == nil {
-				a.rep.Gone = append(a.rep.Gone, arn+": "+why)
-				continue
-			}
-			l.Detail = join(l.Detail, labTags(m.Tags))
-			out = append(out, *l)
 		}
 	}
-	return out, nil
+	return out, errors.Join(errs...)
 }
 
 // labTags shows the tags that tell whose a resource is.
@@ -101,65 +120,70 @@ func labTags(tags []rgttypes.Tag) string {
 	return strings.Join(kv, " ")
 }
 
-// confirm asks a tagging API hit's own service whether it still exists: it
-// returns the leftover, or nil and why it is gone. A type the audit cannot
-// describe is reported, never dropped.
-func (a *auditor) confirm(ctx context.Context, arn string) (*Leftover, string, error) {
+// confirm asks a tagging API hit's own service whether it still exists. A
+// type the audit cannot describe is reported, never dropped.
+func (a *auditor) confirm(ctx context.Context, arn string) (verdict, error) {
 	service, typ, id, ok := arnParts(arn)
-	var l *Leftover
-	var why string
+	var v verdict
 	err := errUnknownType
 	switch {
 	case !ok:
 	case service == "ec2":
-		l, why, err = a.ec2Resource(ctx, typ, id)
+		v, err = a.ec2Resource(ctx, typ, id)
 	case service == "elasticloadbalancing":
-		l, why, err = a.elbResource(ctx, arn, typ, id)
+		v, err = a.elbResource(ctx, arn, typ, id)
 	case service == "eks":
-		l, why, err = a.eksResource(ctx, arn, typ, id)
+		v, err = a.eksResource(ctx, arn, typ, id)
 	case service == "logs" && typ == "log-group":
-		l, why, err = a.logGroupResource(ctx, strings.TrimSuffix(id, ":*"))
+		v, err = a.logGroupResource(ctx, strings.TrimSuffix(id, ":*"))
+	case service == "kms" && typ == "key":
+		v, err = a.kmsKey(ctx, arn)
+	case service == "iam" && a.iamListed:
+		// The IAM check listed every role, profile, policy and OIDC
+		// provider with the stack's tags, and this was not among them.
+		v, err = verdict{gone: "not in IAM's own listing"}, nil
 	}
 	if errors.Is(err, errUnknownType) {
-		return &Leftover{
+		return left(Leftover{
 			Kind:   UnconfirmedKind,
 			ID:     arn,
 			Detail: "not confirmed: the audit has no describe call for " + service + " " + typ + ", and the tagging API lists deleted resources for a while",
-		}, "", nil
+		}), nil
 	}
-	return l, why, err
+	return v, err
 }
 
-func (a *auditor) elbResource(ctx context.Context, arn, typ, id string) (*Leftover, string, error) {
+func (a *auditor) elbResource(ctx context.Context, arn, typ, id string) (verdict, error) {
+	gone := verdict{gone: "deleted"}
 	switch {
 	case typ == "loadbalancer" && isELBv2(id):
 		out, err := a.c.ELBv2.DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{arn}})
 		if notFound(err, "LoadBalancerNotFound") {
-			return nil, "deleted", nil
+			return gone, nil
 		}
 		if err != nil || len(out.LoadBalancers) == 0 {
-			return nil, "deleted", err
+			return gone, err
 		}
 		l := out.LoadBalancers[0]
-		return &Leftover{Kind: "load balancer", ID: arn, Detail: loadBalancerDetail(l), Delete: a.deleteLoadBalancer(arn)}, "", nil
+		return left(Leftover{Kind: "load balancer", ID: arn, Detail: loadBalancerDetail(l), Delete: a.deleteLoadBalancer(arn)}), nil
 	case typ == "loadbalancer":
 		_, err := a.c.ELB.DescribeLoadBalancers(ctx, &elb.DescribeLoadBalancersInput{LoadBalancerNames: []string{id}})
 		if notFound(err, "LoadBalancerNotFound") {
-			return nil, "deleted", nil
+			return gone, nil
 		}
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
-		return &Leftover{Kind: "classic load balancer", ID: id, Delete: a.deleteClassicLoadBalancer(id)}, "", nil
+		return left(Leftover{Kind: "classic load balancer", ID: id, Delete: a.deleteClassicLoadBalancer(id)}), nil
 	case typ == "targetgroup":
 		_, err := a.c.ELBv2.DescribeTargetGroups(ctx, &elbv2.DescribeTargetGroupsInput{TargetGroupArns: []string{arn}})
 		if notFound(err, "TargetGroupNotFound") {
-			return nil, "deleted", nil
+			return gone, nil
 		}
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
-		return &Leftover{Kind: "target group", ID: arn, Delete: a.deleteTargetGroup(arn)}, "", nil
+		return left(Leftover{Kind: "target group", ID: arn, Delete: a.deleteTargetGroup(arn)}), nil
 	case typ == "listener" || typ == "listener-rule":
 		// The controller tags its listeners and rules too; they go with
 		// their load balancer: listener/app/NAME/LB-ID/LISTENER-ID[/RULE-ID].
@@ -169,49 +193,89 @@ func (a *auditor) elbResource(ctx context.Context, arn, typ, id string) (*Leftov
 		}
 		lbID := strings.Join(f[:3], "/")
 		lbARN := strings.Replace(arn, ":"+typ+"/"+id, ":loadbalancer/"+lbID, 1)
-		l, why, err := a.elbResource(ctx, lbARN, "loadbalancer", lbID)
-		if l == nil {
-			return nil, "its load balancer is " + why, err
+		v, err := a.elbResource(ctx, lbARN, "loadbalancer", lbID)
+		if v.left == nil {
+			return verdict{gone: "its load balancer is " + v.gone}, err
 		}
-		return &Leftover{Kind: typ, ID: arn, Detail: "deleted with its load balancer " + lbARN}, "", nil
+		return left(Leftover{Kind: typ, ID: arn, Detail: "deleted with its load balancer " + lbARN}), nil
 	}
-	return nil, "", errUnknownType
+	return verdict{}, errUnknownType
 }
 
 // eksResource confirms an EKS hit by its cluster: node groups, add-ons and
 // access entries cannot outlive it. The cluster's name leads the ARN's ID
 // (cluster/NAME, nodegroup/NAME/GROUP/UUID, addon/NAME/ADDON/UUID, ...).
-func (a *auditor) eksResource(ctx context.Context, arn, typ, id string) (*Leftover, string, error) {
+// A cluster or node group EKS is deleting is pending.
+func (a *auditor) eksResource(ctx context.Context, arn, typ, id string) (verdict, error) {
 	cluster, rest, _ := strings.Cut(id, "/")
 	out, err := a.c.EKS.DescribeCluster(ctx, &eks.DescribeClusterInput{Name: aws.String(cluster)})
 	if notFound(err, "ResourceNotFoundException") {
-		return nil, "its cluster " + cluster + " is deleted", nil
+		return verdict{gone: "its cluster " + cluster + " is deleted"}, nil
 	}
 	if err != nil {
-		return nil, "", err
+		return verdict{}, err
 	}
+	const deleting = "EKS is deleting it (about ten minutes)"
 	switch typ {
 	case "cluster":
-		return &Leftover{
+		l := Leftover{
 			Kind:   "EKS cluster",
 			ID:     cluster,
 			Detail: string(out.Cluster.Status),
 			Delete: a.cmd("eks", "delete-cluster", "--name", cluster),
-		}, "", nil
+		}
+		if out.Cluster.Status == ekstypes.ClusterStatusDeleting {
+			return inProgress(l, deleting), nil
+		}
+		return left(l), nil
 	case "nodegroup":
 		group, _, _ := strings.Cut(rest, "/")
-		_, err := a.c.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(group)})
+		ng, err := a.c.EKS.DescribeNodegroup(ctx, &eks.DescribeNodegroupInput{ClusterName: aws.String(cluster), NodegroupName: aws.String(group)})
 		if notFound(err, "ResourceNotFoundException") {
-			return nil, "deleted", nil
+			return verdict{gone: "deleted"}, nil
 		}
 		if err != nil {
-			return nil, "", err
+			return verdict{}, err
 		}
-		return &Leftover{
+		l := Leftover{
 			Kind:   "EKS node group",
 			ID:     cluster + "/" + group,
+			Detail: string(ng.Nodegroup.Status),
 			Delete: a.cmd("eks", "delete-nodegroup", "--cluster-name", cluster, "--nodegroup-name", group),
-		}, "", nil
+		}
+		if ng.Nodegroup.Status == ekstypes.NodegroupStatusDeleting {
+			return inProgress(l, deleting), nil
+		}
+		return left(l), nil
 	}
-	return &Leftover{Kind: "EKS " + typ, ID: arn, Detail: "deleted with its cluster " + cluster}, "", nil
+	return left(Leftover{Kind: "EKS " + typ, ID: arn, Detail: "deleted with its cluster " + cluster}), nil
+}
+
+// kmsKey confirms a KMS key. A key cannot be deleted at once: deletion is
+// scheduled 7 to 30 days ahead, and a key pending deletion bills nothing
+// (AWS KMS pricing) and cannot be used, so it is pending, not a leftover.
+func (a *auditor) kmsKey(ctx context.Context, arn string) (verdict, error) {
+	out, err := a.c.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(arn)})
+	if notFound(err, "NotFoundException") {
+		return verdict{gone: "deleted"}, nil
+	}
+	if err != nil {
+		return verdict{}, err
+	}
+	k := out.KeyMetadata
+	l := Leftover{
+		Kind:   "KMS key",
+		ID:     arn,
+		Detail: join(string(k.KeyState), aws.ToString(k.Description)),
+		Delete: a.cmd("kms", "schedule-key-deletion", "--key-id", arn, "--pending-window-in-days", "7"),
+	}
+	switch k.KeyState {
+	case kmstypes.KeyStatePendingDeletion, kmstypes.KeyStatePendingReplicaDeletion:
+		when := "once its replicas are deleted"
+		if k.DeletionDate != nil {
+			when = "on " + k.DeletionDate.UTC().Format("2006-01-02 15:04 MST")
+		}
+		return inProgress(l, "KMS deletes it "+when+" and bills nothing until then"), nil
+	}
+	return left(l), nil
 }

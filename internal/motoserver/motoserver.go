@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -57,16 +58,13 @@ func Stop() {
 
 // URL starts the emulator once per test binary, resets it to an empty
 // account and returns its endpoint. Without LAB_MOTO the test is skipped,
-// or fails (tier.Missing) unless .ci/moto-tier.sh said why moto cannot be
-// had on this machine (LAB_MOTO_MISSING).
+// or fails under LAB_TIERS_REQUIRED=1 (tier.Missing), with the reason
+// .ci/moto-tier.sh gave (LAB_MOTO_MISSING) or how to get moto.
 func URL(t testing.TB) string {
 	t.Helper()
 	command := os.Getenv("LAB_MOTO")
 	if command == "" {
-		if why := os.Getenv("LAB_MOTO_MISSING"); why != "" {
-			t.Skip("emulator tier skipped: " + why)
-		}
-		tier.Missing(t, "emulator tier: LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto 5.2.1, the AWS API emulator, under python3)")
+		missing(t)
 	}
 	server.once.Do(func() { server.url, server.cmd, server.err = start(command) })
 	if server.err != nil {
@@ -81,6 +79,15 @@ func URL(t testing.TB) string {
 		t.Fatalf("emulator tier: reset: %s", resp.Status)
 	}
 	return server.url
+}
+
+// missing skips or fails t, the emulator not being there.
+func missing(t testing.TB) {
+	t.Helper()
+	if why := os.Getenv("LAB_MOTO_MISSING"); why != "" {
+		tier.Missing(t, "emulator tier: "+why)
+	}
+	tier.Missing(t, "emulator tier: LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto 5.2.1, the AWS API emulator, under python3)")
 }
 
 // Config is an AWS configuration for the emulator with static credentials.
@@ -116,6 +123,40 @@ func Env(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
+}
+
+// CLIEnv returns the environment in which `aws ...` runs the AWS CLI
+// against the emulator at endpoint (Config's BaseEndpoint): PATH starts with a directory whose aws runs the CLI
+// (awscli 1.45.11, which .ci/moto-tier.sh installs beside moto, under the
+// python that runs moto; else an aws on PATH), and the endpoint and
+// credentials point at the emulator. Tests run the delete commands the
+// audit prints with it, as a member would.
+func CLIEnv(t *testing.T, endpoint string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var script string
+	if f := strings.Fields(os.Getenv("LAB_MOTO")); len(f) == 3 && f[1] == "-m" && f[2] == "moto.server" &&
+		exec.Command(f[0], "-m", "awscli", "--version").Run() == nil {
+		script = "#!/bin/sh\nexec " + f[0] + " -m awscli \"$@\"\n"
+	} else if aws, err := exec.LookPath("aws"); err == nil {
+		script = "#!/bin/sh\nexec " + aws + " \"$@\"\n"
+	} else {
+		tier.Missing(t, "emulator tier: no AWS CLI (python -m awscli beside moto, or aws on PATH) to run the printed commands; "+
+			"to get it: eval \"$(bash .ci/moto-tier.sh)\"")
+	}
+	if err := os.WriteFile(dir+"/aws", []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// None of the caller's AWS settings: the CLI takes an empty
+	// AWS_PROFILE for a profile's name.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "PATH=") })
+	return append(env,
+		"PATH="+dir+":"+os.Getenv("PATH"),
+		"AWS_ENDPOINT_URL="+endpoint,
+		"AWS_ACCESS_KEY_ID=AKIDMOTOTEST", "AWS_SECRET_ACCESS_KEY=secret",
+		"AWS_CONFIG_FILE="+os.DevNull, "AWS_SHARED_CREDENTIALS_FILE="+os.DevNull,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=",
+	)
 }
 
 var running = regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`)
