@@ -195,8 +195,8 @@ func Run(ctx context.Context, opts Options) error {
 			return ctx.Err()
 		case waitCtx.Err() != nil:
 			// The timeout cut this round short; report the previous one, or
-			// what kept the first from finishing.
-			if len(present) == 0 {
+			// what kept the first from finishing (a plugin still running).
+			if lastErr == nil && len(present) == 0 {
 				lastErr = err
 			}
 		default:
