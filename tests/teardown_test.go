@@ -160,3 +160,34 @@ func TestTheClusterCleanupStaysWithoutControllers(t *testing.T) {
 		t.Fatalf("commands %v, want only the cluster's cleanup", names(commands))
 	}
 }
+
+// The cluster's cleanup runs when the cluster is destroyed: with ExternalDNS
+// installed it waits one ExternalDNS sync after the objects are gone (their
+// records go before ExternalDNS is uninstalled), and it is the only cleanup
+// that deletes volumes' claims (a controller's runs while the cluster stays).
+func TestTheClusterCleanupWaitsForExternalDNSAndDeletesVolumes(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		config  map[string]string
+		dnsWait string
+	}{
+		{"with ExternalDNS", merged(withDNS, noSamples), "--dns-sync-wait 1m30s"},
+		{"without ExternalDNS", noSamples, "--dns-sync-wait 0s"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := withConfig(t, tc.config)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range p.OfType(tCommand) {
+				del := deleteCommand(c)
+				if c.Name == "cleanup" && (!strings.Contains(del, tc.dnsWait) || !strings.Contains(del, "--persistent-volumes")) {
+					t.Errorf("the cluster's cleanup runs %q, want %s and --persistent-volumes", del, tc.dnsWait)
+				}
+				if c.Name != "cleanup" && strings.Contains(del, "--persistent-volumes") {
+					t.Errorf("%s runs %q: only the cluster's cleanup may delete volumes", c.Name, del)
+				}
+			}
+		})
+	}
+}

@@ -9,7 +9,10 @@
 // dependencies recorded in the state, both on `pulumi destroy` and for
 // resources an update drops from the program. So the caller registers:
 //   - one Cleanup for the cluster, depending on the node group, CoreDNS and
-//     every controller's release: it runs on destroy, whatever is installed;
+//     every controller's release: it runs on destroy, whatever is installed,
+//     with PersistentVolumes (the CSI driver still runs on the nodes) and,
+//     with ExternalDNS, a wait of one sync for the records of what Pulumi and
+//     the cleanup just deleted;
 //   - one Cleanup per controller, depending on the same: it exists exactly as
 //     long as its controller, so turning the controller off drops both from
 //     the program and Pulumi runs the cleanup before it uninstalls the
@@ -48,6 +51,13 @@ type CleanupArgs struct {
 	Timeout time.Duration
 	// Targets is what the cleanup deletes. Default cleanup.LoadBalancers.
 	Targets cleanup.Targets
+	// PersistentVolumes also deletes the PersistentVolumeClaims whose
+	// dynamically provisioned volumes (reclaim policy Delete) would outlive
+	// the cluster, with the workloads that mount them, and waits for the
+	// volumes to go. Set it on the cleanup that runs before the cluster is
+	// deleted, never on a controller's: turning a controller off must not
+	// delete members' data. Default false.
+	PersistentVolumes bool
 }
 
 // Cleanup is the component.
@@ -84,8 +94,12 @@ func DeleteCommand(args CleanupArgs) []string {
 	if targets == "" {
 		targets = cleanup.LoadBalancers
 	}
-	return []string{"go", "run", Package, "--kubeconfig-env", KubeconfigEnv, "--targets", string(targets),
-		"--timeout", timeout.String(), "--dns-sync-wait", dnsWait.String(), "--include-pulumi-owned"}
+	cmd := []string{"go", "run", Package, "--kubeconfig-env", KubeconfigEnv, "--targets", string(targets),
+		"--timeout", timeout.String(), "--dns-sync-wait", dnsWait.String()}
+	if args.PersistentVolumes {
+		cmd = append(cmd, "--persistent-volumes")
+	}
+	return append(cmd, "--include-pulumi-owned")
 }
 
 // NewCleanup registers the cleanup command.

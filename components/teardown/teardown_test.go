@@ -1,6 +1,7 @@
 package teardown_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -150,5 +151,64 @@ func TestDeleteCommandParses(t *testing.T) {
 	if string(o.Kubeconfig) != kubeconfig || o.Targets != cleanup.DNSNames || !o.IncludePulumiOwned ||
 		o.Timeout != cleanup.DefaultTimeout || o.DNSSyncWait != cleanup.DefaultDNSSyncWait {
 		t.Errorf("the delete command parses to %+v", o)
+	}
+}
+
+// The cluster's cleanup on destroy: with ExternalDNS installed it waits one
+// ExternalDNS sync after the objects are gone, so their records go before
+// ExternalDNS is uninstalled; without, it does not wait.
+func TestClusterCleanupWaitsOneExternalDNSSyncWithExternalDNS(t *testing.T) {
+	t.Setenv(teardown.KubeconfigEnv, kubeconfig)
+	t.Setenv(cleanup.SkipEnv, "")
+	for _, tc := range []struct {
+		externalDNS bool
+		want        time.Duration
+	}{{true, cleanup.DefaultDNSSyncWait}, {false, 0}} {
+		del := teardown.DeleteCommand(teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: tc.externalDNS, PersistentVolumes: true})
+		o, err := cleanup.ParseArgs(del[3:], nil)
+		if err != nil {
+			t.Fatalf("ExternalDNS %v: %v", tc.externalDNS, err)
+		}
+		if o.DNSSyncWait != tc.want || o.DNSSyncWait > 0 && o.DNSSyncWait < time.Minute {
+			t.Errorf("ExternalDNS %v: the cleanup waits %s for ExternalDNS, want %s (ExternalDNS syncs every minute)", tc.externalDNS, o.DNSSyncWait, tc.want)
+		}
+	}
+}
+
+// Only a Cleanup asked to deletes volumes: the cluster's, never a
+// controller's, which runs when a stack turns the controller off while the
+// members' workloads and data stay.
+func TestOnlyTheClusterCleanupDeletesVolumes(t *testing.T) {
+	t.Setenv(teardown.KubeconfigEnv, kubeconfig)
+	t.Setenv(cleanup.SkipEnv, "")
+	for _, args := range []teardown.CleanupArgs{
+		{Kubeconfig: pulumi.String(kubeconfig), PersistentVolumes: true},
+		{Kubeconfig: pulumi.String(kubeconfig), Targets: cleanup.LoadBalancers},
+		{Kubeconfig: pulumi.String(kubeconfig), Targets: cleanup.DNSNames, ExternalDNS: true},
+	} {
+		del := teardown.DeleteCommand(args)
+		o, err := cleanup.ParseArgs(del[3:], nil)
+		if err != nil {
+			t.Fatalf("%q: %v", del, err)
+		}
+		if o.PersistentVolumes != args.PersistentVolumes {
+			t.Errorf("%q deletes volumes: %v, want %v", del, o.PersistentVolumes, args.PersistentVolumes)
+		}
+		if del[len(del)-1] != "--include-pulumi-owned" {
+			t.Errorf("%q: --include-pulumi-owned must stay the delete string (the last argument)", del)
+		}
+	}
+}
+
+// docs/lifecycle.md shows the command the cluster's cleanup runs on
+// destroy (with ExternalDNS installed): it must be the one it runs.
+func TestLifecycleDocShowsTheClusterCleanupCommand(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/lifecycle.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join(teardown.DeleteCommand(teardown.CleanupArgs{ExternalDNS: true, PersistentVolumes: true}), " ")
+	if !strings.Contains(string(doc), "\n    "+want+"\n") {
+		t.Errorf("docs/lifecycle.md does not show the cluster cleanup's command:\n    %s", want)
 	}
 }

@@ -36,6 +36,8 @@ func newCleanups(ctx *pulumi.Context, b *base, controllerDeps []pulumi.Resource,
 	all, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{
 		Kubeconfig:  b.cluster.Kubeconfig,
 		ExternalDNS: b.cfg.ExternalDNS,
+		// Only this one, which runs when the cluster goes: volumes would outlive it.
+		PersistentVolumes: true,
 	}, pulumi.DependsOn(deps))
 	if err != nil {
 		return nil, err

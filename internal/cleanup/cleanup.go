@@ -13,6 +13,10 @@
 //   - with --targets dns-names: every Service and Ingress ExternalDNS makes a
 //     record for (a hostname annotation, an Ingress rule or TLS host), so that
 //     ExternalDNS deletes the records before it is uninstalled.
+//   - with --persistent-volumes as well (the cluster's cleanup on destroy):
+//     every PersistentVolumeClaim whose volume a provisioner made for it with
+//     reclaim policy Delete, after the workloads whose pods mount it (they
+//     would keep it, and a StatefulSet would make it again); volumes.go.
 //
 // Objects Pulumi manages are skipped unless --include-pulumi-owned is given:
 // deleting them by hand would make the stack's state drift. `pulumi destroy`
@@ -20,7 +24,7 @@
 // own objects and whatever is left must go.
 //
 // Nothing else is deleted: ClusterIP and NodePort Services without a DNS
-// name, workloads and namespaces stay.
+// name, workloads without such volumes and namespaces stay.
 package cleanup
 
 import (
@@ -28,8 +32,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"sort"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -83,17 +87,17 @@ func (t Targets) selects(k kind, o object) bool {
 	return k == ingressKind || o.Spec.Type == "LoadBalancer"
 }
 
-// pulumiOwned reports whether pulumi-kubernetes manages o. Version 4 labels
-// what it creates with Client-Side Apply app.kubernetes.io/managed-by=pulumi,
+// pulumiOwned reports whether pulumi-kubernetes manages the object. Version 4
+// labels what it creates with Client-Side Apply app.kubernetes.io/managed-by=pulumi,
 // but with Server-Side Apply, its default, it sets no label and applies as
 // field manager "pulumi-kubernetes-<random>" ("pulumi-kubernetes" with
 // Client-Side Apply): provider/pkg/provider/provider.go (Check,
 // fieldManagerName) at v4.25.0.
-func pulumiOwned(o object) bool {
-	if o.Metadata.Labels["app.kubernetes.io/managed-by"] == "pulumi" {
+func pulumiOwned(m meta) bool {
+	if m.Labels["app.kubernetes.io/managed-by"] == "pulumi" {
 		return true
 	}
-	for _, f := range o.Metadata.ManagedFields {
+	for _, f := range m.ManagedFields {
 		if strings.HasPrefix(f.Manager, "pulumi-kubernetes") {
 			return true
 		}
@@ -108,6 +112,11 @@ type Options struct {
 	KubeconfigDir string
 	// Targets is what to delete; "" is LoadBalancers.
 	Targets Targets
+	// PersistentVolumes also deletes the claims whose dynamically provisioned
+	// volumes (reclaim policy Delete) would outlive the cluster, with the
+	// workloads that mount them, and waits for the volumes to go. Only for
+	// the cleanup that runs before the cluster is deleted.
+	PersistentVolumes bool
 	// IncludePulumiOwned deletes objects Pulumi manages too.
 	IncludePulumiOwned bool
 	// Timeout bounds the wait for the objects to be gone.
@@ -120,134 +129,35 @@ type Options struct {
 	// Skip makes Run a no-op that says so (SkipEnv is set).
 	Skip bool
 
-	pageSize int // objects per list call; tests make it small
-}
-
-// leftover is one object still present, for the timeout message.
-type leftover struct {
-	kind                  kind
-	namespace, name, host string
-	finalizers            []string
-}
-
-func (l leftover) String() string {
-	s := fmt.Sprintf("%s %s/%s", l.kind.name, l.namespace, l.name)
-	var extra []string
-	if l.host != "" {
-		extra = append(extra, "load balancer "+l.host)
-	}
-	if len(l.finalizers) > 0 {
-		var fs []string
-		for _, f := range l.finalizers {
-			fs = append(fs, f+finalizerOwner(f))
-		}
-		extra = append(extra, "finalizers "+strings.Join(fs, ", "))
-	}
-	if len(extra) > 0 {
-		s += " (" + strings.Join(extra, "; ") + ")"
-	}
-	return s
-}
-
-// classicFinalizer is what EKS's in-tree cloud provider puts on a
-// LoadBalancer Service it made a Classic Load Balancer for (one the
-// controller did not claim).
-const classicFinalizer = "service.kubernetes.io/load-balancer-cleanup"
-
-// finalizerOwner names who removes a finalizer the cleanup waits on.
-// The controller's are in pkg/shared_constants/finalizers.go (v2.17.1).
-func finalizerOwner(f string) string {
-	switch {
-	case f == "service.k8s.aws/resources", f == "ingress.k8s.aws/resources", strings.HasPrefix(f, "group.ingress.k8s.aws/"):
-		return " [AWS Load Balancer Controller]"
-	case f == classicFinalizer:
-		return " [EKS's in-tree cloud provider: a Classic Load Balancer]"
-	case f == "foregroundDeletion":
-		return " [garbage collector]"
-	}
-	return ""
-}
-
-// Chart values the timeout advice names: the aws-load-balancer-controller
-// chart 1.17.1 registers its validating webhooks in a
-// ValidatingWebhookConfiguration named "<namePrefix>-webhook", namePrefix
-// being the chart name without "-controller" (templates/webhook.yaml,
-// templates/_helpers.tpl). Its webhook vingress.elbv2.k8s.aws has
-// failurePolicy Fail on Ingress CREATE and UPDATE: while the controller is
-// down, removing an Ingress's finalizers (an UPDATE) is refused. The Service
-// mutator webhook handles CREATE only (values.yaml), so Services can be patched.
-const (
-	webhookConfiguration = "aws-load-balancer-webhook"
-	controllerNamespace  = "kube-system"
-	controllerDeployment = "aws-load-balancer-controller"
-)
-
-// TimeoutError is returned when objects are still present after the timeout.
-type TimeoutError struct {
-	timeout   time.Duration
-	leftovers []leftover
-	lastErr   error // the last API error while polling, if any
-}
-
-func (e *TimeoutError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "timed out after %s; %d object(s) holding AWS resources are still in the cluster:\n", e.timeout, len(e.leftovers))
-	ingresses := false
-	for _, l := range e.leftovers {
-		fmt.Fprintf(&b, "  - %s\n", l)
-		ingresses = ingresses || l.kind == ingressKind
-	}
-	if e.lastErr != nil {
-		fmt.Fprintf(&b, "The last call to the Kubernetes API failed: %v\n", e.lastErr)
-	}
-	fmt.Fprintf(&b, `Check:
-  - the AWS Load Balancer Controller's logs: kubectl -n %s logs deployment/%s
-  - what is left: kubectl get svc -A; kubectl get ingress -A
-Remove by hand (AWS console, EC2 > Load Balancers, or the AWS CLI):
-`, controllerNamespace, controllerDeployment)
-	for _, l := range e.leftovers {
-		switch {
-		case l.host == "":
-		case slices.Contains(l.finalizers, classicFinalizer): // the elbv2 API does not list Classic Load Balancers
-			fmt.Fprintf(&b, "  - aws elb describe-load-balancers --query \"LoadBalancerDescriptions[?DNSName=='%s'].LoadBalancerName\" --output text, then aws elb delete-load-balancer --load-balancer-name NAME\n", l.host)
-		default:
-			fmt.Fprintf(&b, "  - aws elbv2 describe-load-balancers --query \"LoadBalancers[?DNSName=='%s'].LoadBalancerArn\" --output text, then aws elbv2 delete-load-balancer --load-balancer-arn ARN\n", l.host)
-		}
-	}
-	b.WriteString("  - the target groups and security groups tagged elbv2.k8s.aws/cluster=<cluster name>: aws elbv2 delete-target-group --target-group-arn ARN; aws ec2 delete-security-group --group-id ID\n")
-	b.WriteString("Then let Kubernetes forget each object:\n")
-	if ingresses {
-		fmt.Fprintf(&b, `  - first, for the Ingresses: while the controller is down its validating webhook (failurePolicy Fail)
-    refuses every Ingress update, removing finalizers included. Either bring the controller back
-    (kubectl -n %s rollout status deployment/%s) and it removes them itself, or, once
-    the ALBs are deleted by hand, remove the webhook configuration its chart installed:
-      kubectl delete validatingwebhookconfiguration %s
-    (the API server stops calling it a few seconds later)
-`, controllerNamespace, controllerDeployment, webhookConfiguration)
-	}
-	for _, l := range e.leftovers {
-		fmt.Fprintf(&b, "  - kubectl -n %s patch %s %s --type merge -p '{\"metadata\":{\"finalizers\":null}}'\n", l.namespace, l.kind.kubectl, l.name)
-	}
-	b.WriteString(`Then run pulumi destroy again (with ` + SkipEnv + `=1 if the objects cannot be removed from the cluster),
-and go run ./cmd/lab audit --stack STACK to find anything else left behind.`)
-	return b.String()
+	// Tests make these small; 0 is the default.
+	pageSize    int           // objects per list call
+	stuckAfter  time.Duration // DefaultStuckAfter
+	execTimeout time.Duration // DefaultExecTimeout
+	resolver    *net.Resolver // the system's
 }
 
 // Run deletes the targets, waits until they are gone, then waits
 // opts.DNSSyncWait for ExternalDNS. A kubeconfig it cannot use is a
 // *KubeconfigError, a failure retries cannot fix a *PermanentError, objects
-// left at the timeout a *TimeoutError.
+// nothing will remove a *StuckError, objects left at the timeout a
+// *TimeoutError.
 func Run(ctx context.Context, opts Options) error {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
 	if opts.Skip {
-		fmt.Fprintf(opts.Log, "lab cleanup: skipped because %s is set; run `go run ./cmd/lab audit` afterwards to find load balancers left behind\n", SkipEnv)
+		fmt.Fprintf(opts.Log, "lab cleanup: skipped because %s is set; run `go run ./cmd/lab audit` afterwards to find load balancers and volumes left behind\n", SkipEnv)
 		return nil
 	}
 	rc, err := parseKubeconfig(opts.Kubeconfig, opts.KubeconfigDir)
 	if err != nil {
 		return err
+	}
+	if et, ok := rc.token.(*execToken); ok {
+		et.timeout = opts.execTimeout
+	}
+	if opts.resolver != nil {
+		rc.http.Transport.(*http.Transport).DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Resolver: opts.resolver}).DialContext
 	}
 	if opts.Targets == "" {
 		opts.Targets = LoadBalancers
@@ -261,29 +171,43 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.pageSize <= 0 {
 		opts.pageSize = 500
 	}
+	if opts.stuckAfter <= 0 {
+		opts.stuckAfter = DefaultStuckAfter
+	}
 	r := &run{opts: opts, c: &client{cfg: rc, pageSize: opts.pageSize}, announced: map[string]bool{}}
 
 	waitCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	var present []leftover
 	var lastErr error
+	var stuck streak
 	for {
 		objs, err := r.deleteTargets(waitCtx)
+		var cond *condition
 		switch {
 		case err == nil:
 			present, lastErr = objs, nil
 			if len(present) == 0 {
 				return waitForDNS(ctx, opts)
 			}
+			cond = r.controllerDown(waitCtx, present)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case waitCtx.Err() != nil:
-			// The timeout cut this round short; report the previous one.
+			// The timeout cut this round short; report the previous one, or
+			// what kept the first from finishing (a plugin still running).
+			if lastErr == nil && len(present) == 0 {
+				lastErr = err
+			}
 		default:
 			if p := permanent(err); p != nil {
 				return p
 			}
 			lastErr = err
+			cond = r.webhookDown(waitCtx, err)
+		}
+		if now := time.Now(); stuck.observe(cond, now, opts.stuckAfter) {
+			return cond.fail(present, lastErr, stuck.lasted(now))
 		}
 		select {
 		case <-waitCtx.Done():
@@ -310,25 +234,38 @@ func (r *run) logOnce(key, format string, args ...any) {
 	}
 }
 
+// skipped reports whether the object stays because Pulumi manages it, and
+// says so once.
+func (r *run) skipped(k kind, m meta) bool {
+	if r.opts.IncludePulumiOwned || !pulumiOwned(m) {
+		return false
+	}
+	r.logOnce("skip/"+k.name+"/"+m.Namespace+"/"+m.Name, "lab cleanup: skipping %s %s: Pulumi manages it (pulumi destroy deletes it; --include-pulumi-owned deletes it now)\n", k.name, qualified(m))
+	return true
+}
+
+// qualified is namespace/name, or the name of a cluster-scoped object.
+func qualified(m meta) string {
+	if m.Namespace == "" {
+		return m.Name
+	}
+	return m.Namespace + "/" + m.Name
+}
+
 // deleteTargets lists the targets, deletes those not yet being deleted and
 // returns all that are still present.
 func (r *run) deleteTargets(ctx context.Context) ([]leftover, error) {
 	var present []leftover
 	for _, k := range []kind{ingressKind, serviceKind} {
-		objs, err := r.c.list(ctx, k)
+		objs, err := listAll[object](ctx, r.c, k.listPath(), nil)
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range objs {
-			if !r.opts.Targets.selects(k, o) {
+			if !r.opts.Targets.selects(k, o) || r.skipped(k, o.Metadata) {
 				continue
 			}
 			l := leftover{kind: k, namespace: o.Metadata.Namespace, name: o.Metadata.Name, finalizers: o.Metadata.Finalizers}
-			key := k.name + "/" + l.namespace + "/" + l.name
-			if !r.opts.IncludePulumiOwned && pulumiOwned(o) {
-				r.logOnce(key, "lab cleanup: skipping %s %s/%s: Pulumi manages it (pulumi destroy deletes it; --include-pulumi-owned deletes it now)\n", k.name, l.namespace, l.name)
-				continue
-			}
 			for _, ing := range o.Status.LoadBalancer.Ingress {
 				if ing.Hostname != "" {
 					l.host = ing.Hostname
@@ -336,25 +273,32 @@ func (r *run) deleteTargets(ctx context.Context) ([]leftover, error) {
 				}
 			}
 			present = append(present, l)
-			if o.Metadata.DeletionTimestamp != nil {
-				continue
-			}
-			if err := r.c.delete(ctx, k, l.namespace, l.name); err != nil {
+			if err := r.deleteOnce(ctx, k, o.Metadata, foreground, l.String()); err != nil {
 				return nil, err
 			}
-			r.logOnce(key, "lab cleanup: deleting %s\n", l)
 		}
 	}
-	return present, nil
+	if !r.opts.PersistentVolumes {
+		return present, nil
+	}
+	volumes, err := r.deleteVolumes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(present, volumes...), nil
 }
 
-func newTimeoutError(timeout time.Duration, present []leftover, lastErr error) error {
-	if len(present) == 0 && lastErr != nil {
-		// Nothing listed yet: the API was never reachable.
-		return fmt.Errorf("timed out after %s: %w (if the cluster is already gone, run pulumi destroy with %s=1, then lab audit)", timeout, lastErr, SkipEnv)
+// deleteOnce deletes the object unless it is already being deleted, and
+// says so the first time: "deleting WHAT".
+func (r *run) deleteOnce(ctx context.Context, k kind, m meta, propagation, what string) error {
+	if m.DeletionTimestamp != nil {
+		return nil
 	}
-	sort.Slice(present, func(i, j int) bool { return present[i].String() < present[j].String() })
-	return &TimeoutError{timeout: timeout, leftovers: present, lastErr: lastErr}
+	if err := r.c.delete(ctx, k, m.Namespace, m.Name, propagation); err != nil {
+		return err
+	}
+	r.logOnce("delete/"+k.name+"/"+qualified(m), "lab cleanup: deleting %s\n", what)
+	return nil
 }
 
 // waitForDNS gives ExternalDNS one sync interval to delete the records of the
@@ -364,6 +308,9 @@ func waitForDNS(ctx context.Context, opts Options) error {
 	what := "no LoadBalancer Service or Ingress left"
 	if opts.Targets == DNSNames {
 		what = "no Service or Ingress with a DNS name left"
+	}
+	if opts.PersistentVolumes {
+		what += ", no volume that would outlive the cluster"
 	}
 	if opts.DNSSyncWait <= 0 {
 		fmt.Fprintf(opts.Log, "lab cleanup: %s\n", what)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +176,115 @@ func TestRunWaitsOneExternalDNSSyncAfterwards(t *testing.T) {
 		if got := strings.Contains(log.String(), "ExternalDNS"); got != tc.mention {
 			t.Errorf("wait %s: log mentions ExternalDNS = %v, want %v:\n%s", tc.wait, got, tc.mention, log.String())
 		}
+	}
+}
+
+// hungPluginKubeconfig is a kubeconfig whose credential plugin prints what
+// `aws` prints before it waits for an SSO login, then waits (its child,
+// sleep, holding the output open).
+func hungPluginKubeconfig(profile string) []byte {
+	return []byte(`current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {exec: {command: /bin/sh, args: ["-c", "echo 'Attempting to automatically open the SSO authorization page in your default browser.' >&2; sleep 60", "eks", "get-token"],
+  env: [{name: AWS_PROFILE, value: ` + profile + `}]}}}]`)
+}
+
+// A credential plugin that waits for a login gets its own timeout: the
+// cleanup fails at once, naming the command, what it printed and the fix,
+// instead of reporting after its own timeout that nothing is left.
+func TestHungCredentialPluginIsNamed(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// Long enough for the shell to print its line on a busy machine.
+	err := Run(ctx, Options{Kubeconfig: hungPluginKubeconfig("lab-sso"), Timeout: time.Hour, execTimeout: 3 * time.Second})
+	var pe *PermanentError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a *PermanentError at once", err)
+	}
+	for _, want := range []string{
+		`kubeconfig exec credential "/bin/sh -c`,
+		"no answer within 3s",
+		"Attempting to automatically open the SSO authorization page",
+		"aws sso login --profile lab-sso",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+// When the cleanup's own timeout comes first, it says that nothing could be
+// listed and why, not that no object is left.
+func TestTimeoutBeforeAnyListIsNotReportedAsNothingLeft(t *testing.T) {
+	err := Run(context.Background(), Options{Kubeconfig: hungPluginKubeconfig("lab-sso"), Timeout: 300 * time.Millisecond})
+	if err == nil || strings.Contains(err.Error(), "0 object(s)") || !strings.Contains(err.Error(), "before the cluster's objects could be listed") ||
+		!strings.Contains(err.Error(), `kubeconfig exec credential "/bin/sh`) {
+		t.Errorf("err = %v, want the timeout to say nothing could be listed because of the plugin", err)
+	}
+}
+
+// nxdomainResolver resolves every name to NXDOMAIN, as DNS answers for the
+// endpoint of an EKS cluster that was deleted: a DNS server on loopback
+// that answers every query with RCODE 3.
+func nxdomainResolver(t *testing.T) *net.Resolver {
+	t.Helper()
+	conn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, addr, err := conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n < 12 {
+				continue
+			}
+			// The query with its header turned into an answer: QR and RA set,
+			// RD kept, RCODE 3 (NXDOMAIN), the question kept, no records.
+			resp := append([]byte(nil), buf[:n]...)
+			resp[2] = 0x80 | resp[2]&0x01
+			resp[3] = 0x80 | 0x03
+			copy(resp[6:12], []byte{0, 0, 0, 0, 0, 0})
+			_, _ = conn.WriteTo(resp, addr)
+		}
+	}()
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "udp", conn.LocalAddr().String())
+	}}
+}
+
+// An EKS endpoint that does not exist any more means the cluster is gone:
+// the cleanup fails at once with the way to go on. Another name that does
+// not resolve may be a local DNS problem that passes: it is retried.
+func TestDeletedEKSClusterFailsAtOnce(t *testing.T) {
+	resolver := nxdomainResolver(t)
+	kubeconfig := func(server string) []byte {
+		return []byte(`current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "` + server + `"}}]
+users: [{name: u, user: {token: t}}]`)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := Run(ctx, Options{Kubeconfig: kubeconfig("https://0123456789ABCDEF0123456789ABCDEF.gr7.ap-northeast-2.eks.amazonaws.com"), Timeout: time.Hour, resolver: resolver})
+	var pe *PermanentError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want a *PermanentError at once", err)
+	}
+	for _, want := range []string{"0123456789abcdef0123456789abcdef.gr7.ap-northeast-2.eks.amazonaws.com", "NXDOMAIN", "already deleted", SkipEnv + "=1", "lab audit"} {
+		if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(want)) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+
+	err = Run(ctx, Options{Kubeconfig: kubeconfig("https://api.lab.example.internal:6443"), Timeout: 300 * time.Millisecond, PollInterval: 50 * time.Millisecond, resolver: resolver})
+	if errors.As(err, &pe) || err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Errorf("err = %v, want a timeout: only an EKS endpoint's NXDOMAIN is final", err)
 	}
 }

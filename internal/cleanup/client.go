@@ -3,8 +3,6 @@ package cleanup
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,51 +13,84 @@ import (
 	"strings"
 )
 
-// client is a minimal Kubernetes REST client: the cleanup needs two lists and
-// two deletes, which does not justify client-go's weight in the build.
+// client is a minimal Kubernetes REST client: the cleanup needs a few lists,
+// gets and deletes, which does not justify client-go's weight in the build.
 type client struct {
 	cfg      *restConfig
 	pageSize int // objects per list call
 }
 
-// kind is one API resource the cleanup deletes.
+// kind is one API resource the cleanup reads or deletes.
 type kind struct {
-	name     string // Kubernetes kind, for messages
-	kubectl  string // its name on a kubectl command line
-	listPath string // all namespaces
-	basePath string // prefix of the namespaced path
-	plural   string
+	name       string // Kubernetes kind, for messages
+	kubectl    string // its name on a kubectl command line
+	apiPath    string // "/api/v1" or "/apis/GROUP/VERSION"
+	plural     string
+	namespaced bool
 }
 
 var (
-	serviceKind = kind{name: "Service", kubectl: "service", listPath: "/api/v1/services", basePath: "/api/v1", plural: "services"}
-	ingressKind = kind{name: "Ingress", kubectl: "ingress", listPath: "/apis/networking.k8s.io/v1/ingresses", basePath: "/apis/networking.k8s.io/v1", plural: "ingresses"}
+	serviceKind     = kind{name: "Service", kubectl: "service", apiPath: "/api/v1", plural: "services", namespaced: true}
+	ingressKind     = kind{name: "Ingress", kubectl: "ingress", apiPath: "/apis/networking.k8s.io/v1", plural: "ingresses", namespaced: true}
+	podKind         = kind{name: "Pod", kubectl: "pod", apiPath: "/api/v1", plural: "pods", namespaced: true}
+	claimKind       = kind{name: "PersistentVolumeClaim", kubectl: "persistentvolumeclaim", apiPath: "/api/v1", plural: "persistentvolumeclaims", namespaced: true}
+	volumeKind      = kind{name: "PersistentVolume", kubectl: "persistentvolume", apiPath: "/api/v1", plural: "persistentvolumes"}
+	validatingHooks = kind{name: "ValidatingWebhookConfiguration", kubectl: "validatingwebhookconfiguration", apiPath: "/apis/admissionregistration.k8s.io/v1", plural: "validatingwebhookconfigurations"}
+	mutatingHooks   = kind{name: "MutatingWebhookConfiguration", kubectl: "mutatingwebhookconfiguration", apiPath: "/apis/admissionregistration.k8s.io/v1", plural: "mutatingwebhookconfigurations"}
 )
+
+// listPath is the path of the kind's objects in all namespaces.
+func (k kind) listPath() string { return k.apiPath + "/" + k.plural }
 
 // namespacePath is the path of the kind's objects in one namespace.
 func (k kind) namespacePath(namespace string) string {
-	return k.basePath + "/namespaces/" + url.PathEscape(namespace) + "/" + k.plural
+	return k.apiPath + "/namespaces/" + url.PathEscape(namespace) + "/" + k.plural
 }
 
-// objectPath is the path of one object of the kind.
+// objectPath is the path of one object of the kind (namespace is ignored
+// for a cluster-scoped kind).
 func (k kind) objectPath(namespace, name string) string {
+	if !k.namespaced {
+		return k.listPath() + "/" + url.PathEscape(name)
+	}
 	return k.namespacePath(namespace) + "/" + url.PathEscape(name)
+}
+
+// meta holds the metadata fields the cleanup reads, of any kind.
+type meta struct {
+	Name              string            `json:"name"`
+	Namespace         string            `json:"namespace"`
+	Labels            map[string]string `json:"labels"`
+	Annotations       map[string]string `json:"annotations"`
+	Finalizers        []string          `json:"finalizers"`
+	DeletionTimestamp *string           `json:"deletionTimestamp"`
+	OwnerReferences   []ownerReference  `json:"ownerReferences"`
+	ManagedFields     []struct {
+		Manager string `json:"manager"`
+	} `json:"managedFields"`
+}
+
+type ownerReference struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
+	Controller bool   `json:"controller"`
+}
+
+// controllerOf is the owner reference that manages an object, if any.
+func (m meta) controllerOf() (ownerReference, bool) {
+	for _, o := range m.OwnerReferences {
+		if o.Controller {
+			return o, true
+		}
+	}
+	return ownerReference{}, false
 }
 
 // object holds the fields of a Service or Ingress the cleanup reads.
 type object struct {
-	Metadata struct {
-		Name              string            `json:"name"`
-		Namespace         string            `json:"namespace"`
-		Labels            map[string]string `json:"labels"`
-		Annotations       map[string]string `json:"annotations"`
-		Finalizers        []string          `json:"finalizers"`
-		DeletionTimestamp *string           `json:"deletionTimestamp"`
-		ManagedFields     []struct {
-			Manager string `json:"manager"`
-		} `json:"managedFields"`
-	} `json:"metadata"`
-	Spec struct {
+	Metadata meta `json:"metadata"`
+	Spec     struct {
 		Type  string `json:"type"` // Services
 		Rules []struct {
 			Host string `json:"host"`
@@ -78,11 +109,11 @@ type object struct {
 	} `json:"status"`
 }
 
-type objectList struct {
+type list[T any] struct {
 	Metadata struct {
 		Continue string `json:"continue"`
 	} `json:"metadata"`
-	Items []object `json:"items"`
+	Items []T `json:"items"`
 }
 
 // apiError is a non-2xx answer of the API server.
@@ -96,75 +127,32 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%s %s: HTTP %d: %s", e.method, e.path, e.code, e.message)
 }
 
-// credentialError is a failure to get a token: retrying will not fix it.
-type credentialError struct{ err error }
-
-func (e *credentialError) Error() string { return e.err.Error() }
-func (e *credentialError) Unwrap() error { return e.err }
-
-// PermanentError is a failure that no retry can fix: the cleanup stops at
-// once and says what to do instead of polling until the timeout.
-type PermanentError struct {
-	err    error
-	advice string
+// listLoopError is a list whose continue token came back again: following it
+// would read the same pages until the timeout.
+type listLoopError struct {
+	path, token string
 }
 
-func (e *PermanentError) Error() string { return e.err.Error() + "\n" + e.advice }
-func (e *PermanentError) Unwrap() error { return e.err }
-
-// permanent returns err as a *PermanentError when retrying cannot help, nil
-// when it is transient: the API server can blip, restart or be unreachable
-// for a while as nodes and controllers are torn down (network errors, 408,
-// 429, 5xx), but a certificate it will not present differently, credentials
-// it rejects or an API it does not serve stay so.
-func permanent(err error) *PermanentError {
-	var ce *credentialError
-	if errors.As(err, &ce) {
-		return &PermanentError{err, "The kubeconfig's credential plugin failed; for EKS check that the AWS CLI is installed and that `aws sts get-caller-identity` shows an identity with access to the cluster."}
-	}
-	var (
-		unknownCA    x509.UnknownAuthorityError
-		hostname     x509.HostnameError
-		invalid      x509.CertificateInvalidError
-		verification *tls.CertificateVerificationError
-		notTLS       tls.RecordHeaderError
-	)
-	switch {
-	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid), errors.As(err, &verification):
-		return &PermanentError{err, "The API server's certificate is not trusted with this kubeconfig: its certificate-authority(-data) is not the cluster's CA, or the server address is not one the certificate names. " +
-			"Use the cluster's own kubeconfig (pulumi stack output kubeconfig --show-secrets > kubeconfig.json, or aws eks update-kubeconfig --name CLUSTER --region REGION) and run the cleanup again."}
-	case errors.As(err, &notTLS), errors.Is(err, http.ErrSchemeMismatch):
-		return &PermanentError{err, "The server does not answer TLS: check the server URL of the kubeconfig's cluster (https://, host and port)."}
-	}
-	var ae *apiError
-	if !errors.As(err, &ae) {
-		return nil // a transport error: connection refused or reset, timeout, DNS
-	}
-	switch {
-	case ae.code == http.StatusUnauthorized:
-		return &PermanentError{err, "The API server rejected the credentials (HTTP 401). For EKS the token comes from `aws eks get-token`: check that `aws sts get-caller-identity` is an identity with an access entry on the cluster, in the cluster's account."}
-	case ae.code == http.StatusForbidden:
-		return &PermanentError{err, "The user may not list or delete Services and Ingresses in all namespaces (HTTP 403). Run the cleanup as a cluster admin (on EKS an access entry with AmazonEKSClusterAdminPolicy, which the stack gives its creator)."}
-	case ae.code == http.StatusNotFound:
-		return &PermanentError{err, "The server does not serve this Kubernetes API (HTTP 404): the kubeconfig's server URL is probably not the cluster's API server (check for a path after the host and port)."}
-	// 410: a list's continue token expired; the next poll lists from the start.
-	case ae.code == http.StatusRequestTimeout, ae.code == http.StatusGone, ae.code == http.StatusTooManyRequests, ae.code >= 500:
-		return nil
-	}
-	return &PermanentError{err, "The API server refused the request; retrying will not change its answer."}
+func (e *listLoopError) Error() string {
+	return fmt.Sprintf("GET %s: the API server answered continue token %q a second time; the list would never end, so it was stopped", e.path, e.token)
 }
 
-// list returns every object of k in all namespaces, following pagination.
-func (c *client) list(ctx context.Context, k kind) ([]object, error) {
-	var all []object
+// listAll returns every object at path (a kind's list path, in all
+// namespaces), following pagination. query adds selectors.
+func listAll[T any](ctx context.Context, c *client, path string, query url.Values) ([]T, error) {
+	var all []T
+	seen := map[string]bool{}
 	cont := ""
 	for {
 		q := url.Values{"limit": {strconv.Itoa(c.pageSize)}}
+		for k, v := range query {
+			q[k] = v
+		}
 		if cont != "" {
 			q.Set("continue", cont)
 		}
-		var page objectList
-		if err := c.do(ctx, http.MethodGet, k.listPath+"?"+q.Encode(), nil, &page); err != nil {
+		var page list[T]
+		if err := c.do(ctx, http.MethodGet, path+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}
 		all = append(all, page.Items...)
@@ -172,13 +160,22 @@ func (c *client) list(ctx context.Context, k kind) ([]object, error) {
 		if cont == "" {
 			return all, nil
 		}
+		if seen[cont] {
+			return nil, &listLoopError{path: path, token: cont}
+		}
+		seen[cont] = true
 	}
 }
 
-// delete deletes one object with foreground propagation; an object already
-// gone is not an error.
-func (c *client) delete(ctx context.Context, k kind, namespace, name string) error {
-	body := []byte(`{"apiVersion":"v1","kind":"DeleteOptions","propagationPolicy":"Foreground"}`)
+// Propagation policies of a delete.
+const (
+	foreground = "Foreground" // the object goes after its dependents
+	background = "Background" // the object goes now, the garbage collector deletes its dependents
+)
+
+// delete deletes one object; an object already gone is not an error.
+func (c *client) delete(ctx context.Context, k kind, namespace, name, propagation string) error {
+	body := []byte(`{"apiVersion":"v1","kind":"DeleteOptions","propagationPolicy":"` + propagation + `"}`)
 	err := c.do(ctx, http.MethodDelete, k.objectPath(namespace, name), body, nil)
 	var ae *apiError
 	if errors.As(err, &ae) && ae.code == http.StatusNotFound {
@@ -224,7 +221,7 @@ func (c *client) send(ctx context.Context, method, path string, body []byte) (in
 	}
 	tok, err := c.cfg.token.token(ctx)
 	if err != nil {
-		return 0, nil, &credentialError{err}
+		return 0, nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	resp, err := c.cfg.http.Do(req)

@@ -286,7 +286,8 @@ func (staticToken) invalidate()                             {}
 // execToken runs the credential plugin and caches its token until it expires:
 // `aws eks get-token` tokens live about 15 minutes, a cleanup can take longer.
 type execToken struct {
-	cfg execConfig
+	cfg     execConfig
+	timeout time.Duration // per run; 0 is DefaultExecTimeout
 
 	mu      sync.Mutex
 	cached  string
@@ -307,6 +308,16 @@ func (e *execToken) invalidate() {
 	e.cached = ""
 }
 
+// DefaultExecTimeout bounds one run of the kubeconfig's credential plugin.
+// `aws eks get-token` answers in a second or two; one that waits for a
+// login (an expired AWS SSO session behind a credential_process, an MFA
+// prompt) would otherwise hold the cleanup until its own timeout.
+const DefaultExecTimeout = time.Minute
+
+// execWaitDelay is how long to wait for the plugin's output to close after
+// it was killed: a child it started (a browser opener) may hold it open.
+const execWaitDelay = 2 * time.Second
+
 func (e *execToken) token(ctx context.Context) (string, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -318,7 +329,14 @@ func (e *execToken) token(ctx context.Context) (string, error) {
 	if apiVersion == "" {
 		apiVersion = "client.authentication.k8s.io/v1beta1"
 	}
-	cmd := exec.CommandContext(ctx, e.cfg.Command, e.cfg.Args...)
+	timeout := e.timeout
+	if timeout <= 0 {
+		timeout = DefaultExecTimeout
+	}
+	runCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, e.cfg.Command, e.cfg.Args...)
+	cmd.WaitDelay = execWaitDelay
 	cmd.Env = os.Environ()
 	for _, kv := range e.cfg.Env {
 		cmd.Env = append(cmd.Env, kv.Name+"="+kv.Value)
@@ -331,27 +349,64 @@ func (e *execToken) token(ctx context.Context) (string, error) {
 	cmd.Env = append(cmd.Env, "KUBERNETES_EXEC_INFO="+string(info))
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) && e.cfg.InstallHint != "" {
-			return "", fmt.Errorf("kubeconfig exec credential %q: %w; %s", e.cfg.Command, err, strings.TrimSpace(e.cfg.InstallHint))
+	what := fmt.Sprintf("kubeconfig exec credential %q", strings.Join(append([]string{e.cfg.Command}, e.cfg.Args...), " "))
+	fail := func(advice, format string, args ...any) (string, error) {
+		return "", &credentialError{fmt.Errorf("%s: "+format, append([]any{what}, args...)...), advice}
+	}
+	err := cmd.Run()
+	switch {
+	case err != nil && ctx.Err() == nil && runCtx.Err() != nil:
+		printed := ""
+		if out := strings.TrimSpace(stderr.String()); out != "" {
+			printed = fmt.Sprintf(" (it printed: %q)", out)
 		}
-		return "", fmt.Errorf("kubeconfig exec credential %q: %w: %s", e.cfg.Command, err, strings.TrimSpace(stderr.String()))
+		return fail(e.loginAdvice(), "no answer within %s, so it was stopped%s", timeout, printed)
+	case err != nil && errors.Is(err, exec.ErrNotFound) && e.cfg.InstallHint != "":
+		return fail(strings.TrimSpace(e.cfg.InstallHint), "%w", err)
+	case err != nil:
+		return fail(pluginAdvice, "%w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	var cred execCredential
 	if err := json.Unmarshal(stdout.Bytes(), &cred); err != nil {
-		return "", fmt.Errorf("kubeconfig exec credential %q: output is not an ExecCredential: %w", e.cfg.Command, err)
+		return fail(pluginAdvice, "output is not an ExecCredential: %w", err)
 	}
 	if cred.Status == nil || cred.Status.Token == "" {
-		return "", fmt.Errorf("kubeconfig exec credential %q: no status.token in its output", e.cfg.Command)
+		return fail(pluginAdvice, "no status.token in its output")
 	}
 	e.cached = cred.Status.Token
 	e.expires = time.Time{}
 	if ts := cred.Status.ExpirationTimestamp; ts != "" {
 		t, err := time.Parse(time.RFC3339, ts)
 		if err != nil {
-			return "", fmt.Errorf("kubeconfig exec credential %q: expirationTimestamp: %w", e.cfg.Command, err)
+			return fail(pluginAdvice, "expirationTimestamp: %w", err)
 		}
 		e.expires = t
 	}
 	return e.cached, nil
+}
+
+// pluginAdvice is what to check when the credential plugin fails.
+const pluginAdvice = "The kubeconfig's credential plugin failed; for EKS check that the AWS CLI is installed and that `aws sts get-caller-identity` shows an identity with access to the cluster."
+
+// loginAdvice is what to do when the credential plugin does not answer:
+// it is waiting for a login nobody can give it here.
+func (e *execToken) loginAdvice() string {
+	profile := os.Getenv("AWS_PROFILE")
+	for _, kv := range e.cfg.Env {
+		if kv.Name == "AWS_PROFILE" {
+			profile = kv.Value
+		}
+	}
+	for i, a := range e.cfg.Args {
+		if a == "--profile" && i+1 < len(e.cfg.Args) {
+			profile = e.cfg.Args[i+1]
+		}
+	}
+	login := "aws sso login"
+	if profile != "" {
+		login += " --profile " + profile
+	}
+	return "The credential plugin is probably waiting for a login it cannot get here (it runs without a terminal). " +
+		"For an AWS IAM Identity Center (SSO) profile run `" + login + "`, for an MFA profile refresh its session; " +
+		"check that the plugin's command above prints a token on its own, then run the cleanup again."
 }

@@ -1,6 +1,7 @@
 package cleanup
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -9,12 +10,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,6 +52,11 @@ func newFixture(t *testing.T) *fixture {
 	srv.Must(t, http.StatusCreated, http.MethodPost, "/api/v1/namespaces", map[string]any{
 		"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": f.ns},
 	})
+	// What the service account controller, not run here, makes in every
+	// namespace: pods cannot be created without it.
+	srv.Must(t, http.StatusCreated, http.MethodPost, "/api/v1/namespaces/"+f.ns+"/serviceaccounts", map[string]any{
+		"apiVersion": "v1", "kind": "ServiceAccount", "metadata": map[string]any{"name": "default"},
+	})
 	t.Cleanup(f.removeAll)
 	return f
 }
@@ -62,6 +70,7 @@ type obj struct {
 	labels      map[string]string
 	annotations map[string]string
 	host        string // Ingresses: a rule's host
+	tlsHost     string // Ingresses: a TLS host
 }
 
 func (f *fixture) path(o obj) string { return o.kind.objectPath(f.ns, o.name) }
@@ -82,6 +91,9 @@ func (f *fixture) manifest(o obj) map[string]any {
 		spec := map[string]any{"ingressClassName": "alb", "defaultBackend": backend}
 		if o.host != "" {
 			spec["rules"] = []any{map[string]any{"host": o.host}}
+		}
+		if o.tlsHost != "" {
+			spec["tls"] = []any{map[string]any{"hosts": []any{o.tlsHost}, "secretName": "tls"}}
 		}
 		return map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": md, "spec": spec}
 	}
@@ -119,12 +131,12 @@ func (f *fixture) finalizers(o obj) ([]string, bool) {
 // removeAll deletes the namespace's Services and Ingresses, finalizers and all.
 func (f *fixture) removeAll() {
 	for _, k := range []kind{serviceKind, ingressKind} {
-		var list objectList
+		var items list[object]
 		data := f.srv.Must(f.t, http.StatusOK, http.MethodGet, k.namespacePath(f.ns), nil)
-		if err := json.Unmarshal(data, &list); err != nil {
+		if err := json.Unmarshal(data, &items); err != nil {
 			f.t.Fatal(err)
 		}
-		for _, o := range list.Items {
+		for _, o := range items.Items {
 			p := k.objectPath(f.ns, o.Metadata.Name)
 			f.srv.Must(f.t, http.StatusOK, http.MethodPatch, p, map[string]any{"metadata": map[string]any{"finalizers": nil}})
 			if code, body, err := f.srv.Do(http.MethodDelete, p, "", nil); err != nil || (code != http.StatusOK && code != http.StatusNotFound) {
@@ -132,6 +144,8 @@ func (f *fixture) removeAll() {
 			}
 		}
 	}
+	// No kubelet: scheduled pods would stay terminating for ever.
+	f.srv.Must(f.t, http.StatusOK, http.MethodDelete, "/api/v1/namespaces/"+f.ns+"/pods", map[string]any{"gracePeriodSeconds": 0})
 	f.srv.Must(f.t, http.StatusOK, http.MethodDelete, "/api/v1/namespaces/"+f.ns, nil)
 }
 
@@ -141,6 +155,7 @@ func (f *fixture) removeAll() {
 // object's resourceVersion.
 type controller struct {
 	f      *fixture
+	delay  time.Duration // deleting the NLB/ALB
 	stop   chan struct{}
 	done   chan struct{}
 	mu     sync.Mutex
@@ -148,7 +163,13 @@ type controller struct {
 }
 
 func (f *fixture) startController(objs ...obj) *controller {
-	c := &controller{f: f, stop: make(chan struct{}), done: make(chan struct{})}
+	return f.startControllerAfter(200*time.Millisecond, objs...)
+}
+
+// startControllerAfter starts a controller that takes delay to delete a
+// load balancer.
+func (f *fixture) startControllerAfter(delay time.Duration, objs ...obj) *controller {
+	c := &controller{f: f, delay: delay, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.run(objs)
 	f.t.Cleanup(c.halt)
 	return c
@@ -210,10 +231,10 @@ func (c *controller) release(p string) (bool, error) {
 	if o.Metadata.DeletionTimestamp == nil {
 		return false, nil
 	}
-	time.Sleep(200 * time.Millisecond) // deleting the NLB/ALB
+	time.Sleep(c.delay)
 	var keep []string
 	for _, fin := range o.Metadata.Finalizers {
-		if finalizerOwner(fin) != " [AWS Load Balancer Controller]" {
+		if !isLBControllerFinalizer(fin) {
 			keep = append(keep, fin)
 		}
 	}
@@ -236,6 +257,20 @@ func (c *controller) check() {
 	defer c.mu.Unlock()
 	if c.failed != nil {
 		c.f.t.Fatalf("controller: %v", c.failed)
+	}
+}
+
+// runDeletes runs the cleanup, which must succeed, and checks that the
+// objects are gone.
+func (f *fixture) runDeletes(o Options, objs ...obj) {
+	f.t.Helper()
+	if err := Run(context.Background(), o); err != nil {
+		f.t.Fatalf("Run: %v", err)
+	}
+	for _, x := range objs {
+		if f.exists(x) {
+			f.t.Errorf("%s %s is still there after Run returned", x.kind.name, x.name)
+		}
 	}
 }
 
@@ -563,7 +598,8 @@ func TestPulumiOwnedObjectsStayUnlessAsked(t *testing.T) {
 }
 
 // Before ExternalDNS goes, the objects it has records for go: those with a
-// hostname annotation (any Service type) and Ingresses with a host.
+// hostname annotation (any Service type) and Ingresses with a rule's or a
+// TLS host.
 func TestDNSNamesTargets(t *testing.T) {
 	f := newFixture(t)
 	host := map[string]string{annHostname: "tetris.lab.example.com"}
@@ -571,17 +607,19 @@ func TestDNSNamesTargets(t *testing.T) {
 	namedNodePort := obj{kind: serviceKind, name: "np", svcType: "NodePort", annotations: map[string]string{annHostname: "np.lab.example.com"}}
 	internal := obj{kind: serviceKind, name: "internal", svcType: "ClusterIP", annotations: map[string]string{annInternalHostname: "in.lab.example.com"}}
 	hosted := obj{kind: ingressKind, name: "hosted", host: "game.lab.example.com"}
+	// ExternalDNS publishes an Ingress's TLS hosts even without a rule for them.
+	tlsOnly := obj{kind: ingressKind, name: "tls-only", tlsHost: "secure.lab.example.com"}
 	annotated := obj{kind: ingressKind, name: "annotated", annotations: host}
 	unnamed := lbService("echo")
 	unnamedIngress := ingress("game")
-	f.create(named, namedNodePort, internal, hosted, annotated, unnamed, unnamedIngress)
+	f.create(named, namedNodePort, internal, hosted, tlsOnly, annotated, unnamed, unnamedIngress)
 
 	o := f.opts(kubetest.AdminToken, nil)
 	o.Targets = DNSNames
 	if err := Run(context.Background(), o); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	for _, o := range []obj{named, namedNodePort, internal, hosted, annotated} {
+	for _, o := range []obj{named, namedNodePort, internal, hosted, tlsOnly, annotated} {
 		if f.exists(o) {
 			t.Errorf("%s %s has a DNS name but was not deleted", o.kind.name, o.name)
 		}
@@ -593,19 +631,25 @@ func TestDNSNamesTargets(t *testing.T) {
 	}
 }
 
-// permanentWithin runs the cleanup with a long timeout under a shorter
-// guard: a permanent error must come back as such, not as a timeout.
-func permanentWithin(t *testing.T, o Options) *PermanentError {
+// stopsWithin runs the cleanup with a long timeout under a shorter guard:
+// it must stop with an E, not time out.
+func stopsWithin[E error](t *testing.T, o Options) E {
 	t.Helper()
 	o.Timeout = time.Hour
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	err := Run(ctx, o)
-	var pe *PermanentError
-	if !errors.As(err, &pe) {
-		t.Fatalf("err = %v, want a *PermanentError at once", err)
+	var e E
+	if !errors.As(err, &e) {
+		t.Fatalf("err = %v, want a %T at once", err, e)
 	}
-	return pe
+	return e
+}
+
+// permanentWithin runs the cleanup, which must stop with a *PermanentError.
+func permanentWithin(t *testing.T, o Options) *PermanentError {
+	t.Helper()
+	return stopsWithin[*PermanentError](t, o)
 }
 
 func TestPermanentErrorsFailAtOnceWithAdvice(t *testing.T) {
@@ -710,51 +754,150 @@ func TestUnreachableServerIsRetriedUntilTheTimeout(t *testing.T) {
 	}
 }
 
-// The real server cannot be made to fail on demand, so a proxy in front of
-// it answers 503, 429 and 410 (an expired continue token) to the first
-// requests: each is retried.
-func TestTransientAnswersAreRetried(t *testing.T) {
-	f := newFixture(t)
-	svc := lbService("svc")
-	f.create(svc)
+// faultProxy stands in front of the real server, which cannot be made to
+// fail on demand: fault answers a request itself when it returns a status
+// code (0 passes the request on), and modify may change the real answers.
+type faultProxy struct {
+	kubeconfig []byte // the test server's, through the proxy
+}
+
+func (f *fixture) faultProxy(fault func(r *http.Request) (int, string), modify func(*http.Response) error) *faultProxy {
+	f.t.Helper()
 	target, err := url.Parse(f.srv.URL)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(f.srv.CA)
 	proxy.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-	var mu sync.Mutex
-	failures := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusGone}
-	flaky := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		var code int
-		if len(failures) > 0 {
-			code, failures = failures[0], failures[1:]
-		}
-		mu.Unlock()
-		if code != 0 {
-			http.Error(w, `{"kind":"Status","message":"try again"}`, code)
-			return
+	proxy.ModifyResponse = modify
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fault != nil {
+			if code, body := fault(r); code != 0 {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(code)
+				fmt.Fprint(w, body)
+				return
+			}
 		}
 		proxy.ServeHTTP(w, r)
 	}))
-	defer flaky.Close()
-	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: flaky.Certificate().Raw})
-	kc := strings.Replace(string(f.srv.Kubeconfig(kubetest.AdminToken)), f.srv.URL, flaky.URL, 1)
+	f.t.Cleanup(srv.Close)
+	ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	kc := strings.Replace(string(f.srv.Kubeconfig(kubetest.AdminToken)), f.srv.URL, srv.URL, 1)
 	kc = strings.Replace(kc, b64enc(f.srv.CA), b64enc(ca), 1)
+	return &faultProxy{kubeconfig: []byte(kc)}
+}
+
+// status is a metav1.Status answer's body.
+func status(code int, reason, message string) string {
+	b, _ := json.Marshal(map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "reason": reason, "message": message})
+	return string(b)
+}
+
+// 503, 429 and 410 (an expired continue token) to the first requests are
+// each retried.
+func TestTransientAnswersAreRetried(t *testing.T) {
+	f := newFixture(t)
+	svc := lbService("svc")
+	f.create(svc)
+	var mu sync.Mutex
+	failures := []int{http.StatusServiceUnavailable, http.StatusTooManyRequests, http.StatusGone}
+	p := f.faultProxy(func(*http.Request) (int, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(failures) == 0 {
+			return 0, ""
+		}
+		code := failures[0]
+		failures = failures[1:]
+		return code, status(code, "", "try again")
+	}, nil)
 	o := f.opts(kubetest.AdminToken, nil)
-	o.Kubeconfig = []byte(kc)
-	if err := Run(context.Background(), o); err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if f.exists(svc) {
-		t.Error("the Service was not deleted")
-	}
+	o.Kubeconfig = p.kubeconfig
+	f.runDeletes(o, svc)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(failures) != 0 {
 		t.Errorf("the proxy still has %d failures to give: the test did not exercise them", len(failures))
+	}
+}
+
+// A DELETE can lose an optimistic-concurrency race with another update of
+// the object (HTTP 409 Conflict, as the API server words it): the next poll
+// deletes it.
+func TestConflictOnDeleteIsRetried(t *testing.T) {
+	f := newFixture(t)
+	svc := lbService("svc")
+	f.create(svc)
+	var conflicts atomic.Int32
+	p := f.faultProxy(func(r *http.Request) (int, string) {
+		if r.Method == http.MethodDelete && conflicts.Add(1) <= 2 {
+			return http.StatusConflict, status(http.StatusConflict, "Conflict",
+				`Operation cannot be fulfilled on services "svc": the object has been modified; please apply your changes to the latest version and try again`)
+		}
+		return 0, ""
+	}, nil)
+	o := f.opts(kubetest.AdminToken, nil)
+	o.Kubeconfig = p.kubeconfig
+	f.runDeletes(o, svc)
+	if n := conflicts.Load(); n < 3 {
+		t.Errorf("%d DELETE requests, want the 2 refused and 1 more", n)
+	}
+}
+
+// A list whose continue token comes back again would read the same pages
+// until the timeout, holding every page in memory: the cleanup stops it at
+// once and says why.
+func TestRepeatedContinueTokenStopsTheList(t *testing.T) {
+	f := newFixture(t)
+	var objs []obj
+	for i := range 3 {
+		objs = append(objs, lbService(fmt.Sprintf("svc-%d", i)))
+	}
+	f.create(objs...)
+	// The proxy answers every page after the first with the first page's
+	// token, which the server accepts again.
+	var mu sync.Mutex
+	first, lists := "", 0
+	p := f.faultProxy(nil, func(resp *http.Response) error {
+		if resp.Request.Method != http.MethodGet || !strings.HasSuffix(resp.Request.URL.Path, "/services") {
+			return nil
+		}
+		var page map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+			return err
+		}
+		resp.Body.Close()
+		mu.Lock()
+		lists++
+		md, _ := page["metadata"].(map[string]any)
+		if first == "" {
+			first, _ = md["continue"].(string)
+		} else {
+			md["continue"] = first
+		}
+		mu.Unlock()
+		b, err := json.Marshal(page)
+		if err != nil {
+			return err
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Set("Content-Length", fmt.Sprint(len(b)))
+		return nil
+	})
+	o := f.opts(kubetest.AdminToken, nil)
+	o.Kubeconfig = p.kubeconfig
+	o.pageSize = 1
+	msg := permanentWithin(t, o).Error()
+	mu.Lock()
+	defer mu.Unlock()
+	if first == "" || !strings.Contains(msg, "continue token "+strconv.Quote(first)+" a second time") || !strings.Contains(msg, "/api/v1/services") {
+		t.Errorf("error does not say the list repeated its continue token:\n%s", msg)
+	}
+	if lists > 2 {
+		t.Errorf("%d list calls: the list went on after the token came back", lists)
 	}
 }

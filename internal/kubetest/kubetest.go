@@ -1,6 +1,7 @@
 // Package kubetest runs a real Kubernetes API server for tests, the envtest
 // way: etcd, kube-apiserver and kube-controller-manager (for the garbage
-// collector that foreground deletion waits on) as local processes on
+// collector that foreground deletion waits on, and the volume controllers
+// that bind, protect and release claims and volumes) as local processes on
 // loopback, with free ports, a temporary directory, a certificate authority
 // of its own and static bearer tokens. It is test support: shipped code never
 // imports it.
@@ -182,10 +183,13 @@ func start(binDir, etcdBin string) (srv *Server, err error) {
 		return nil, err
 	}
 	// Only the controllers a cleanup needs: the garbage collector removes the
-	// foregroundDeletion finalizer, the EndpointSlice controller gives every
-	// Service the dependents that foreground deletion waits for.
+	// foregroundDeletion finalizer and deletes what a deleted workload owned,
+	// the EndpointSlice controller gives every Service the dependents that
+	// foreground deletion waits for, the PersistentVolume binder binds claims
+	// and releases their volumes, and the protection controllers keep a
+	// claim while a pod uses it and a volume while a claim is bound to it.
 	if err := s.run("kube-controller-manager", filepath.Join(binDir, "kube-controller-manager"),
-		"--kubeconfig="+kubeconfig, "--controllers=garbagecollector,endpointslice",
+		"--kubeconfig="+kubeconfig, "--controllers=garbagecollector,endpointslice,persistentvolume-binder,pvc-protection,pv-protection",
 		"--leader-elect=false", "--secure-port=0",
 	); err != nil {
 		return nil, err
