@@ -21,6 +21,7 @@ require (
 	github.com/pulumi/pulumi-eks/sdk/v3 v3.9.1
 	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.25.0
 	github.com/pulumi/pulumi/sdk/v3 v3.214.0
+	github.com/yuin/goldmark v1.8.7
 	golang.org/x/net v0.47.0
 	gopkg.in/yaml.v3 v3.0.1
 )
