@@ -290,6 +290,10 @@ func TestWorkflowRolesFollowTheTrustBoundaries(t *testing.T) {
 	if approvals != 2 {
 		t.Errorf("%d jobs in %s, want deploy.yml's and destroy.yml's approve", approvals, approvalEnv)
 	}
+	// lab has no reviewers: every deploy waits for the approval job.
+	if deploy := workflows["deploy.yml"].Jobs; !slices.Contains(deploy["up"].Needs, "approve") || deploy["approve"].Environment != approvalEnv {
+		t.Errorf("deploy.yml's up needs %v: it must wait for approve, in %s", deploy["up"].Needs, approvalEnv)
+	}
 }
 
 // prTriggered says which workflows a pull request sets off: on pull_request
