@@ -286,3 +286,53 @@ func TestSweepCommandReportsAnOverdueLab(t *testing.T) {
 		t.Errorf("exit %d, %q, %q", code, stdout, stderr)
 	}
 }
+
+// affected between two commits of a module whose program is ./infra: a
+// stack file change picks its stack, a change to a file of the program
+// picks every stack, anything else none; an unknown base picks every stack.
+func TestAffectedCommandBetweenCommits(t *testing.T) {
+	t.Chdir(t.TempDir())
+	git(t, "init", "-q")
+	files := map[string]string{
+		"go.mod":                "module example.com/lab\n\ngo 1.24\n",
+		"infra/main.go":         "package main\n\nimport _ \"example.com/lab/components/net\"\n\nfunc main() {}\n",
+		"components/net/net.go": "package net\n",
+		"docs/x.md":             "x\n",
+	}
+	write := func() {
+		for name, content := range files {
+			os.MkdirAll(filepath.Dir(name), 0o755)
+			if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write()
+	writeStack(t, "dev", "config: {}\n")
+	writeStack(t, "alice", "config: {}\n")
+	git(t, "add", ".")
+	git(t, "commit", "-qm", "base")
+	base := git(t, "rev-parse", "HEAD")
+	env := (&fakePulumi{}).env()
+	for _, c := range []struct {
+		change func()
+		want   string
+	}{
+		{func() { writeStack(t, "alice", "config: {a: 1}\n") }, `["alice"]`},
+		{func() { files["docs/x.md"] = "y\n"; write() }, `[]`},
+		{func() { files["components/net/net.go"] = "package net\n\nconst X = 1\n"; write() }, `["alice","dev"]`},
+	} {
+		git(t, "reset", "-q", "--hard", base)
+		c.change()
+		git(t, "commit", "-qam", "change")
+		if code, stdout, stderr := runCmd(t, env, "affected", "--base", base, "--head", "HEAD"); code != 0 || strings.TrimSpace(stdout) != c.want {
+			t.Errorf("exit %d, %q (%s); want %s", code, stdout, stderr, c.want)
+		}
+	}
+	if code, stdout, _ := runCmd(t, env, "affected", "--base", "0000000000000000000000000000000000000000", "--head", "HEAD"); code != 0 || strings.TrimSpace(stdout) != `["alice","dev"]` {
+		t.Errorf("unknown base: exit %d, %q", code, stdout)
+	}
+	if code, _, stderr := runCmd(t, env, "affected", "--base", base); code != 1 || !strings.Contains(stderr, "--head is required") {
+		t.Errorf("no head: exit %d, %q", code, stderr)
+	}
+}
