@@ -21,10 +21,9 @@ import (
 
 // The destroy job's step outcomes, as GitHub decides which steps run: a step
 // whose `if:` is false is skipped; one in fails fails.
-func runJob(t *testing.T, job workflowJob, fails []string, cancelled bool) (ran []string, outcome map[string]string) {
+func runJob(t *testing.T, job workflowJob, fails []string, cancelled bool, ctx map[string]string) (ran []string, outcome map[string]string) {
 	t.Helper()
 	outcome = map[string]string{}
-	ctx := map[string]string{}
 	failed := false
 	for _, s := range job.Steps {
 		name := s.Name
@@ -55,6 +54,7 @@ func runJob(t *testing.T, job workflowJob, fails []string, cancelled bool) (ran 
 func TestWorkflowDestroyRunsAfterAFailedStep(t *testing.T) {
 	job := readWorkflows(t)["destroy.yml"].Jobs["destroy"]
 	const (
+		due     = "Is the destroy still due?"
 		outputs = "The stack's region and cluster"
 		open    = "Let this runner reach the EKS API"
 		destroy = "pulumi destroy"
@@ -66,17 +66,25 @@ func TestWorkflowDestroyRunsAfterAFailedStep(t *testing.T) {
 		name      string
 		fails     []string
 		cancelled bool
+		ctx       map[string]string
 		runs      []string
 		skips     []string
 	}{
-		{"all well", nil, false, []string{outputs, open, destroy, restore, audit}, []string{hints}},
-		{"the EKS API could not be opened", []string{open}, false, []string{destroy, restore, hints, audit}, nil},
-		{"an output was refused", []string{outputs}, false, []string{destroy, restore, hints}, []string{open, audit}},
-		{"the destroy failed", []string{destroy}, false, []string{restore, hints}, []string{audit}},
-		{"the run was cancelled", nil, true, []string{restore}, []string{destroy, audit}},
+		{"all well", nil, false, nil, []string{due, outputs, open, destroy, restore, audit}, []string{hints}},
+		{"the EKS API could not be opened", []string{open}, false, nil, []string{destroy, restore, hints, audit}, nil},
+		{"an output was refused", []string{outputs}, false, nil, []string{destroy, restore, hints}, []string{open, audit}},
+		{"the destroy failed", []string{destroy}, false, nil, []string{restore, hints}, []string{audit}},
+		{"the run was cancelled", nil, true, nil, []string{restore}, []string{destroy, audit}},
+		{"no longer due", nil, false, map[string]string{"steps.due.outputs.due": "false"}, []string{due, restore}, []string{outputs, open, destroy, audit}},
+		{"the check of due failed", []string{due}, false, nil, []string{destroy, restore, hints}, []string{audit}},
+		{"an approved live lab", nil, false, map[string]string{"needs.expired.outputs.live": "true"}, []string{outputs, open, destroy, audit}, []string{due}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ran, outcome := runJob(t, job, c.fails, c.cancelled)
+			ctx := map[string]string{}
+			for k, v := range c.ctx {
+				ctx[k] = v
+			}
+			ran, outcome := runJob(t, job, c.fails, c.cancelled, ctx)
 			for _, s := range c.runs {
 				if !slices.Contains(ran, s) {
 					t.Errorf("%q did not run (%v)", s, outcome)
@@ -86,6 +94,30 @@ func TestWorkflowDestroyRunsAfterAFailedStep(t *testing.T) {
 				if slices.Contains(ran, s) {
 					t.Errorf("%q ran (%v)", s, outcome)
 				}
+			}
+		})
+	}
+}
+
+// A destroy waits in its stack's group behind a deploy, which may set a
+// later expiry: the destroy job reads the decision again before it destroys
+// (the step runs with the real lab-ci against a faked backend).
+func TestWorkflowQueuedDestroyIsStillDue(t *testing.T) {
+	step := findStep(t, readWorkflows(t)["destroy.yml"].Jobs["destroy"], "Is the destroy still due?")
+	for name, c := range map[string]struct{ ls, outputs, due string }{
+		"still expired":         {`[{"name":"dev","resourceCount":80}]`, `{"expiry":"2000-01-01T00:00:00Z"}`, "true"},
+		"extended by a deploy":  {`[{"name":"dev","resourceCount":80}]`, `{"expiry":"2999-01-01T00:00:00Z"}`, "false"},
+		"destroyed meanwhile":   {`[{"name":"dev","resourceCount":0}]`, `{}`, "false"},
+		"expiry unreadable now": {`[{"name":"dev","resourceCount":80}]`, `{"expiry":"soon"}`, "true"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := newStepFiles(dir, "FAKE_LS", "FAKE_OUTPUTS", "FAKE_ARGS")
+			os.WriteFile(files["FAKE_LS"], []byte(c.ls), 0o644)
+			os.WriteFile(files["FAKE_OUTPUTS"], []byte(c.outputs), 0o644)
+			mustRunStep(t, dir, step.Run, append(files.env(), fakeBin(t, dir, files), "STACK=dev", "PULUMI_ORG=", "PULUMI_BACKEND_URL="))
+			if got := files.outputs(t, "GITHUB_OUTPUT")["due"]; got != c.due {
+				t.Errorf("due = %q, want %s", got, c.due)
 			}
 		})
 	}

@@ -30,6 +30,9 @@ const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decision
       for a manual destroy: prints stacks=["STACK"] and live=true (a reviewer
       must approve) or live=false (expired or empty); exit 1 for a live stack
       without --before-expiry
+  destroy-due --stack STACK [--org ORG]
+      prints due=true, or due=false when the stack the sweep found expired
+      has since been given a later expiry or holds nothing
   stack-outputs --stack STACK [--default-region REGION] < outputs.json   (pulumi stack output --json)
       prints region=, cluster=, zone=, owner= for $GITHUB_OUTPUT; exit 1 when
       an output is not a value it can hold
@@ -103,6 +106,8 @@ func run(args []string, env labci.Env, stdin io.Reader, stdout, stderr io.Writer
 		err = labci.SweepBackend(env, *org, stdout, stderr)
 	case "destroy-check":
 		err = labci.DestroyCheck(env, *stack, *org, *beforeExpiry, stdout, stderr)
+	case "destroy-due":
+		err = labci.DestroyDue(env, *stack, *org, stdout, stderr)
 	case "stack-outputs":
 		err = labci.StackOutputsCommand(stdin, *stack, *defaultRegion, stdout)
 	case "endpoint-check":

@@ -142,6 +142,25 @@ func DestroyCheck(env Env, stack, org string, beforeExpiry bool, stdout, stderr 
 	return nil
 }
 
+// DestroyDue writes due=true or due=false: is the destroy of stack the
+// sweep decided on still due now (StillDue). The reason goes to stderr.
+func DestroyDue(env Env, stack, org string, stdout, stderr io.Writer) error {
+	if stack == "" {
+		return errors.New("--stack is required")
+	}
+	s, err := findBackendStack(env, org, stack)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		return fmt.Errorf("stack %s is not in the backend (pulumi stack ls)", stack)
+	}
+	due, reason := StillDue(*s, readOutputs(env, s), env.Now())
+	fmt.Fprintln(stderr, reason)
+	_, err = fmt.Fprintf(stdout, "due=%t\n", due)
+	return err
+}
+
 // SweepBackend writes the JSON array of the backend's stacks whose expiry
 // output has passed; it fails, after writing, when a stack cannot be read.
 func SweepBackend(env Env, org string, stdout, stderr io.Writer) error {

@@ -87,6 +87,29 @@ func Sweep(stacks []BackendStack, now time.Time) (expired []string, problems []e
 	return expired, problems
 }
 
+// StillDue says whether the destroy of s that the sweep decided on is still
+// due when its job starts, which may be long after the decision: the job
+// queues behind a deploy of the same stack, and that deploy may have set a
+// later expiry or another run may have destroyed the stack. Only a
+// readable future expiry, or nothing left deployed, calls it off; a stack
+// that cannot be read now is destroyed as decided.
+func StillDue(s BackendStack, outputsErr error, now time.Time) (due bool, reason string) {
+	if outputsErr != nil {
+		return true, fmt.Sprintf("%v: destroying it as the sweep decided", outputsErr)
+	}
+	at, deployed, err := s.Expiry()
+	switch {
+	case err != nil:
+		return true, fmt.Sprintf("%v: destroying it as the sweep decided", err)
+	case !deployed:
+		return false, fmt.Sprintf("stack %s holds nothing any more (destroyed while this job waited): nothing to do", s.Name)
+	case at.After(now):
+		return false, fmt.Sprintf("stack %s now expires at %s (a deploy set a later expiry while this job waited): not destroying it",
+			s.Name, at.UTC().Format(time.RFC3339))
+	}
+	return true, fmt.Sprintf("stack %s expired at %s: destroying it", s.Name, at.UTC().Format(time.RFC3339))
+}
+
 // DecideDestroy says whether a manual destroy of s needs a reviewer (live)
 // and why. A lab whose expiry has passed, or that holds nothing, is
 // destroyed at once, as the sweep would; one still running until its expiry

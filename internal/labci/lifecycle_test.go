@@ -191,3 +191,26 @@ func TestStackExpiryOutput(t *testing.T) {
 		t.Errorf("expiry with an offset = %v", at)
 	}
 }
+
+// A destroy that waited behind a deploy is called off only by a readable
+// later expiry or an empty stack; an unreadable one is destroyed as decided.
+func TestStillDue(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		stack      BackendStack
+		outputsErr error
+		due        bool
+		says       string
+	}{
+		{"still expired", live("dev", "2026-11-27T09:00:00Z"), nil, true, "expired at"},
+		{"extended", live("dev", "2026-11-28T09:00:00Z"), nil, false, "now expires at 2026-11-28T09:00:00Z"},
+		{"destroyed meanwhile", BackendStack{Name: "dev", ResourceCount: count(0), Outputs: map[string]any{}}, nil, false, "holds nothing"},
+		{"expiry unreadable", BackendStack{Name: "dev", ResourceCount: count(3), Outputs: map[string]any{"expiry": "soon"}}, nil, true, "as the sweep decided"},
+		{"outputs unreadable", live("dev", "2026-11-28T09:00:00Z"), errors.New("failed to decrypt"), true, "failed to decrypt"},
+	} {
+		due, reason := StillDue(c.stack, c.outputsErr, now)
+		if due != c.due || !strings.Contains(reason, c.says) {
+			t.Errorf("%s: due = %t (%s), want %t saying %q", c.name, due, reason, c.due, c.says)
+		}
+	}
+}
