@@ -119,17 +119,11 @@ func DeployCheck(env Env, stack, base string, manual bool, org string, stdout, s
 // cannot be read) or live=false; it fails for a live stack without
 // beforeExpiry. The reason goes to stderr.
 func DestroyCheck(env Env, stack, org string, beforeExpiry bool, stdout, stderr io.Writer) error {
-	if stack == "" {
-		return errors.New("--stack is required")
-	}
-	s, err := findBackendStack(env, org, stack)
+	s, outputsErr, err := readBackendStack(env, org, stack)
 	if err != nil {
 		return err
 	}
-	if s == nil {
-		return fmt.Errorf("stack %s is not in the backend (pulumi stack ls): nothing to destroy", stack)
-	}
-	live, reason, err := DecideDestroy(*s, readOutputs(env, s), beforeExpiry, env.Now())
+	live, reason, err := DecideDestroy(*s, outputsErr, beforeExpiry, env.Now())
 	if err != nil {
 		return err
 	}
@@ -145,20 +139,29 @@ func DestroyCheck(env Env, stack, org string, beforeExpiry bool, stdout, stderr 
 // DestroyDue writes due=true or due=false: is the destroy of stack the
 // sweep decided on still due now (StillDue). The reason goes to stderr.
 func DestroyDue(env Env, stack, org string, stdout, stderr io.Writer) error {
-	if stack == "" {
-		return errors.New("--stack is required")
-	}
-	s, err := findBackendStack(env, org, stack)
+	s, outputsErr, err := readBackendStack(env, org, stack)
 	if err != nil {
 		return err
 	}
-	if s == nil {
-		return fmt.Errorf("stack %s is not in the backend (pulumi stack ls)", stack)
-	}
-	due, reason := StillDue(*s, readOutputs(env, s), env.Now())
+	due, reason := StillDue(*s, outputsErr, env.Now())
 	fmt.Fprintln(stderr, reason)
 	_, err = fmt.Fprintf(stdout, "due=%t\n", due)
 	return err
+}
+
+// readBackendStack finds stack in the backend and reads its outputs. Not
+// reading them is outputsErr: a destroy decision goes on without them.
+func readBackendStack(env Env, org, stack string) (s *BackendStack, outputsErr, err error) {
+	if stack == "" {
+		return nil, nil, errors.New("--stack is required")
+	}
+	if s, err = findBackendStack(env, org, stack); err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		return nil, nil, fmt.Errorf("stack %s is not in the backend (pulumi stack ls)", stack)
+	}
+	return s, readOutputs(env, s), nil
 }
 
 // SweepBackend writes the JSON array of the backend's stacks whose expiry
