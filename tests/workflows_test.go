@@ -692,9 +692,10 @@ func labCIBinary(t *testing.T) string {
 }
 
 // fakeBin puts on PATH: pulumi answering `stack ls` and `stack output` from
-// files, go running the real lab-ci for `go run ./cmd/lab-ci` and recording
-// any other `go run` (one argument a line, so an empty one shows), and jq.
-func fakeBin(t *testing.T, dir string, files stepFiles) string {
+// files, go running labCI (labCIBinary) for `go run ./cmd/lab-ci` and
+// recording any other `go run` (one argument a line, so an empty one
+// shows), and jq.
+func fakeBin(t *testing.T, dir, labCI string) string {
 	t.Helper()
 	bin := filepath.Join(dir, "bin")
 	writeScript(t, filepath.Join(bin, "pulumi"), `case "$1 $2" in
@@ -702,7 +703,7 @@ func fakeBin(t *testing.T, dir string, files stepFiles) string {
 "stack output") cat "$FAKE_OUTPUTS" ;;
 esac`)
 	writeScript(t, filepath.Join(bin, "go"), fmt.Sprintf(`if [ "$1 $2" = "run ./cmd/lab-ci" ]; then shift 2; exec %q "$@"; fi
-printf '%%s\n' "$@" > "$FAKE_ARGS"`, labCIBinary(t)))
+printf '%%s\n' "$@" > "$FAKE_ARGS"`, labCI))
 	if err := os.Symlink(jqOnPath(t), filepath.Join(bin, "jq")); err != nil {
 		t.Fatal(err)
 	}

@@ -103,6 +103,7 @@ func TestWorkflowDestroyRunsAfterAFailedStep(t *testing.T) {
 // later expiry: the destroy job reads the decision again before it destroys
 // (the step runs with the real lab-ci against a faked backend).
 func TestWorkflowQueuedDestroyIsStillDue(t *testing.T) {
+	labCI := labCIBinary(t)
 	step := findStep(t, readWorkflows(t)["destroy.yml"].Jobs["destroy"], "Is the destroy still due?")
 	for name, c := range map[string]struct{ ls, outputs, due string }{
 		"still expired":         {`[{"name":"dev","resourceCount":80}]`, `{"expiry":"2000-01-01T00:00:00Z"}`, "true"},
@@ -115,7 +116,7 @@ func TestWorkflowQueuedDestroyIsStillDue(t *testing.T) {
 			files := newStepFiles(dir, "FAKE_LS", "FAKE_OUTPUTS", "FAKE_ARGS")
 			os.WriteFile(files["FAKE_LS"], []byte(c.ls), 0o644)
 			os.WriteFile(files["FAKE_OUTPUTS"], []byte(c.outputs), 0o644)
-			mustRunStep(t, dir, step.Run, append(files.env(), fakeBin(t, dir, files), "STACK=dev", "PULUMI_ORG=", "PULUMI_BACKEND_URL="))
+			mustRunStep(t, dir, step.Run, append(files.env(), fakeBin(t, dir, labCI), "STACK=dev", "PULUMI_ORG=", "PULUMI_BACKEND_URL="))
 			if got := files.outputs(t, "GITHUB_OUTPUT")["due"]; got != c.due {
 				t.Errorf("due = %q, want %s", got, c.due)
 			}
@@ -194,6 +195,7 @@ func TestWorkflowSweepFailsWhenADestroyDidNotRun(t *testing.T) {
 // step runs with the real lab-ci against a faked backend, then the
 // conditions of approve and destroy are evaluated with what it wrote.
 func TestWorkflowManualDestroyOfALiveLabNeedsAReviewer(t *testing.T) {
+	labCI := labCIBinary(t)
 	jobs := readWorkflows(t)["destroy.yml"].Jobs
 	find := findStep(t, jobs["expired"], "Find the stacks to destroy")
 	if jobs["approve"].Environment != approvalEnv {
@@ -216,7 +218,7 @@ func TestWorkflowManualDestroyOfALiveLabNeedsAReviewer(t *testing.T) {
 			os.Mkdir(files["RUNNER_TEMP"], 0o755)
 			os.WriteFile(files["FAKE_LS"], []byte(`[{"name":"dev","resourceCount":80}]`), 0o644)
 			os.WriteFile(files["FAKE_OUTPUTS"], []byte(`{"expiry":"`+c.expiry+`"}`), 0o644)
-			env := append(files.env(), fakeBin(t, dir, files), "EVENT=workflow_dispatch", "STACK_INPUT=dev",
+			env := append(files.env(), fakeBin(t, dir, labCI), "EVENT=workflow_dispatch", "STACK_INPUT=dev",
 				"BEFORE_EXPIRY="+c.beforeExpiry, "PULUMI_ORG=", "PULUMI_BACKEND_URL=")
 			out, err := runStep(dir, find.Run, env)
 			if (err != nil) != c.fails {
@@ -250,6 +252,7 @@ func TestWorkflowManualDestroyOfALiveLabNeedsAReviewer(t *testing.T) {
 // $GITHUB_OUTPUT: an output holding a newline would set a variable of its
 // own in a job that holds the deploy role.
 func TestWorkflowDestroyAuditsAndTrustsOnlyCheckedOutputs(t *testing.T) {
+	labCI := labCIBinary(t)
 	job := readWorkflows(t)["destroy.yml"].Jobs["destroy"]
 	outputsStep := findStep(t, job, "The stack's region and cluster")
 	auditStep := findStep(t, job, "Audit what is left in the account")
@@ -292,7 +295,7 @@ func TestWorkflowDestroyAuditsAndTrustsOnlyCheckedOutputs(t *testing.T) {
 				os.Mkdir(filepath.Join(dir, "stacks"), 0o755)
 				os.WriteFile(filepath.Join(dir, "stacks", "Pulumi.gone.yaml"), []byte(tc.stackFile), 0o644)
 			}
-			env := append(files.env(), fakeBin(t, dir, files), "STACK=gone", "PULUMI_STACK=gone", "AWS_REGION=ap-northeast-2", "PULUMI_BACKEND_URL=")
+			env := append(files.env(), fakeBin(t, dir, labCI), "STACK=gone", "PULUMI_STACK=gone", "AWS_REGION=ap-northeast-2", "PULUMI_BACKEND_URL=")
 			out, err := runStep(dir, outputsStep.Run, env)
 			if tc.want == "" {
 				written := files.read(t, "GITHUB_ENV") + files.read(t, "GITHUB_OUTPUT")
