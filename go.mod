@@ -24,6 +24,7 @@ require (
 	github.com/pulumi/pulumi-eks/sdk/v3 v3.9.1
 	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.25.0
 	github.com/pulumi/pulumi/sdk/v3 v3.214.0
+	github.com/yuin/goldmark v1.8.7
 	golang.org/x/net v0.47.0
 	google.golang.org/grpc v1.72.1
 	google.golang.org/protobuf v1.36.6

@@ -8,12 +8,14 @@
 # this repository (the lab's go.mod must not gain pkg/v3). Of pkg/v3's replace
 # lines only the clipboard one matters; the other points at ../sdk of Pulumi's
 # monorepo, which the wrapper gets as sdk/v3 at the same version instead.
-# pkg/v3 v3.274.1 needs go 1.26.6: an older go switches to that toolchain
-# (GOTOOLCHAIN=auto, the default). The version is stamped the way Pulumi's own
-# builds do, so `pulumi version` and the Automation API see v3.274.1.
+# The version is versions.PulumiCLI (internal/versions/versions.go, the one
+# place of the pin; the workflows install the same release). pkg/v3 v3.274.1
+# needs go 1.26.6: an older go switches to that toolchain (GOTOOLCHAIN=auto,
+# the default). The version is stamped the way Pulumi's own builds do, so
+# `pulumi version` and the Automation API see it.
 set -euo pipefail
 
-version=v3.274.1
+version="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version pulumi-cli)"
 bin="${XDG_CACHE_HOME:-$HOME/.cache}/eks-lab/pulumi-$version/bin/pulumi"
 
 if [ -x "$bin" ]; then

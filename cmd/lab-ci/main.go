@@ -12,6 +12,7 @@ import (
 	"os"
 
 	"github.com/eks-study/lab/internal/labci"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decisions; run at the repository root)
@@ -23,14 +24,33 @@ const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decision
       prints deploy=true or deploy=false: may this push (or manual run) bring the stack up
   sweep [--org ORG]
       JSON array of the backend's stacks whose expiry output has passed; exit 1
-      after printing it when a stack's expiry cannot be read
+      after printing it when a stack's expiry cannot be read, or a stack is
+      still deployed long after its expiry (a destroy that did not run)
+  destroy-check --stack STACK [--before-expiry] [--org ORG]
+      for a manual destroy: prints stacks=["STACK"] and live=true (a reviewer
+      must approve) or live=false (expired or empty); exit 1 for a live stack
+      without --before-expiry
+  destroy-due --stack STACK [--org ORG]
+      prints due=true, or due=false when the stack the sweep found expired
+      has since been given a later expiry or holds nothing
+  stack-outputs --stack STACK [--default-region REGION] < outputs.json   (pulumi stack output --json)
+      prints region=, cluster=, zone=, owner= for $GITHUB_OUTPUT; exit 1 when
+      an output is not a value it can hold
   endpoint-check --stack STACK --ip IP < plan.json       (lab plan --format json)
   endpoint-open --ip IP < cluster.json                    (aws eks describe-cluster)
   endpoint-restore --original FILE < cluster.json
       print the --resources-vpc-config to apply, or nothing when none is needed
   hints --stack STACK < pulumi.log
       the fix for a locked stack or pending operations the log shows
+  version NAME
+      a version pin of internal/versions: pulumi-cli
 `
+
+// pins are the names `lab-ci version` knows, one per constant of
+// internal/versions.
+var pins = map[string]string{
+	"pulumi-cli": versions.PulumiCLI,
+}
 
 func main() {
 	os.Exit(run(os.Args[1:], labci.System(), os.Stdin, os.Stdout, os.Stderr))
@@ -42,6 +62,18 @@ func run(args []string, env labci.Env, stdin io.Reader, stdout, stderr io.Writer
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
+	if args[0] == "version" {
+		pin, ok := "", len(args) == 2
+		if ok {
+			pin, ok = pins[args[1]]
+		}
+		if !ok {
+			fmt.Fprintf(stderr, "lab-ci version: want one of the pins of internal/versions, got %q\n%s", args[1:], usage)
+			return 2
+		}
+		fmt.Fprintln(stdout, pin)
+		return 0
+	}
 	fs := flag.NewFlagSet("lab-ci "+args[0], flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	stack := fs.String("stack", "", "stack name")
@@ -52,6 +84,8 @@ func run(args []string, env labci.Env, stdin io.Reader, stdout, stderr io.Writer
 	org := fs.String("org", "", "Pulumi Cloud organization (PULUMI_ORG)")
 	ip := fs.String("ip", "", "the runner's public address")
 	original := fs.String("original", "", "file with the access endpoint-open started from")
+	beforeExpiry := fs.Bool("before-expiry", false, "destroy a stack whose expiry has not passed")
+	defaultRegion := fs.String("default-region", "", "the region of a stack without a region output or file")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lab-ci %s: bad arguments %q\n%s", args[0], args[1:], usage)
 		return 2
@@ -70,6 +104,12 @@ func run(args []string, env labci.Env, stdin io.Reader, stdout, stderr io.Writer
 		err = labci.DeployCheck(env, *stack, *base, *manual, *org, stdout, stderr)
 	case "sweep":
 		err = labci.SweepBackend(env, *org, stdout, stderr)
+	case "destroy-check":
+		err = labci.DestroyCheck(env, *stack, *org, *beforeExpiry, stdout, stderr)
+	case "destroy-due":
+		err = labci.DestroyDue(env, *stack, *org, stdout, stderr)
+	case "stack-outputs":
+		err = labci.StackOutputsCommand(stdin, *stack, *defaultRegion, stdout)
 	case "endpoint-check":
 		var addr netip.Addr
 		if addr, err = netip.ParseAddr(*ip); err == nil {

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"os"
 	"os/exec"
@@ -13,6 +16,7 @@ import (
 	"time"
 
 	"github.com/eks-study/lab/internal/labci"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 var now = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
@@ -175,5 +179,160 @@ func TestEndpointCommands(t *testing.T) {
 	if code := run([]string{"endpoint-restore", "--original", original}, env, strings.NewReader(cluster), &out, &errOut); code != 0 ||
 		strings.TrimSpace(out.String()) != `{"endpointPublicAccess":true,"endpointPrivateAccess":true,"publicAccessCidrs":["203.0.113.7/32"]}` {
 		t.Errorf("restore: exit %d, %q %q", code, out.String(), errOut.String())
+	}
+}
+
+// Every pin of internal/versions has a name `lab-ci version` prints it by,
+// so that a script or workflow can read it.
+func TestVersionCommandKnowsEveryPin(t *testing.T) {
+	file, err := parser.ParseFile(token.NewFileSet(), "../../internal/versions/versions.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]bool{}
+	for _, v := range pins {
+		values[v] = true
+	}
+	consts := 0
+	for _, d := range file.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			t.Errorf("internal/versions holds a %T, want constants only", d)
+			continue
+		}
+		for _, s := range g.Specs {
+			for _, v := range s.(*ast.ValueSpec).Values {
+				consts++
+				lit, _ := v.(*ast.BasicLit)
+				if lit == nil || !values[strings.Trim(lit.Value, `"`)] {
+					t.Errorf("pin %v has no name in lab-ci's pins", s.(*ast.ValueSpec).Names)
+				}
+			}
+		}
+	}
+	if consts != len(pins) {
+		t.Errorf("%d pins in internal/versions, %d in lab-ci", consts, len(pins))
+	}
+	code, stdout, _ := runCmd(t, (&fakePulumi{}).env(), "version", "pulumi-cli")
+	if code != 0 || stdout != versions.PulumiCLI+"\n" {
+		t.Errorf("version pulumi-cli: exit %d, %q", code, stdout)
+	}
+	if code, _, stderr := runCmd(t, (&fakePulumi{}).env(), "version", "pulumi"); code != 2 || !strings.Contains(stderr, "pulumi-cli") {
+		t.Errorf("unknown pin: exit %d, %q", code, stderr)
+	}
+}
+
+// A manual destroy: the backend decides, not a stack file; a live stack
+// needs --before-expiry and comes out live=true (a reviewer approves).
+func TestDestroyCheckCommand(t *testing.T) {
+	t.Chdir(t.TempDir())
+	f := &fakePulumi{
+		ls: `[{"name":"acme/dev","resourceCount":90},{"name":"acme/alice","resourceCount":90},{"name":"acme/carol","resourceCount":90}]`,
+		outputs: map[string]string{
+			"acme/dev":   `{"expiry":"2026-11-27T09:00:00Z"}`,
+			"acme/alice": `{"expiry":"2026-11-27T18:00:00Z"}`,
+		},
+	}
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{[]string{"--stack", "dev"}, 0, "stacks=[\"dev\"]\nlive=false\n", "expired at 2026-11-27T09:00:00Z"},
+		{[]string{"--stack", "alice"}, 1, "", "live until 2026-11-27T18:00:00Z"},
+		{[]string{"--stack", "alice", "--before-expiry"}, 0, "stacks=[\"alice\"]\nlive=true\n", "once a reviewer approves"},
+		{[]string{"--stack", "carol"}, 1, "", "cannot read its outputs"},
+		{[]string{"--stack", "carol", "--before-expiry"}, 0, "stacks=[\"carol\"]\nlive=true\n", "once a reviewer approves"},
+		{[]string{"--stack", "bob"}, 1, "", "stack bob is not in the backend"},
+		{[]string{"--stack", "x;rm"}, 2, "", "use letters, digits"},
+	} {
+		code, stdout, stderr := runCmd(t, f.env(), append([]string{"destroy-check", "--org", "acme"}, c.args...)...)
+		if code != c.code || stdout != c.stdout || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("destroy-check %v: exit %d, %q, %q; want %d, %q, %q", c.args, code, stdout, stderr, c.code, c.stdout, c.stderr)
+		}
+	}
+	twice := &fakePulumi{ls: `[{"name":"a/dev"},{"name":"b/dev"}]`}
+	if code, _, stderr := runCmd(t, twice.env(), "destroy-check", "--stack", "dev"); code != 1 || !strings.Contains(stderr, "lists it twice (a/dev, b/dev)") {
+		t.Errorf("a stack in two organizations: exit %d, %q", code, stderr)
+	}
+}
+
+// stack-outputs reads the stack file for a stack from before the region
+// output, and refuses an output that would add a line of its own.
+func TestStackOutputsCommand(t *testing.T) {
+	t.Chdir(t.TempDir())
+	writeStack(t, "dev", "config:\n  aws:region: eu-central-1\n")
+	env := (&fakePulumi{}).env()
+	var out, errOut bytes.Buffer
+	if code := run([]string{"stack-outputs", "--stack", "dev", "--default-region", "ap-northeast-2"}, env, strings.NewReader(`{"clusterName":"c1"}`), &out, &errOut); code != 0 ||
+		out.String() != "region=eu-central-1\ncluster=c1\nzone=absent\nowner=\n" {
+		t.Errorf("exit %d, %q, %q", code, out.String(), errOut.String())
+	}
+	out.Reset()
+	if code := run([]string{"stack-outputs", "--stack", "dev"}, env, strings.NewReader(`{"clusterName":"c1\nX=1"}`), &out, &errOut); code != 1 || out.Len() != 0 ||
+		!strings.Contains(errOut.String(), `stack dev: output clusterName = "c1\nX=1"`) {
+		t.Errorf("exit %d, %q, %q", code, out.String(), errOut.String())
+	}
+}
+
+// The sweep reports a lab still deployed long after its expiry, after
+// listing it for the destroy.
+func TestSweepCommandReportsAnOverdueLab(t *testing.T) {
+	t.Chdir(t.TempDir())
+	f := &fakePulumi{ls: `[{"name":"dev","resourceCount":118}]`, outputs: map[string]string{"dev": `{"expiry":"2026-11-27T01:00:00Z"}`}}
+	code, stdout, stderr := runCmd(t, f.env(), "sweep")
+	if code != 1 || strings.TrimSpace(stdout) != `["dev"]` || !strings.Contains(stderr, "9h0m0s ago, and is still deployed") {
+		t.Errorf("exit %d, %q, %q", code, stdout, stderr)
+	}
+}
+
+// affected between two commits of a module whose program is ./infra: a
+// stack file change picks its stack, a change to a file of the program
+// picks every stack, anything else none; an unknown base picks every stack.
+func TestAffectedCommandBetweenCommits(t *testing.T) {
+	t.Chdir(t.TempDir())
+	git(t, "init", "-q")
+	files := map[string]string{
+		"go.mod":                "module example.com/lab\n\ngo 1.24\n",
+		"infra/main.go":         "package main\n\nimport _ \"example.com/lab/components/net\"\n\nfunc main() {}\n",
+		"components/net/net.go": "package net\n",
+		"docs/x.md":             "x\n",
+	}
+	write := func() {
+		for name, content := range files {
+			os.MkdirAll(filepath.Dir(name), 0o755)
+			if err := os.WriteFile(name, []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write()
+	writeStack(t, "dev", "config: {}\n")
+	writeStack(t, "alice", "config: {}\n")
+	git(t, "add", ".")
+	git(t, "commit", "-qm", "base")
+	base := git(t, "rev-parse", "HEAD")
+	env := (&fakePulumi{}).env()
+	for _, c := range []struct {
+		change func()
+		want   string
+	}{
+		{func() { writeStack(t, "alice", "config: {a: 1}\n") }, `["alice"]`},
+		{func() { files["docs/x.md"] = "y\n"; write() }, `[]`},
+		{func() { files["components/net/net.go"] = "package net\n\nconst X = 1\n"; write() }, `["alice","dev"]`},
+	} {
+		git(t, "reset", "-q", "--hard", base)
+		c.change()
+		git(t, "commit", "-qam", "change")
+		if code, stdout, stderr := runCmd(t, env, "affected", "--base", base, "--head", "HEAD"); code != 0 || strings.TrimSpace(stdout) != c.want {
+			t.Errorf("exit %d, %q (%s); want %s", code, stdout, stderr, c.want)
+		}
+	}
+	if code, stdout, _ := runCmd(t, env, "affected", "--base", "0000000000000000000000000000000000000000", "--head", "HEAD"); code != 0 || strings.TrimSpace(stdout) != `["alice","dev"]` {
+		t.Errorf("unknown base: exit %d, %q", code, stdout)
+	}
+	if code, _, stderr := runCmd(t, env, "affected", "--base", base); code != 1 || !strings.Contains(stderr, "--head is required") {
+		t.Errorf("no head: exit %d, %q", code, stderr)
 	}
 }

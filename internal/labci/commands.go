@@ -97,21 +97,13 @@ func DeployCheck(env Env, stack, base string, manual bool, org string, stdout, s
 			r.OldExpiry = ""
 		}
 	}
-	stacks, err := listBackend(env, org)
-	if err != nil {
+	if r.Backend, err = findBackendStack(env, org, stack); err != nil {
 		return err
 	}
-	for i, s := range stacks {
-		if s.Short() != stack {
-			continue
-		}
-		if r.Backend != nil {
-			return fmt.Errorf("stack %s: the backend lists it twice (%s, %s); pass the organization", stack, r.Backend.Name, s.Name)
-		}
-		if err := readOutputs(env, &stacks[i]); err != nil {
+	if r.Backend != nil {
+		if err := readOutputs(env, r.Backend); err != nil {
 			return err
 		}
-		r.Backend = &stacks[i]
 	}
 	deploy, reason, err := DecideDeploy(r)
 	if err != nil {
@@ -120,6 +112,56 @@ func DeployCheck(env Env, stack, base string, manual bool, org string, stdout, s
 	fmt.Fprintln(stderr, reason)
 	fmt.Fprintf(stdout, "deploy=%t\n", deploy)
 	return nil
+}
+
+// DestroyCheck writes, for a manual destroy of stack, stacks=["STACK"] and
+// live=true when a reviewer must approve it (its expiry has not passed, or
+// cannot be read) or live=false; it fails for a live stack without
+// beforeExpiry. The reason goes to stderr.
+func DestroyCheck(env Env, stack, org string, beforeExpiry bool, stdout, stderr io.Writer) error {
+	s, outputsErr, err := readBackendStack(env, org, stack)
+	if err != nil {
+		return err
+	}
+	live, reason, err := DecideDestroy(*s, outputsErr, beforeExpiry, env.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stderr, reason)
+	fmt.Fprint(stdout, "stacks=")
+	if err := writeJSON(stdout, []string{stack}); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "live=%t\n", live)
+	return nil
+}
+
+// DestroyDue writes due=true or due=false: is the destroy of stack the
+// sweep decided on still due now (StillDue). The reason goes to stderr.
+func DestroyDue(env Env, stack, org string, stdout, stderr io.Writer) error {
+	s, outputsErr, err := readBackendStack(env, org, stack)
+	if err != nil {
+		return err
+	}
+	due, reason := StillDue(*s, outputsErr, env.Now())
+	fmt.Fprintln(stderr, reason)
+	_, err = fmt.Fprintf(stdout, "due=%t\n", due)
+	return err
+}
+
+// readBackendStack finds stack in the backend and reads its outputs. Not
+// reading them is outputsErr: a destroy decision goes on without them.
+func readBackendStack(env Env, org, stack string) (s *BackendStack, outputsErr, err error) {
+	if stack == "" {
+		return nil, nil, errors.New("--stack is required")
+	}
+	if s, err = findBackendStack(env, org, stack); err != nil {
+		return nil, nil, err
+	}
+	if s == nil {
+		return nil, nil, fmt.Errorf("stack %s is not in the backend (pulumi stack ls)", stack)
+	}
+	return s, readOutputs(env, s), nil
 }
 
 // SweepBackend writes the JSON array of the backend's stacks whose expiry
@@ -146,7 +188,7 @@ func SweepBackend(env Env, org string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, p)
 	}
 	if n := len(problems) + len(more); n > 0 {
-		return fmt.Errorf("%d stack(s) could not be checked (above); the expired ones found are still destroyed", n)
+		return fmt.Errorf("%d problem(s) above; the expired stacks found are still destroyed", n)
 	}
 	return nil
 }
@@ -208,6 +250,26 @@ func listBackend(env Env, org string) ([]BackendStack, error) {
 		return nil, fmt.Errorf("pulumi stack ls --json: %v", err)
 	}
 	return stacks, nil
+}
+
+// findBackendStack returns the backend's stack whose short name is stack,
+// without its outputs, or nil when there is none.
+func findBackendStack(env Env, org, stack string) (*BackendStack, error) {
+	stacks, err := listBackend(env, org)
+	if err != nil {
+		return nil, err
+	}
+	var found *BackendStack
+	for i, s := range stacks {
+		if s.Short() != stack {
+			continue
+		}
+		if found != nil {
+			return nil, fmt.Errorf("stack %s: the backend lists it twice (%s, %s); pass the organization", stack, found.Name, s.Name)
+		}
+		found = &stacks[i]
+	}
+	return found, nil
 }
 
 func readOutputs(env Env, s *BackendStack) error {

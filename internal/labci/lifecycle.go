@@ -33,7 +33,7 @@ func (s BackendStack) Expiry() (at time.Time, deployed bool, err error) {
 	if !ok {
 		if s.ResourceCount != nil && *s.ResourceCount > 0 {
 			return time.Time{}, false, fmt.Errorf("stack %s has %d resources but no expiry output: "+
-				"bring it up again from this repository (deploy.yml) or destroy it by hand (destroy.yml with stack %s)",
+				"bring it up again from this repository (deploy.yml) or destroy it by hand (destroy.yml with stack %s and before-expiry)",
 				s.Name, *s.ResourceCount, s.Short())
 		}
 		return time.Time{}, false, nil
@@ -42,7 +42,7 @@ func (s BackendStack) Expiry() (at time.Time, deployed bool, err error) {
 	at, err = time.Parse(time.RFC3339, text)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("stack %s: expiry output %s is not an RFC 3339 time: "+
-			"set eks-lab:expiry in its stack file and deploy it, or destroy it by hand (destroy.yml with stack %s)",
+			"set eks-lab:expiry in its stack file and deploy it, or destroy it by hand (destroy.yml with stack %s and before-expiry)",
 			s.Name, jsonText(v), s.Short())
 	}
 	return at, true, nil
@@ -53,9 +53,17 @@ func jsonText(v any) string {
 	return string(b)
 }
 
+// Overdue is how long after its expiry a lab may still be deployed before
+// the sweep calls it a destroy that did not run: the hourly sweep finds it
+// within the hour and its destroy job may take 90 minutes (timeout-minutes
+// in destroy.yml), plus slack for GitHub starting scheduled runs late.
+const Overdue = 3 * time.Hour
+
 // Sweep returns the short names, sorted, of the stacks whose expiry has
-// passed at now, and one error per stack it cannot decide on, naming it.
-// Stacks with nothing deployed are left alone.
+// passed at now, and one error per stack it cannot decide on, naming it,
+// and per stack still deployed longer than Overdue after its expiry (an
+// earlier destroy was cancelled, skipped or failed; it is destroyed all the
+// same). Stacks with nothing deployed are left alone.
 func Sweep(stacks []BackendStack, now time.Time) (expired []string, problems []error) {
 	for _, s := range stacks {
 		if !stackName.MatchString(s.Short()) {
@@ -68,10 +76,67 @@ func Sweep(stacks []BackendStack, now time.Time) (expired []string, problems []e
 			problems = append(problems, err)
 		case deployed && !at.After(now):
 			expired = append(expired, s.Short())
+			if late := now.Sub(at); late > Overdue {
+				problems = append(problems, fmt.Errorf("stack %s expired at %s, %s ago, and is still deployed: an earlier destroy "+
+					"did not run or did not finish (see destroy.yml's runs); this run destroys it again",
+					s.Name, at.UTC().Format(time.RFC3339), late.Round(time.Minute)))
+			}
 		}
 	}
 	sort.Strings(expired)
 	return expired, problems
+}
+
+// StillDue says whether the destroy of s that the sweep decided on is still
+// due when its job starts, which may be long after the decision: the job
+// queues behind a deploy of the same stack, and that deploy may have set a
+// later expiry or another run may have destroyed the stack. Only a
+// readable future expiry, or nothing left deployed, calls it off; a stack
+// that cannot be read now is destroyed as decided.
+func StillDue(s BackendStack, outputsErr error, now time.Time) (due bool, reason string) {
+	if outputsErr != nil {
+		return true, fmt.Sprintf("%v: destroying it as the sweep decided", outputsErr)
+	}
+	at, deployed, err := s.Expiry()
+	switch {
+	case err != nil:
+		return true, fmt.Sprintf("%v: destroying it as the sweep decided", err)
+	case !deployed:
+		return false, fmt.Sprintf("stack %s holds nothing any more (destroyed while this job waited): nothing to do", s.Name)
+	case at.After(now):
+		return false, fmt.Sprintf("stack %s now expires at %s (a deploy set a later expiry while this job waited): not destroying it",
+			s.Name, at.UTC().Format(time.RFC3339))
+	}
+	return true, fmt.Sprintf("stack %s expired at %s: destroying it", s.Name, at.UTC().Format(time.RFC3339))
+}
+
+// DecideDestroy says whether a manual destroy of s needs a reviewer (live)
+// and why. A lab whose expiry has passed, or that holds nothing, is
+// destroyed at once, as the sweep would; one still running until its expiry
+// is destroyed only when the run asks for it (beforeExpiry), and then only
+// once a reviewer approves; so is one whose expiry cannot be read, or whose
+// outputs could not be (outputsErr).
+func DecideDestroy(s BackendStack, outputsErr error, beforeExpiry bool, now time.Time) (live bool, reason string, err error) {
+	var at time.Time
+	deployed, err := false, outputsErr
+	if err == nil {
+		at, deployed, err = s.Expiry()
+	}
+	switch {
+	case err != nil && !beforeExpiry:
+		return false, "", fmt.Errorf("%v; to destroy it all the same, run destroy.yml with before-expiry, which a reviewer approves", err)
+	case err != nil:
+		return true, fmt.Sprintf("%v: destroying it once a reviewer approves", err), nil
+	case !deployed:
+		return false, fmt.Sprintf("stack %s has nothing deployed: the destroy finds nothing to delete", s.Name), nil
+	case !at.After(now):
+		return false, fmt.Sprintf("stack %s expired at %s: destroying it", s.Name, at.UTC().Format(time.RFC3339)), nil
+	case !beforeExpiry:
+		return false, "", fmt.Errorf("stack %s is live until %s: to destroy it before its expiry, run destroy.yml with before-expiry; "+
+			"a reviewer of the lab-approval environment approves it", s.Name, at.UTC().Format(time.RFC3339))
+	default:
+		return true, fmt.Sprintf("stack %s is live until %s: destroying it before its expiry once a reviewer approves", s.Name, at.UTC().Format(time.RFC3339)), nil
+	}
 }
 
 // DeployRequest is what decides whether a deploy job may bring a stack up.
@@ -131,13 +196,11 @@ func DecideDeploy(r DeployRequest) (deploy bool, reason string, err error) {
 // FileExpiry returns eks-lab:expiry from a stack file's content, "" when
 // the file or the key is absent.
 func FileExpiry(content []byte) (string, error) {
-	var doc struct {
-		Config map[string]any `yaml:"config"`
+	config, err := fileConfig(content)
+	if err != nil {
+		return "", err
 	}
-	if err := yaml.Unmarshal(content, &doc); err != nil {
-		return "", fmt.Errorf("not valid YAML: %v", err)
-	}
-	v, ok := doc.Config["eks-lab:expiry"]
+	v, ok := config["eks-lab:expiry"]
 	if !ok || v == nil {
 		return "", nil
 	}
@@ -145,4 +208,15 @@ func FileExpiry(content []byte) (string, error) {
 		return t.UTC().Format(time.RFC3339), nil
 	}
 	return fmt.Sprint(v), nil
+}
+
+// fileConfig is the config section of a stack file's content.
+func fileConfig(content []byte) (map[string]any, error) {
+	var doc struct {
+		Config map[string]any `yaml:"config"`
+	}
+	if err := yaml.Unmarshal(content, &doc); err != nil {
+		return nil, fmt.Errorf("not valid YAML: %v", err)
+	}
+	return doc.Config, nil
 }

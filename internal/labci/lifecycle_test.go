@@ -1,6 +1,7 @@
 package labci
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -94,6 +95,122 @@ func TestFileExpiry(t *testing.T) {
 		got, err := FileExpiry([]byte(in))
 		if err != nil || got != want {
 			t.Errorf("FileExpiry(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+}
+
+// A lab still deployed well after its expiry means a destroy did not run:
+// the sweep destroys it again and says so, naming it; a lab whose destroy
+// may still be under way is not reported.
+func TestSweepReportsADestroyThatDidNotRun(t *testing.T) {
+	stacks := []BackendStack{
+		live("late", now.Add(-Overdue-time.Minute).Format(time.RFC3339)),
+		live("recent", now.Add(-Overdue+time.Minute).Format(time.RFC3339)),
+	}
+	expired, problems := Sweep(stacks, now)
+	if strings.Join(expired, ",") != "late,recent" {
+		t.Errorf("expired = %v, want both", expired)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0].Error(), "stack late expired at 2026-11-27T06:59:00Z, 3h1m0s ago, and is still deployed") {
+		t.Errorf("problems = %v, want one naming late", problems)
+	}
+}
+
+func TestSweepRefusesANameItWouldPutInCommands(t *testing.T) {
+	expired, problems := Sweep([]BackendStack{live("org/x;rm -rf", "2026-11-27T09:00:00Z")}, now)
+	if len(expired) != 0 || len(problems) != 1 || !strings.Contains(problems[0].Error(), `stack "org/x;rm -rf"`) {
+		t.Errorf("expired %v, problems %v", expired, problems)
+	}
+}
+
+// A manual destroy: an expired or empty lab goes at once; a live one, or
+// one whose expiry or outputs cannot be read, only with before-expiry, and
+// then as live (a reviewer approves).
+func TestDecideDestroy(t *testing.T) {
+	running := live("dev", "2026-11-27T18:00:00Z")
+	broken := BackendStack{Name: "dev", ResourceCount: count(5), Outputs: map[string]any{}}
+	unreadable := errors.New("stack dev: cannot read its outputs: error: failed to decrypt")
+	for _, c := range []struct {
+		name         string
+		stack        BackendStack
+		outputsErr   error
+		beforeExpiry bool
+		live         bool
+		says         string // in the reason, or the error when refused
+		refused      bool
+	}{
+		{"expired", live("dev", "2026-11-27T09:00:00Z"), nil, false, false, "expired at 2026-11-27T09:00:00Z", false},
+		{"expires now", live("dev", "2026-11-27T10:00:00Z"), nil, false, false, "expired at", false},
+		{"destroyed", BackendStack{Name: "dev", ResourceCount: count(0), Outputs: map[string]any{}}, nil, false, false, "nothing deployed", false},
+		{"live", running, nil, false, false, "live until 2026-11-27T18:00:00Z: to destroy it before its expiry, run destroy.yml with before-expiry", true},
+		{"live, before-expiry", running, nil, true, true, "once a reviewer approves", false},
+		{"expired, before-expiry: no approval", live("dev", "2026-11-27T09:00:00Z"), nil, true, false, "expired at", false},
+		{"unreadable expiry", broken, nil, false, false, "5 resources but no expiry output", true},
+		{"unreadable expiry, before-expiry", broken, nil, true, true, "once a reviewer approves", false},
+		{"unreadable outputs", running, unreadable, false, false, "failed to decrypt; to destroy it all the same", true},
+		{"unreadable outputs, before-expiry", running, unreadable, true, true, "failed to decrypt: destroying it once a reviewer approves", false},
+	} {
+		live, reason, err := DecideDestroy(c.stack, c.outputsErr, c.beforeExpiry, now)
+		if c.refused {
+			if err == nil || !strings.Contains(err.Error(), c.says) {
+				t.Errorf("%s: err = %v, want a refusal saying %q", c.name, err, c.says)
+			}
+			continue
+		}
+		if err != nil || live != c.live || !strings.Contains(reason, c.says) {
+			t.Errorf("%s: live = %t (%q, %v), want %t saying %q", c.name, live, reason, err, c.live, c.says)
+		}
+	}
+}
+
+func TestCheckStackName(t *testing.T) {
+	for name, ok := range map[string]bool{"dev": true, "alice.lab_2-x": true, "": false, "-dev": false, ".x": false, "a b": false, "a/b": false, "x;rm": false, "x\ny": false} {
+		if err := CheckStackName(name); (err == nil) != ok {
+			t.Errorf("CheckStackName(%q) = %v", name, err)
+		}
+	}
+}
+
+func TestStackExpiryOutput(t *testing.T) {
+	for _, c := range []struct {
+		stack    BackendStack
+		deployed bool
+		err      string
+	}{
+		{live("dev", "2026-11-27T18:00:00+09:00"), true, ""},
+		{BackendStack{Name: "new", Outputs: map[string]any{}}, false, ""},
+		{BackendStack{Name: "o/p/dev", ResourceCount: count(2), Outputs: map[string]any{}}, false, "destroy.yml with stack dev"},
+		{BackendStack{Name: "dev", ResourceCount: count(2), Outputs: map[string]any{"expiry": "27.11.2026"}}, false, `expiry output "27.11.2026"`},
+	} {
+		at, deployed, err := c.stack.Expiry()
+		if deployed != c.deployed || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: %v, %t, %v; want deployed %t, error %q", c.stack.Name, at, deployed, err, c.deployed, c.err)
+		}
+	}
+	if at, _, _ := live("dev", "2026-11-27T18:00:00+09:00").Expiry(); !at.Equal(time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)) {
+		t.Errorf("expiry with an offset = %v", at)
+	}
+}
+
+// A destroy that waited behind a deploy is called off only by a readable
+// later expiry or an empty stack; an unreadable one is destroyed as decided.
+func TestStillDue(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		stack      BackendStack
+		outputsErr error
+		due        bool
+		says       string
+	}{
+		{"still expired", live("dev", "2026-11-27T09:00:00Z"), nil, true, "expired at"},
+		{"extended", live("dev", "2026-11-28T09:00:00Z"), nil, false, "now expires at 2026-11-28T09:00:00Z"},
+		{"destroyed meanwhile", BackendStack{Name: "dev", ResourceCount: count(0), Outputs: map[string]any{}}, nil, false, "holds nothing"},
+		{"expiry unreadable", BackendStack{Name: "dev", ResourceCount: count(3), Outputs: map[string]any{"expiry": "soon"}}, nil, true, "as the sweep decided"},
+		{"outputs unreadable", live("dev", "2026-11-28T09:00:00Z"), errors.New("failed to decrypt"), true, "failed to decrypt"},
+	} {
+		due, reason := StillDue(c.stack, c.outputsErr, now)
+		if due != c.due || !strings.Contains(reason, c.says) {
+			t.Errorf("%s: due = %t (%s), want %t saying %q", c.name, due, reason, c.due, c.says)
 		}
 	}
 }

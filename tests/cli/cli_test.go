@@ -26,13 +26,15 @@ import (
 	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
 	"github.com/eks-study/lab/internal/tier"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // root is the repository root, where Pulumi.yaml lives.
 const root = "../.."
 
-// cliVersion is the CLI .ci/pulumi-cli.sh builds; the messages asserted below are its own.
-const cliVersion = "3.274.1"
+// cliVersion is the CLI .ci/pulumi-cli.sh builds (versions.PulumiCLI); the
+// messages asserted below are its own.
+var cliVersion = strings.TrimPrefix(versions.PulumiCLI, "v")
 
 // now is the clock of the config loads compared below (it sets the default expiry).
 var now = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
