@@ -195,17 +195,35 @@ func TestAuditExitCodes(t *testing.T) {
 	}
 }
 
-// The audit follows the scheduled destroy of an expired lab: its stack file,
-// expiry in the past, still tells where to look.
-func TestAuditOfAnExpiredStackFile(t *testing.T) {
-	root := labRoot(t, "expired", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  aws:region: eu-west-1\n  eks-lab:clusterName: old\n"+
-		"  eks-lab:expiry: '2026-01-02T03:04:00Z'\n")
-	got, err := auditOptions(root, "expired", audit.Options{}, map[string]bool{})
-	if err != nil {
-		t.Fatal(err)
+// The audit follows the scheduled destroy of an expired lab: its stack file
+// still tells where to look, though the program would refuse it today (an
+// expiry in the past, a Kubernetes version that has left standard support,
+// a value a newer release refuses).
+func TestAuditOfAStackFileTheProgramWouldRefuseToday(t *testing.T) {
+	for name, extra := range map[string]string{
+		"expired":         "  eks-lab:expiry: '2026-01-02T03:04:00Z'\n",
+		"out of support":  "  eks-lab:kubernetesVersion: '1.30'\n",
+		"now-refused key": "  eks-lab:nodeDesiredSize: 0\n  eks-lab:nodeMinSize: 0\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := labRoot(t, "expired", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  aws:region: eu-west-1\n  eks-lab:clusterName: old\n"+extra)
+			got, err := auditOptions(root, "expired", audit.Options{}, map[string]bool{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := audit.Options{Project: "eks-lab", Stack: "expired", Region: "eu-west-1", ClusterName: "old", TxtOwnerID: "eks-lab-expired", NoHostedZone: true}
+			if got != want {
+				t.Errorf("options\n %+v\nwant\n %+v", got, want)
+			}
+		})
 	}
-	want := audit.Options{Project: "eks-lab", Stack: "expired", Region: "eu-west-1", ClusterName: "old", TxtOwnerID: "eks-lab-expired", NoHostedZone: true}
-	if got != want {
-		t.Errorf("options\n %+v\nwant\n %+v", got, want)
+}
+
+// What the audit puts into the delete commands it prints is still checked.
+func TestAuditRefusesAStackFileThatNamesNoLab(t *testing.T) {
+	root := labRoot(t, "odd", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  aws:region: 'eu-west-1; rm -rf /'\n  eks-lab:clusterName: 'a b'\n")
+	_, err := auditOptions(root, "odd", audit.Options{}, map[string]bool{})
+	if err == nil || !strings.Contains(err.Error(), "aws:region") || !strings.Contains(err.Error(), "eks-lab:clusterName") {
+		t.Fatalf("err = %v, want both the region and the cluster name refused", err)
 	}
 }

@@ -77,6 +77,27 @@ func TestDeleteBatchSurvivesTheShell(t *testing.T) {
 	}
 }
 
+// An alias record is deleted without a TTL, which Route 53 refuses on an
+// alias, even where the reader reported one.
+func TestDeleteBatchOfAnAliasHasNoTTL(t *testing.T) {
+	s := r53types.ResourceRecordSet{Name: aws.String("tetris.example.com."), Type: r53types.RRTypeA, TTL: aws.Int64(0),
+		AliasTarget: &r53types.AliasTarget{HostedZoneId: aws.String("ZIBE1TIR4HY56"), DNSName: aws.String("k8s-x.elb.ap-northeast-2.amazonaws.com.")}}
+	out, err := exec.Command("bash", "-c", "printf %s "+deleteBatch(s)).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Changes []struct{ ResourceRecordSet map[string]any }
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	rrs := got.Changes[0].ResourceRecordSet
+	if _, ok := rrs["TTL"]; ok || rrs["AliasTarget"] == nil {
+		t.Errorf("alias delete batch %s: want an AliasTarget and no TTL", out)
+	}
+}
+
 // The verdict line is the truth about the report: no "nothing left behind"
 // when a check was skipped or the audit stopped.
 func TestReportVerdict(t *testing.T) {

@@ -200,6 +200,10 @@ func deleteBatch(s r53types.ResourceRecordSet) string {
 	}
 	if a := s.AliasTarget; a != nil {
 		rrs.AliasTarget = &alias{aws.ToString(a.HostedZoneId), aws.ToString(a.DNSName), a.EvaluateTargetHealth}
+		// Route 53 refuses a TTL on an alias record ("Alias resource record
+		// sets ... TTL: omit", ChangeResourceRecordSets); some readers (moto)
+		// report one of 0.
+		rrs.TTL = nil
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)

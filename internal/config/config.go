@@ -442,6 +442,10 @@ func (c *Config) NodeInstanceTypes() []string {
 	return append([]string{c.NodeInstanceType}, c.NodeSpotInstanceTypes...)
 }
 
-// TxtOwnerID is ExternalDNS's --txt-owner-id for this stack: the records it
-// owns, and so deletes, and that an audit looks for.
-func (c *Config) TxtOwnerID() string { return c.Project + "-" + c.Stack }
+// Identity names the stack's lab in AWS.
+func (c *Config) Identity() Identity {
+	return Identity{Project: c.Project, Stack: c.Stack, Region: c.Region, ClusterName: c.ClusterName, HostedZoneID: c.HostedZoneID}
+}
+
+// TxtOwnerID is ExternalDNS's --txt-owner-id for this stack (Identity.TxtOwnerID).
+func (c *Config) TxtOwnerID() string { return c.Identity().TxtOwnerID() }
