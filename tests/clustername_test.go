@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/components/cluster"
+	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -90,8 +91,8 @@ func TestClusterCreatorTag(t *testing.T) {
 		acct offline.Account
 		want any
 	}{
-		{"new cluster", offline.Account{}, cluster.Principal(offline.CallerArn)},
-		{"new cluster, another stack's exists", offline.Account{Clusters: map[string]map[string]string{"other": {}}}, cluster.Principal(offline.CallerArn)},
+		{"new cluster", offline.Account{}, iamarn.Principal(offline.CallerArn)},
+		{"new cluster, another stack's exists", offline.Account{Clusters: map[string]map[string]string{"other": {}}}, iamarn.Principal(offline.CallerArn)},
 		{"the member's cluster, updated by another caller", offline.Account{Clusters: map[string]map[string]string{"myeks": dev(map[string]string{cluster.CreatorTag: member})}}, member},
 		{"a cluster from before the tag", offline.Account{Clusters: map[string]map[string]string{"myeks": dev(map[string]string{})}}, nil},
 	} {

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/components/externaldns"
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -31,7 +31,7 @@ func controllers(p *offline.Plan) map[string]string {
 }
 
 // modeOf is a stack file's workload identity mode, as the program reads it.
-func modeOf(t *testing.T, stack string) identity.Mode {
+func modeOf(t *testing.T, stack string) trust.Mode {
 	t.Helper()
 	stackCfg, err := offline.LoadStack(root, stack, nil)
 	if err != nil {
@@ -51,14 +51,14 @@ func TestWorkloadIdentityInEveryStack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fileModes := map[identity.Mode]bool{}
+	fileModes := map[trust.Mode]bool{}
 	for _, stack := range stacks {
 		fileModes[modeOf(t, stack)] = true
-		for _, mode := range identity.Modes {
+		for _, mode := range trust.Modes {
 			checkWorkloadIdentity(t, stack, mode, planInMode(t, stack, mode))
 		}
 	}
-	for _, m := range identity.Modes {
+	for _, m := range trust.Modes {
 		if !fileModes[m] {
 			t.Errorf("no stack file uses workloadIdentity %s: the golden plans must cover every mode", m)
 		}
@@ -66,7 +66,7 @@ func TestWorkloadIdentityInEveryStack(t *testing.T) {
 }
 
 // planInMode plans a stack file with eks-lab:workloadIdentity set to mode.
-func planInMode(t *testing.T, stack string, mode identity.Mode) *offline.Plan {
+func planInMode(t *testing.T, stack string, mode trust.Mode) *offline.Plan {
 	t.Helper()
 	cfg, err := offline.LoadStack(root, stack, map[string]string{"eks-lab:workloadIdentity": string(mode)})
 	if err != nil {
@@ -79,7 +79,7 @@ func planInMode(t *testing.T, stack string, mode identity.Mode) *offline.Plan {
 	return p
 }
 
-func checkWorkloadIdentity(t *testing.T, stack string, mode identity.Mode, p *offline.Plan) {
+func checkWorkloadIdentity(t *testing.T, stack string, mode trust.Mode, p *offline.Plan) {
 	t.Helper()
 	what := stack + " (" + string(mode) + ")"
 	ctrls := controllers(p)
@@ -100,13 +100,13 @@ func checkWorkloadIdentity(t *testing.T, stack string, mode identity.Mode, p *of
 		// The pods carry the mode, so that switching it restarts them with
 		// their new credentials.
 		expectEqual(t, what+" "+release+" pod annotations", offline.Get(rel.Inputs, "values.podAnnotations"),
-			map[string]any{identity.ModeAnnotation: string(mode)})
+			map[string]any{trust.ModeAnnotation: string(mode)})
 		switch mode {
-		case identity.IRSA:
+		case trust.IRSA:
 			checkIRSARole(t, p, what+" "+release, role, ns, name)
 			annotations, _ := saValues["annotations"].(map[string]any)
-			expectEqual(t, what+" "+release+" role annotation", annotations[identity.RoleArnAnnotation], "arn:aws:iam::123456789012:role/"+role.Name)
-		case identity.PodIdentity:
+			expectEqual(t, what+" "+release+" role annotation", annotations[trust.RoleArnAnnotation], "arn:aws:iam::123456789012:role/"+role.Name)
+		case trust.PodIdentity:
 			checkPodIdentityRole(t, p, what+" "+release, role, ns, name)
 			if saValues != nil {
 				t.Errorf("%s %s: service account values in Pod Identity mode: %v", what, release, saValues)
@@ -179,7 +179,7 @@ func TestPodIdentityOrder(t *testing.T) {
 	}
 	for release := range controllers(p) {
 		rel := must(t, p, tRelease, release)
-		name := release + "-" + string(identity.PodIdentity)
+		name := release + "-" + string(trust.PodIdentity)
 		assoc := must(t, p, tAssociation, name)
 		role := must(t, p, tRole, name)
 		for _, dep := range []offline.Resource{agent, assoc, role} {

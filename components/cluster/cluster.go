@@ -8,7 +8,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -16,6 +15,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/cluster/iamarn"
 )
 
 // ClusterAdminPolicyArn is the EKS access policy equivalent to cluster-admin.
@@ -390,7 +391,7 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 		// Named by policy, so that reordering NodePolicies replaces nothing;
 		// the alias keeps labs created when they were named by position.
 		positional := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-nodes-%d", name, i))}})
-		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+ARNName(arn), &iam.RolePolicyAttachmentArgs{
+		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+iamarn.Name(arn), &iam.RolePolicyAttachmentArgs{
 			Role: r.Name, PolicyArn: pulumi.String(arn),
 		}, append(opts, positional)...)
 		if err != nil {
@@ -400,12 +401,6 @@ func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (
 	}
 	return out, nil
 }
-
-// ARNName is the name at the end of an IAM ARN, without its path:
-// AmazonEKS_CNI_Policy for a policy, github-ci for arn:aws:iam::1:role/ci/github-ci.
-// The lab names policy attachments and access entries by it, so config
-// refuses two admin roles of one name.
-func ARNName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
 
 func optional(s string) pulumi.StringPtrInput {
 	if s == "" {

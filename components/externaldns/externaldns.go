@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
@@ -195,7 +196,7 @@ var ValuePaths = []string{
 // HelmValues are the chart values for one zone; ExternalDNS's role is
 // roleArn, which it gets the way mode says. Each key is a key of the chart's
 // values.yaml at ChartVersion (1.21.1).
-func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.Mode, roleArn string) map[string]any {
+func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode trust.Mode, roleArn string) map[string]any {
 	values := map[string]any{
 		// image.tag: the app the chart lags behind (its appVersion is 0.21.0).
 		"image": map[string]any{"tag": AppVersion},
@@ -224,11 +225,11 @@ func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.M
 		},
 	}
 	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
-	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
+	if sa := trust.ServiceAccountValues(mode, roleArn); sa != nil {
 		values["serviceAccount"] = sa
 	}
 	// podAnnotations: on the pod template (templates/deployment.yaml at tag external-dns-helm-chart-1.21.1), so that
 	// a change of mode restarts the pods with their new credentials.
-	values["podAnnotations"] = identity.PodAnnotations(mode)
+	values["podAnnotations"] = trust.PodAnnotations(mode)
 	return values
 }

@@ -10,16 +10,17 @@ import (
 
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/internal/offline"
 )
 
 const issuer = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 
 func deploy(t *testing.T, args externaldns.ExternalDNSArgs) (*offline.Plan, error) {
-	return deployIn(t, identity.IRSA, args)
+	return deployIn(t, trust.IRSA, args)
 }
 
-func deployIn(t *testing.T, mode identity.Mode, args externaldns.ExternalDNSArgs) (*offline.Plan, error) {
+func deployIn(t *testing.T, mode trust.Mode, args externaldns.ExternalDNSArgs) (*offline.Plan, error) {
 	t.Helper()
 	return offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
 		awsProv, k8s, err := offline.Providers(ctx)
@@ -104,7 +105,7 @@ func TestBadZoneRegistersNothing(t *testing.T) {
 }
 
 func TestExternalDNSWithPodIdentity(t *testing.T) {
-	p, err := deployIn(t, identity.PodIdentity, labZone)
+	p, err := deployIn(t, trust.PodIdentity, labZone)
 	if err != nil {
 		t.Fatal(err)
 	}

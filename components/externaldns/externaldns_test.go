@@ -5,7 +5,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
@@ -87,7 +87,7 @@ func TestPolicyRejectsBadZoneIDs(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", identity.IRSA, "arn:aws:iam::123456789012:role/edns")
+	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", trust.IRSA, "arn:aws:iam::123456789012:role/edns")
 	if v["policy"] != "sync" || v["txtOwnerId"] != "eks-lab-alice" || v["triggerLoopOnEvent"] != true {
 		t.Errorf("policy/txtOwnerId/triggerLoopOnEvent = %v/%v/%v", v["policy"], v["txtOwnerId"], v["triggerLoopOnEvent"])
 	}
@@ -107,7 +107,7 @@ func TestHelmValues(t *testing.T) {
 	if v["serviceAccount"].(map[string]any)["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/edns" {
 		t.Errorf("serviceAccount = %v", v["serviceAccount"])
 	}
-	if pod := HelmValues("example.com", "Z1", "ap-northeast-2", "o", identity.PodIdentity, "arn"); pod["serviceAccount"] != nil {
+	if pod := HelmValues("example.com", "Z1", "ap-northeast-2", "o", trust.PodIdentity, "arn"); pod["serviceAccount"] != nil {
 		t.Errorf("Pod Identity: serviceAccount values %v, want none", pod["serviceAccount"])
 	}
 }
@@ -116,7 +116,7 @@ func TestHelmValues(t *testing.T) {
 // every recorded key is set.
 func TestValuePathsAreRecorded(t *testing.T) {
 	var sets []map[string]any
-	for _, mode := range identity.Modes {
+	for _, mode := range trust.Modes {
 		sets = append(sets, HelmValues("example.com", "Z1", "ap-northeast-2", "o", mode, "arn:aws:iam::1:role/r"))
 	}
 	if err := helmchart.CheckValuePaths(ValuePaths, sets...); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
@@ -227,7 +228,7 @@ var ValuePaths = []string{"clusterName", "defaultTags", "keepTLSSecret", "podAnn
 // HelmValues are the chart values for one cluster; the controller's role is
 // roleArn, which it gets the way mode says. Each key is a key of the chart's
 // values.yaml at ChartVersion (3.5.0).
-func HelmValues(clusterName, region, vpcID string, mode identity.Mode, roleArn string, defaultTags map[string]string) map[string]any {
+func HelmValues(clusterName, region, vpcID string, mode trust.Mode, roleArn string, defaultTags map[string]string) map[string]any {
 	tags := map[string]any{}
 	for k, v := range defaultTags {
 		tags[k] = v
@@ -248,11 +249,11 @@ func HelmValues(clusterName, region, vpcID string, mode identity.Mode, roleArn s
 		"keepTLSSecret": true,
 	}
 	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
-	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
+	if sa := trust.ServiceAccountValues(mode, roleArn); sa != nil {
 		values["serviceAccount"] = sa
 	}
 	// podAnnotations: on the pod template (templates/deployment.yaml at TagCommit), so that
 	// a change of mode restarts the pods with their new credentials.
-	values["podAnnotations"] = identity.PodAnnotations(mode)
+	values["podAnnotations"] = trust.PodAnnotations(mode)
 	return values
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -22,9 +23,9 @@ const (
 )
 
 // deploy installs the controller the way the program does, after a node group.
-func deploy(t *testing.T) (*offline.Plan, string) { return deployIn(t, identity.IRSA) }
+func deploy(t *testing.T) (*offline.Plan, string) { return deployIn(t, trust.IRSA) }
 
-func deployIn(t *testing.T, mode identity.Mode) (*offline.Plan, string) {
+func deployIn(t *testing.T, mode trust.Mode) (*offline.Plan, string) {
 	t.Helper()
 	plan, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
 		awsProv, k8s, err := offline.Providers(ctx)
@@ -185,7 +186,7 @@ func TestHelmRelease(t *testing.T) {
 // account carries no role annotation, and the release waits for the
 // association (the agent injects credentials when a pod is created).
 func TestPodIdentity(t *testing.T) {
-	p, _ := deployIn(t, identity.PodIdentity)
+	p, _ := deployIn(t, trust.PodIdentity)
 	role := must(t, p, "aws:iam/role:Role", "lbc-pod-identity")
 	if !strings.Contains(role.Inputs["assumeRolePolicy"].(string), `"Service":"pods.eks.amazonaws.com"`) {
 		t.Errorf("trust policy = %s", role.Inputs["assumeRolePolicy"])

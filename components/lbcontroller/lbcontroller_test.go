@@ -13,7 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/internal/helmchart"
 )
 
@@ -145,7 +145,7 @@ func TestAddTagsIsConditioned(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", identity.IRSA, "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
+	v := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", trust.IRSA, "arn:aws:iam::123456789012:role/lbc", map[string]string{"stack": "dev"})
 	if tags, _ := v["defaultTags"].(map[string]any); tags["stack"] != "dev" {
 		t.Errorf("defaultTags = %v: the controller's load balancers would not carry the lab's tags", v["defaultTags"])
 	}
@@ -158,7 +158,7 @@ func TestHelmValues(t *testing.T) {
 	if got := sa["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"]; got != "arn:aws:iam::123456789012:role/lbc" {
 		t.Errorf("role-arn annotation = %v", got)
 	}
-	if pod := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", identity.PodIdentity, "arn:aws:iam::123456789012:role/lbc", nil); pod["serviceAccount"] != nil {
+	if pod := HelmValues("myeks", "ap-northeast-2", "vpc-0abc", trust.PodIdentity, "arn:aws:iam::123456789012:role/lbc", nil); pod["serviceAccount"] != nil {
 		t.Errorf("Pod Identity: serviceAccount values %v, want none", pod["serviceAccount"])
 	}
 }
@@ -168,7 +168,7 @@ func TestHelmValues(t *testing.T) {
 // and recorded.
 func TestValuePathsAreRecorded(t *testing.T) {
 	var sets []map[string]any
-	for _, mode := range identity.Modes {
+	for _, mode := range trust.Modes {
 		sets = append(sets, HelmValues("myeks", "ap-northeast-2", "vpc-0abc", mode, "arn:aws:iam::1:role/r", map[string]string{"stack": "dev"}))
 	}
 	if err := helmchart.CheckValuePaths(ValuePaths, sets...); err != nil {

@@ -18,7 +18,8 @@ import (
 
 	"github.com/eks-study/lab/components/bastion"
 	"github.com/eks-study/lab/components/cluster"
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/cluster/iamarn"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/network"
 	"github.com/eks-study/lab/internal/config"
 )
@@ -141,7 +142,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
 		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
 		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
-		NodeCapacityType: cfg.NodeCapacityType, NodeSpotInstanceTypes: cfg.NodeSpotInstanceTypes, PodIdentityAgent: cfg.WorkloadIdentity == identity.PodIdentity,
+		NodeCapacityType: cfg.NodeCapacityType, NodeSpotInstanceTypes: cfg.NodeSpotInstanceTypes, PodIdentityAgent: cfg.WorkloadIdentity == trust.PodIdentity,
 		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
 	}, withAWS)
 	if err != nil {
@@ -242,7 +243,7 @@ func clusterCreator(ctx *pulumi.Context, existing *awseks.LookupClusterResult, o
 	if err != nil {
 		return "", fmt.Errorf("caller identity: %w", err)
 	}
-	return cluster.Principal(caller.Arn), nil
+	return iamarn.Principal(caller.Arn), nil
 }
 
 // availabilityZones picks the first AZCount zones that need no opt-in.

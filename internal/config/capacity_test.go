@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 )
 
 func TestCapacityAndIdentityDefaults(t *testing.T) {
@@ -12,7 +12,7 @@ func TestCapacityAndIdentityDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.NodeCapacityType != CapacityOnDemand || c.WorkloadIdentity != identity.IRSA {
+	if c.NodeCapacityType != CapacityOnDemand || c.WorkloadIdentity != trust.IRSA {
 		t.Errorf("capacity %q, identity %q; want the study's on-demand nodes and IRSA", c.NodeCapacityType, c.WorkloadIdentity)
 	}
 	if got := c.NodeInstanceTypes(); !slices.Equal(got, []string{"t3.medium"}) {
@@ -31,7 +31,7 @@ func TestSpotWithAlternativesOfTheSameSize(t *testing.T) {
 	if got := c.NodeInstanceTypes(); !slices.Equal(got, []string{"t3.medium", "t3a.medium", "c5.large"}) {
 		t.Errorf("instance types = %v, want nodeInstanceType first", got)
 	}
-	if c.NodeCapacityType != CapacitySpot || c.WorkloadIdentity != identity.PodIdentity {
+	if c.NodeCapacityType != CapacitySpot || c.WorkloadIdentity != trust.PodIdentity {
 		t.Errorf("capacity %q, identity %q", c.NodeCapacityType, c.WorkloadIdentity)
 	}
 }

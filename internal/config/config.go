@@ -14,24 +14,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/network/subnetplan"
 )
 
 // Namespace is the Pulumi project name, and so the config namespace of every
 // project key ("eks-lab:vpcCidr").
 const Namespace = "eks-lab"
-
-// NatMode says how private subnets reach the internet.
-type NatMode string
-
-// NAT gateway modes. "none" is the study's layout (nodes in public subnets)
-// and bills nothing; "single" is one NAT for all AZs; "per-az" survives an AZ outage.
-const (
-	NatNone   NatMode = "none"
-	NatSingle NatMode = "single"
-	NatPerAZ  NatMode = "per-az"
-)
 
 // Subnet tiers a node group can run in.
 const (
@@ -74,7 +63,7 @@ type Config struct {
 	AZCount            int
 	VpcCidr            string
 	SubnetPrefixLength int
-	NatGateways        NatMode
+	NatGateways        subnetplan.NatMode
 	NodeSubnets        string // TierPublic or TierPrivate
 	// Subnets is the effective layout: publicSubnetCidrs/privateSubnetCidrs
 	// when given, else carved from VpcCidr by subnetplan.Plan.
@@ -112,7 +101,7 @@ type Config struct {
 	ExpiryFromConfig bool
 
 	// WorkloadIdentity is how the controllers get their IAM roles.
-	WorkloadIdentity identity.Mode
+	WorkloadIdentity trust.Mode
 
 	Domain       string
 	HostedZoneID string
@@ -167,7 +156,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 		AZCount:            r.integer("availabilityZoneCount", Defaults.AZCount),
 		VpcCidr:            r.str("vpcCidr", Defaults.VpcCidr),
 		SubnetPrefixLength: r.integer("subnetPrefixLength", Defaults.SubnetPrefixLength),
-		NatGateways:        NatMode(r.str("natGateways", string(Defaults.NatGateways))),
+		NatGateways:        subnetplan.NatMode(r.str("natGateways", string(Defaults.NatGateways))),
 		NodeSubnets:        r.str("nodeSubnets", Defaults.NodeSubnets),
 
 		ClusterName:       r.str("clusterName", Defaults.ClusterName),
@@ -189,7 +178,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 		// Pulumi.yaml's default "" stands for the stack name.
 		Owner: r.str("owner", ""),
 
-		WorkloadIdentity:  identity.Mode(r.str("workloadIdentity", string(Defaults.WorkloadIdentity))),
+		WorkloadIdentity:  trust.Mode(r.str("workloadIdentity", string(Defaults.WorkloadIdentity))),
 		Domain:            r.str("domain", ""),
 		HostedZoneID:      r.str("hostedZoneId", ""),
 		LBController:      r.boolean("lbController", true),
@@ -242,7 +231,7 @@ var Defaults = struct {
 	AZCount             int
 	VpcCidr             string
 	SubnetPrefixLength  int
-	NatGateways         NatMode
+	NatGateways         subnetplan.NatMode
 	NodeSubnets         string
 	ClusterName         string
 	KubernetesVersion   string
@@ -254,16 +243,16 @@ var Defaults = struct {
 	NodeDiskSizeGiB     int
 	BastionInstanceType string
 	BastionPolicyArn    string
-	WorkloadIdentity    identity.Mode
+	WorkloadIdentity    trust.Mode
 }{
 	Region:             "ap-northeast-2",
 	AZCount:            3,
 	VpcCidr:            "192.168.0.0/16",
 	SubnetPrefixLength: 22,
-	NatGateways:        NatNone,
+	NatGateways:        subnetplan.NatNone,
 	NodeSubnets:        TierPublic,
 	ClusterName:        "myeks",
-	// In EKS standard support (EKSStandardSupportEnds); validation refuses a
+	// In EKS standard support (awsfacts.EKSStandardSupportEnds); validation refuses a
 	// default that has left it.
 	KubernetesVersion:   "1.35",
 	NodeInstanceType:    "t3.medium",
@@ -276,7 +265,7 @@ var Defaults = struct {
 	// The study's bastion variant has admin rights; narrow it with bastionPolicyArn.
 	BastionPolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess",
 	// IRSA is what the study teaches; Pod Identity is the alternative.
-	WorkloadIdentity: identity.IRSA,
+	WorkloadIdentity: trust.IRSA,
 }
 
 // Error lists every configuration problem found, one per line.

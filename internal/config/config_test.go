@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eks-study/lab/components/network/subnetplan"
 )
 
 var testNow = time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC)
@@ -44,7 +46,7 @@ func TestDefaultsReproduceTheStudyLab(t *testing.T) {
 		{"node type", c.NodeInstanceType, "t3.medium"},
 		{"nodes", [3]int{c.NodeMinSize, c.NodeDesiredSize, c.NodeMaxSize}, [3]int{3, 3, 6}},
 		{"node tier", c.NodeSubnets, TierPublic},
-		{"NAT", c.NatGateways, NatNone},
+		{"NAT", c.NatGateways, subnetplan.NatNone},
 		{"public subnets", c.Subnets.Public, prefixes("192.168.0.0/22", "192.168.4.0/22", "192.168.8.0/22")},
 		{"private subnets", c.Subnets.Private, prefixes("192.168.12.0/22", "192.168.16.0/22", "192.168.20.0/22")},
 		{"endpoint CIDRs default to the SSH CIDR", c.EndpointPublicAccessCidrs, []string{"203.0.113.7/32"}},
@@ -73,7 +75,7 @@ func TestOverridesAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Region != "eu-west-1" || c.AZCount != 2 || c.NatGateways != NatPerAZ || c.NodeSubnets != TierPrivate {
+	if c.Region != "eu-west-1" || c.AZCount != 2 || c.NatGateways != subnetplan.NatPerAZ || c.NodeSubnets != TierPrivate {
 		t.Errorf("overrides not applied: %+v", c)
 	}
 	if sprint(c.Subnets.Private) != sprint(prefixes("10.20.8.0/22", "10.20.12.0/22")) {

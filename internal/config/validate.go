@@ -12,10 +12,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/eks-study/lab/components/cluster"
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/cluster/iamarn"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/network/subnetplan"
-	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/infra/awsfacts"
 	"github.com/eks-study/lab/internal/suggest"
 )
 
@@ -58,16 +58,16 @@ func (c *Config) validate(publicCidrs, privateCidrs []string, now time.Time) []e
 		errs = append(errs, fmt.Errorf("%s = %v: %s", fullKey(key), quote(fullKey(key), value), fmt.Sprintf(format, args...)))
 	}
 
-	zones, knownRegion := estimate.Regions[c.Region]
+	zones, knownRegion := awsfacts.Regions[c.Region]
 	switch {
 	case !knownRegion:
 		fix := "use e.g. ap-northeast-2 (`pulumi config set aws:region ap-northeast-2`)"
-		if s := suggest.Closest(c.Region, estimate.RegionNames()); s != "" {
+		if s := suggest.Closest(c.Region, awsfacts.RegionNames()); s != "" {
 			fix = fmt.Sprintf("did you mean %s? pulumi config set aws:region %s", s, s)
 		}
-		bad(awsRegion, c.Region, "not a region of the aws partition as of %s (internal/estimate/regions.go); %s", estimate.RegionsAsOf, fix)
+		bad(awsRegion, c.Region, "not a region of the aws partition as of %s (infra/awsfacts/regions.go); %s", awsfacts.RegionsAsOf, fix)
 	case c.AZCount > zones:
-		bad("availabilityZoneCount", c.AZCount, "%s gives an account %d Availability Zones (as of %s); set at most %d, or pick a region with more", c.Region, zones, estimate.RegionsAsOf, zones)
+		bad("availabilityZoneCount", c.AZCount, "%s gives an account %d Availability Zones (as of %s); set at most %d, or pick a region with more", c.Region, zones, awsfacts.RegionsAsOf, zones)
 	}
 	if c.AZCount < 2 || c.AZCount > 6 {
 		bad("availabilityZoneCount", c.AZCount, "EKS needs subnets in at least 2 AZs and the lab uses at most 6; set 2 to 6 (the study uses 3)")
@@ -101,14 +101,14 @@ func (c *Config) validate(publicCidrs, privateCidrs []string, now time.Time) []e
 	}
 
 	switch c.NatGateways {
-	case NatNone, NatSingle, NatPerAZ:
+	case subnetplan.NatNone, subnetplan.NatSingle, subnetplan.NatPerAZ:
 	default:
 		bad("natGateways", c.NatGateways, "must be none, single or per-az")
 	}
 	switch c.NodeSubnets {
 	case TierPublic:
 	case TierPrivate:
-		if c.NatGateways == NatNone {
+		if c.NatGateways == subnetplan.NatNone {
 			bad("nodeSubnets", c.NodeSubnets, "nodes in private subnets cannot reach ECR or the EKS API without NAT; set natGateways to single or per-az, or nodeSubnets to public")
 		}
 	default:
@@ -197,7 +197,7 @@ func (c *Config) validateAccess(bad func(string, any, string, ...any)) {
 			bad("adminRoleArns", arn, "not an IAM role ARN (arn:aws:iam::<account>:role/<name>); for an SSO role use the role's ARN, not the assumed-role session's")
 			continue
 		}
-		name := cluster.ARNName(arn)
+		name := iamarn.Name(arn)
 		if other, dup := roles[name]; dup {
 			bad("adminRoleArns", arn, "names the role %s again (also %s): EKS gives a principal one access entry, and the lab names entries by role name; list each role once", name, other)
 		}
@@ -227,12 +227,12 @@ func (c *Config) validateCapacityType(bad func(string, any, string, ...any)) {
 		bad("nodeSpotInstanceTypes", c.NodeSpotInstanceTypes, "only a %s node group takes more instance types; set nodeCapacityType to %s, or unset nodeSpotInstanceTypes", CapacitySpot, CapacitySpot)
 		return
 	}
-	want, err := estimate.SizeOf(c.NodeInstanceType)
+	want, err := awsfacts.SizeOf(c.NodeInstanceType)
 	if err != nil {
 		bad("nodeInstanceType", c.NodeInstanceType, "spot alternatives are matched to its size, but %v", err)
 		return
 	}
-	primary, _ := estimate.Lookup(c.NodeInstanceType) // known: the size table's types are
+	primary, _ := awsfacts.Lookup(c.NodeInstanceType) // known: the size table's types are
 	seen := map[string]bool{c.NodeInstanceType: true}
 	for _, it := range c.NodeSpotInstanceTypes {
 		if seen[it] {
@@ -244,7 +244,7 @@ func (c *Config) validateCapacityType(bad func(string, any, string, ...any)) {
 		if alt == nil {
 			continue
 		}
-		size, err := estimate.SizeOf(it)
+		size, err := awsfacts.SizeOf(it)
 		switch {
 		case err != nil:
 			bad("nodeSpotInstanceTypes", it, "%v", err)
@@ -257,8 +257,8 @@ func (c *Config) validateCapacityType(bad func(string, any, string, ...any)) {
 }
 
 func (c *Config) validateAddons(bad func(string, any, string, ...any)) {
-	if !slices.Contains(identity.Modes, c.WorkloadIdentity) {
-		bad("workloadIdentity", c.WorkloadIdentity, "must be %s (the cluster's OIDC provider, the study's way) or %s (EKS Pod Identity)", identity.IRSA, identity.PodIdentity)
+	if !slices.Contains(trust.Modes, c.WorkloadIdentity) {
+		bad("workloadIdentity", c.WorkloadIdentity, "must be %s (the cluster's OIDC provider, the study's way) or %s (EKS Pod Identity)", trust.IRSA, trust.PodIdentity)
 	}
 	if c.Domain != "" && !domainPattern.MatchString(c.Domain) {
 		bad("domain", c.Domain, "not a DNS domain name; use the lower-case name of your Route 53 public hosted zone, e.g. example.com")
@@ -300,8 +300,8 @@ var acceleratedFamilies = regexp.MustCompile(`^(g3|g4|inf|p)`)
 
 // validateInstanceType checks that the type exists and that the lab's AL2023
 // AMIs run on it, and returns it (nil when it is refused).
-func (c *Config) validateInstanceType(bad func(string, any, string, ...any), key, name string) *estimate.InstanceType {
-	t, err := estimate.Lookup(name)
+func (c *Config) validateInstanceType(bad func(string, any, string, ...any), key, name string) *awsfacts.InstanceType {
+	t, err := awsfacts.Lookup(name)
 	if err != nil {
 		bad(key, name, "%v", err)
 		return nil
@@ -417,7 +417,7 @@ func (c *Config) validateSubnetCapacity(bad func(string, any, string, ...any), e
 	}
 	// A spot node may be any of its types: count the one taking the most
 	// addresses. An unknown type is reported by its own check.
-	_, t, err := estimate.NodeGroupTypes(c.NodeInstanceTypes())
+	_, t, err := awsfacts.NodeGroupTypes(c.NodeInstanceTypes())
 	if err != nil {
 		return
 	}
@@ -459,9 +459,9 @@ func quote(key string, v any) string {
 }
 
 // IsArm tells whether an instance type runs arm64 (AWS Graviton) images,
-// by the architecture internal/estimate's instance table records.
+// by the architecture infra/awsfacts' instance table records.
 func IsArm(instanceType string) bool {
-	t, err := estimate.Lookup(instanceType)
+	t, err := awsfacts.Lookup(instanceType)
 	return err == nil && t.IsArm()
 }
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/components/externaldns"
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/identity/trust"
 )
 
 // The tier runs ExternalDNS with the flags the program deploys: what the
@@ -32,7 +32,7 @@ func TestFlagsAreWhatTheChartRendersFromTheComponentsValues(t *testing.T) {
 		"--aws-zone-type=public",
 		"--zone-id-filter=Z0123456789ABCDEFGHIJ",
 	}
-	for _, mode := range []identity.Mode{identity.IRSA, identity.PodIdentity} {
+	for _, mode := range []trust.Mode{trust.IRSA, trust.PodIdentity} {
 		values := externaldns.HelmValues("example.com", "/hostedzone/Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", mode, "arn:aws:iam::123456789012:role/external-dns")
 		got, err := Flags(values)
 		if err != nil {
@@ -61,7 +61,7 @@ func TestEveryValueTheComponentSetsIsTranslated(t *testing.T) {
 			t.Errorf("the component sets %s, which Flags does not translate", path)
 		}
 	}
-	values := externaldns.HelmValues("example.com", "Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", identity.IRSA, "arn:aws:iam::123456789012:role/external-dns")
+	values := externaldns.HelmValues("example.com", "Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
 	values["txtPrefix"] = "registry-"
 	if _, err := Flags(values); err == nil || !strings.Contains(err.Error(), `"txtPrefix"`) {
 		t.Errorf("a value Flags does not know: error %v, want one naming txtPrefix", err)

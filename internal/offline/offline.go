@@ -19,9 +19,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
+	"github.com/eks-study/lab/infra/awsfacts"
 	"github.com/eks-study/lab/infra/program"
 	"github.com/eks-study/lab/internal/config"
-	"github.com/eks-study/lab/internal/estimate"
 )
 
 // Now is the clock of a mock run, so plans are byte-identical; the default
@@ -319,7 +319,7 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		// As many zones as the region gives an account (config refuses an
 		// unknown region before the program asks).
 		var names []any
-		for i := range estimate.Regions[m.region] {
+		for i := range awsfacts.Regions[m.region] {
 			names = append(names, m.region+string(rune('a'+i)))
 		}
 		return resource.NewPropertyMapFromMap(map[string]any{"names": names, "zoneIds": names, "id": m.region}), nil

@@ -1,9 +1,11 @@
-// Package estimate holds the numbers `lab plan` reports next to the desired
-// state: pods per node from the instance type's network interface limits,
-// what a lab costs per hour and per session, and how long `pulumi up` and
-// `pulumi destroy` take along the dependency graph's critical path. It is
-// pure: the plan package feeds it facts taken from the recorded resources.
-package estimate
+// Package awsfacts holds the facts about AWS the program checks a stack's
+// config against before it creates anything: EC2 instance types (vCPUs,
+// architecture, network interfaces, and so max pods per node and the subnet
+// addresses a node takes), the regions and how many Availability Zones an
+// account gets in each, and the EKS Kubernetes release calendar. Pure data
+// and arithmetic: no prices (internal/estimate has those, for `lab plan`),
+// so the deployed program carries no price table.
+package awsfacts
 
 import (
 	_ "embed"
@@ -126,7 +128,7 @@ func (t InstanceType) IsArm() bool { return t.Arch == "arm64" }
 
 // InstanceTypesFile lists every instance type the lab knows and says where
 // the numbers come from.
-const InstanceTypesFile = "internal/estimate/instance-types.txt"
+const InstanceTypesFile = "infra/awsfacts/instance-types.txt"
 
 //go:embed instance-types.txt
 var instanceTypesText string

@@ -1,4 +1,4 @@
-package identity
+package trust
 
 import (
 	"encoding/json"
