@@ -10,7 +10,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 

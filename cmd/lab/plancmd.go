@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/estimate"
 	"github.com/eks-study/lab/internal/offline"
 	"github.com/eks-study/lab/internal/plan"

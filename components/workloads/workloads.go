@@ -14,7 +14,7 @@ import (
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 )
 
 // Public images, pinned. The 2048 and tetris images publish only "latest".

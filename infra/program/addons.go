@@ -7,8 +7,8 @@ import (
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/cleanup"
-	"github.com/eks-study/lab/internal/config"
 )
 
 // deployAddons installs the AWS Load Balancer Controller, ExternalDNS and the

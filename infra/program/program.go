@@ -21,7 +21,7 @@ import (
 	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/network"
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 )
 
 // Run is the Pulumi program.

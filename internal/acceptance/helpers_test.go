@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 

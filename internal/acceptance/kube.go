@@ -10,7 +10,7 @@ import (
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/lbcontroller"
 	"github.com/eks-study/lab/components/workloads"
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 )
 
 // condition is a node's or pod's status condition.

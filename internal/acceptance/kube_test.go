@@ -16,8 +16,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/cleanup"
-	"github.com/eks-study/lab/internal/config"
 )
 
 // The fixtures are trimmed API answers of an EKS 1.35 cluster with three

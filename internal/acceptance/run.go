@@ -13,7 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 

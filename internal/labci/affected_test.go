@@ -16,7 +16,7 @@ func TestLoadProgramFollowsTheImports(t *testing.T) {
 		"infra/main.go", "infra/program/program.go", "components/network/network.go",
 		"components/teardown/teardown.go",
 		"internal/cleanup/cleanup.go", // imported through the teardown: a hand-kept list missed it
-		"internal/config/validate.go",
+		"infra/config/validate.go",
 		"components/lbcontroller/iam_policy_v2.17.1.json", // embedded
 		"go.mod", "go.sum", "Pulumi.yaml",
 	} {

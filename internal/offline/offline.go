@@ -20,8 +20,8 @@ import (
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
 	"github.com/eks-study/lab/infra/awsfacts"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/infra/program"
-	"github.com/eks-study/lab/internal/config"
 )
 
 // Now is the clock of a mock run, so plans are byte-identical; the default

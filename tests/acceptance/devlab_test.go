@@ -34,10 +34,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
 	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/acceptance"
 	"github.com/eks-study/lab/internal/audit"
 	"github.com/eks-study/lab/internal/cleanup"
-	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
 	"github.com/eks-study/lab/internal/plan"
 )

@@ -22,8 +22,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/infra/program"
-	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
 	"github.com/eks-study/lab/internal/tier"
 	"github.com/eks-study/lab/internal/versions"
