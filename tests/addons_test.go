@@ -140,10 +140,7 @@ func TestNoDomainNoExternalDNS(t *testing.T) {
 }
 
 func TestNoControllerNoRelease(t *testing.T) {
-	p, err := withConfig(t, map[string]string{
-		"eks-lab:lbController": "false", "eks-lab:sampleEchoNlb": "false", "eks-lab:sampleProxyProtocolNlb": "false",
-		"eks-lab:sampleInstanceModeNlb": "false", "eks-lab:sample2048Alb": "false",
-	})
+	p, err := withConfig(t, merged(map[string]string{"eks-lab:lbController": "false"}, samplesOff(needsLBController)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/lbcontroller"
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -45,8 +45,8 @@ func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
 	p := stackPlan(t, "private-nat")
 	rel := must(t, p, tRelease, externaldns.ReleaseName)
 	prefix := str(rel.Inputs, "values.annotationPrefix")
-	if prefix == "" || !strings.HasPrefix(workloads.AnnExternalDNSHost, prefix) {
-		t.Errorf("ExternalDNS annotation prefix %q; the samples annotate %s", prefix, workloads.AnnExternalDNSHost)
+	if prefix == "" || !strings.HasPrefix(catalog.AnnExternalDNSHost, prefix) {
+		t.Errorf("ExternalDNS annotation prefix %q; the samples annotate %s", prefix, catalog.AnnExternalDNSHost)
 	}
 	expectEqual(t, "ExternalDNS image", str(rel.Inputs, "values.image.tag"), externaldns.AppVersion)
 }
@@ -90,10 +90,9 @@ func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
 		}
 	}
 
-	p, err := withConfig(t, map[string]string{
+	p, err := withConfig(t, merged(map[string]string{
 		"eks-lab:domain": "example.com", "eks-lab:hostedZoneId": "Z0123456789ABCDEFGHIJ", "eks-lab:lbController": "false",
-		"eks-lab:sampleEchoNlb": "false", "eks-lab:sampleProxyProtocolNlb": "false", "eks-lab:sampleInstanceModeNlb": "false", "eks-lab:sample2048Alb": "false",
-	})
+	}, samplesOff(needsLBController)))
 	if err != nil {
 		t.Fatal(err)
 	}

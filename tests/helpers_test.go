@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eks-study/lab/components/workloads/catalog"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -81,3 +83,19 @@ func expectEqual(t *testing.T, what string, got, want any) {
 		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
+
+// samplesOff turns off every sample of the catalog that which selects, as
+// `pulumi config set eks-lab:<key> false` would.
+func samplesOff(which func(catalog.Sample) bool) map[string]string {
+	out := map[string]string{}
+	for _, s := range catalog.Samples {
+		if which(s) {
+			out[config.Namespace+":"+s.Key] = "false"
+		}
+	}
+	return out
+}
+
+// needsLBController selects the samples a stack without the load balancer
+// controller must turn off.
+func needsLBController(s catalog.Sample) bool { return s.NeedsLBController }

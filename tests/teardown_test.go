@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/eks-study/lab/components/workloads/catalog"
+
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -18,11 +20,7 @@ import (
 
 // noSamples turns every sample off, as a stack without the load balancer
 // controller must (config validation requires it for the LB samples).
-var noSamples = map[string]string{
-	"eks-lab:sampleEchoNlb": "false", "eks-lab:sampleProxyProtocolNlb": "false", "eks-lab:sampleInstanceModeNlb": "false",
-	"eks-lab:sample2048Alb": "false", "eks-lab:sampleTetris": "false", "eks-lab:sampleNetshoot": "false",
-	"eks-lab:sampleIperf3": "false", "eks-lab:sampleKubeOpsView": "false",
-}
+var noSamples = samplesOff(func(catalog.Sample) bool { return true })
 
 func merged(ms ...map[string]string) map[string]string {
 	out := map[string]string{}

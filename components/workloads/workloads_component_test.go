@@ -1,6 +1,7 @@
 package workloads_test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -10,7 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/workloads"
-	"github.com/eks-study/lab/infra/config"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -22,10 +23,14 @@ const (
 	typeClusterRole = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole"
 )
 
-var allSamples = config.Samples{
-	EchoNLB: true, ProxyProtocolNLB: true, InstanceModeNLB: true, Game2048ALB: true,
-	Tetris: true, Netshoot: true, Iperf3: true, KubeOpsView: true,
-}
+// allSamples turns every sample of the catalog on.
+var allSamples = func() catalog.Selection {
+	all := catalog.Selection{}
+	for _, key := range catalog.Keys() {
+		all[key] = true
+	}
+	return all
+}()
 
 const certArn = "arn:aws:acm:ap-northeast-2:123456789012:certificate/0f0e0d0c"
 
@@ -141,7 +146,7 @@ func TestNLBServices(t *testing.T) {
 }
 
 func TestEchoServesTwoReplicasThatShowTheClientAddress(t *testing.T) {
-	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{EchoNLB: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.EchoNLB: true}})
 	d := r.must(t, typeDeployment, "samples-echo-nlb-echo")
 	if offline.Get(d.Inputs, "spec.replicas") != 2.0 || offline.Get(d.Inputs, "spec.template.spec.containers.0.image") != workloads.EchoImage {
 		t.Errorf("echo deployment: replicas %v, image %v", offline.Get(d.Inputs, "spec.replicas"), offline.Get(d.Inputs, "spec.template.spec.containers.0.image"))
@@ -153,7 +158,7 @@ func TestEchoServesTwoReplicasThatShowTheClientAddress(t *testing.T) {
 }
 
 func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
-	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{ProxyProtocolNLB: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.ProxyProtocolNLB: true}})
 	cm := r.must(t, "kubernetes:core/v1:ConfigMap", "samples-proxy-protocol-nginx-proxy-protocol")
 	conf, _ := cm.Inputs["data"].(map[string]any)["default.conf"].(string)
 	for _, want := range []string{"listen 80 proxy_protocol;", "$proxy_protocol_addr"} {
@@ -168,7 +173,7 @@ func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
 }
 
 func TestGame2048Ingress(t *testing.T) {
-	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{Game2048ALB: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Game2048ALB: true}})
 	ing := r.must(t, typeIngress, "samples-game-2048-ingress-2048")
 	if offline.Get(ing.Inputs, "spec.ingressClassName") != "alb" {
 		t.Errorf("ingressClassName = %v", offline.Get(ing.Inputs, "spec.ingressClassName"))
@@ -186,7 +191,7 @@ func TestGame2048Ingress(t *testing.T) {
 		t.Errorf("ingress backend = %v", offline.Get(ing.Inputs, "spec.rules.0.http.paths.0.backend"))
 	}
 
-	r = deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{Game2048ALB: true}, ALBGroupName: "lab", ACMCertificateArn: certArn})
+	r = deploy(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Game2048ALB: true}, ALBGroupName: "lab", ACMCertificateArn: certArn})
 	a = annotations(r.must(t, typeIngress, "samples-game-2048-ingress-2048"))
 	for k, want := range map[string]string{
 		"alb.ingress.kubernetes.io/group.name":      "lab",
@@ -201,7 +206,7 @@ func TestGame2048Ingress(t *testing.T) {
 }
 
 func TestToolsPlacement(t *testing.T) {
-	r := deploy(t, workloads.WorkloadsArgs{Samples: config.Samples{Netshoot: true, Iperf3: true, KubeOpsView: true}})
+	r := deploy(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Netshoot: true, catalog.Iperf3: true, catalog.KubeOpsView: true}})
 	ns := r.must(t, typeDeployment, "samples-netshoot-netshoot")
 	if offline.Get(ns.Inputs, "spec.replicas") != 3.0 {
 		t.Errorf("netshoot replicas = %v", offline.Get(ns.Inputs, "spec.replicas"))
@@ -247,17 +252,8 @@ func TestToolsPlacement(t *testing.T) {
 }
 
 func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
-	namespaces := map[string]config.Samples{
-		"echo-nlb":       {EchoNLB: true},
-		"proxy-protocol": {ProxyProtocolNLB: true},
-		"instance-mode":  {InstanceModeNLB: true},
-		"game-2048":      {Game2048ALB: true},
-		"tetris":         {Tetris: true},
-		"netshoot":       {Netshoot: true},
-		"iperf3":         {Iperf3: true},
-		"kube-ops-view":  {KubeOpsView: true},
-	}
-	for ns, samples := range namespaces {
+	for _, sample := range catalog.Samples {
+		samples, ns := catalog.Selection{sample.Key: true}, sample.Namespace
 		r := deploy(t, workloads.WorkloadsArgs{Samples: samples, Domain: "example.com"})
 		var got []string
 		for _, res := range r.plan.OfType(typeNamespace) {
@@ -288,7 +284,7 @@ func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
 
 func TestTetrisNeedsADomain(t *testing.T) {
 	_, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
-		_, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{Samples: config.Samples{Tetris: true}})
+		_, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Tetris: true}})
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "eks-lab:domain") {
@@ -309,6 +305,37 @@ func TestURLs(t *testing.T) {
 	}
 	if r.urls["tetrisUrl"] != "http://tetris.example.com" {
 		t.Errorf("tetrisUrl = %q", r.urls["tetrisUrl"])
+	}
+}
+
+// Each sample gives exactly the stack outputs its catalog row names, which
+// docs/samples.md's table and the acceptance test read from the row.
+func TestEverySampleGivesItsCatalogOutputs(t *testing.T) {
+	for _, sample := range catalog.Samples {
+		r := deploy(t, workloads.WorkloadsArgs{Samples: catalog.Selection{sample.Key: true}, Domain: "example.com"})
+		got := slices.Sorted(maps.Keys(r.urls))
+		if want := slices.Sorted(slices.Values(sample.Outputs)); !slices.Equal(got, want) {
+			t.Errorf("%s gives outputs %v, its catalog row names %v", sample.Key, got, want)
+		}
+	}
+}
+
+// Every row of the catalog has exactly one builder, and every builder a
+// row: a sample added to one and not the other fails here.
+func TestEveryCatalogSampleHasOneBuilder(t *testing.T) {
+	if got, want := workloads.BuilderKeys(), slices.Sorted(slices.Values(catalog.Keys())); !slices.Equal(got, want) {
+		t.Errorf("builders for %v, catalog rows %v", got, want)
+	}
+}
+
+// A key the catalog does not have is refused before anything is registered.
+func TestAnUnknownSampleIsRefused(t *testing.T) {
+	p, err := offline.RunProgram("test", nil, func(ctx *pulumi.Context) error {
+		_, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{Samples: catalog.Selection{"sampleEchoNLB": true}})
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), `"sampleEchoNLB" is not a sample`) || len(p.Resources) != 0 {
+		t.Errorf("an unknown sample key: err %v, %d resources registered", err, len(p.Resources))
 	}
 }
 

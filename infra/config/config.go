@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eks-study/lab/components/identity/trust"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/components/network/subnetplan"
 )
 
@@ -35,18 +36,6 @@ const (
 	// two-minute notice whenever it needs the capacity back.
 	CapacitySpot = "SPOT"
 )
-
-// Samples toggles the sample workloads of the networking week.
-type Samples struct {
-	EchoNLB          bool // echo server behind an NLB, ip targets
-	ProxyProtocolNLB bool // the same with PROXY protocol v2: the client IP survives
-	InstanceModeNLB  bool // NLB instance targets, externalTrafficPolicy Cluster and Local
-	Game2048ALB      bool // 2048 behind an ALB Ingress
-	Tetris           bool // tetris behind an NLB with an ExternalDNS hostname
-	Netshoot         bool // netshoot, one pod per node
-	Iperf3           bool // iperf3 server and client on different nodes
-	KubeOpsView      bool // kube-ops-view, reached by port-forward
-}
 
 // Config is the validated lab configuration of one stack.
 type Config struct {
@@ -110,7 +99,8 @@ type Config struct {
 	ExternalDNS       bool
 	ALBGroupName      string
 	ACMCertificateArn string
-	Samples           Samples
+	// Samples are the samples the stack turns on (components/workloads/catalog).
+	Samples catalog.Selection
 }
 
 // DefaultLifetime is how long a lab lives when eks-lab:expiry is not set.
@@ -184,16 +174,12 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 		LBController:      r.boolean("lbController", true),
 		ALBGroupName:      r.str("albGroupName", ""),
 		ACMCertificateArn: r.str("acmCertificateArn", ""),
-		Samples: Samples{
-			EchoNLB:          r.boolean("sampleEchoNlb", false),
-			ProxyProtocolNLB: r.boolean("sampleProxyProtocolNlb", false),
-			InstanceModeNLB:  r.boolean("sampleInstanceModeNlb", false),
-			Game2048ALB:      r.boolean("sample2048Alb", false),
-			Tetris:           r.boolean("sampleTetris", false),
-			Netshoot:         r.boolean("sampleNetshoot", false),
-			Iperf3:           r.boolean("sampleIperf3", false),
-			KubeOpsView:      r.boolean("sampleKubeOpsView", false),
-		},
+	}
+	c.Samples = catalog.Selection{}
+	for _, sample := range catalog.Samples {
+		if r.boolean(sample.Key, sample.Default) {
+			c.Samples[sample.Key] = true
+		}
 	}
 	publicCidrs := r.list("publicSubnetCidrs", nil)
 	privateCidrs := r.list("privateSubnetCidrs", nil)

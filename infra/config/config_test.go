@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eks-study/lab/components/workloads/catalog"
+
 	"github.com/eks-study/lab/components/network/subnetplan"
 )
 
@@ -84,7 +86,7 @@ func TestOverridesAreRead(t *testing.T) {
 	if len(c.EndpointPublicAccessCidrs) != 2 || !c.ExpiryFromConfig || c.Expiry.Hour() != 18 {
 		t.Errorf("list or expiry not read: %v %v", c.EndpointPublicAccessCidrs, c.Expiry)
 	}
-	if !c.ExternalDNS || !c.Samples.Tetris {
+	if !c.ExternalDNS || !c.Samples.On(catalog.Tetris) {
 		t.Errorf("ExternalDNS should be on with a domain and zone")
 	}
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
 	"reflect"
 	"regexp"
@@ -15,6 +14,7 @@ import (
 	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/network/subnetplan"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/awsfacts"
 	"github.com/eks-study/lab/internal/suggest"
 )
@@ -278,17 +278,17 @@ func (c *Config) validateAddons(bad func(string, any, string, ...any)) {
 	if c.ALBGroupName != "" && !albGroupPattern.MatchString(c.ALBGroupName) {
 		bad("albGroupName", c.ALBGroupName, "ALB group names are at most 63 lower-case letters, digits, - and .")
 	}
-	needController := map[string]bool{
-		"sampleEchoNlb": c.Samples.EchoNLB, "sampleProxyProtocolNlb": c.Samples.ProxyProtocolNLB,
-		"sampleInstanceModeNlb": c.Samples.InstanceModeNLB, "sample2048Alb": c.Samples.Game2048ALB, "sampleTetris": c.Samples.Tetris,
-	}
-	for _, key := range slices.Sorted(maps.Keys(needController)) {
-		if needController[key] && !c.LBController {
-			bad(key, true, "this sample needs the AWS Load Balancer Controller; set lbController to true or %s to false", key)
+	// The catalog says what each sample needs; sorted by key, as the
+	// problems are listed.
+	for _, sample := range slices.SortedFunc(slices.Values(c.Samples.Enabled()), func(a, b catalog.Sample) int { return strings.Compare(a.Key, b.Key) }) {
+		if sample.NeedsLBController && !c.LBController {
+			bad(sample.Key, true, "this sample needs the AWS Load Balancer Controller; set lbController to true or %s to false", sample.Key)
 		}
 	}
-	if c.Samples.Tetris && !c.ExternalDNS {
-		bad("sampleTetris", true, "tetris gets its hostname from ExternalDNS; set domain and hostedZoneId (and externalDns true), or sampleTetris to false")
+	for _, sample := range c.Samples.Enabled() {
+		if sample.NeedsExternalDNS && !c.ExternalDNS {
+			bad(sample.Key, true, "%s gets its hostname from ExternalDNS; set domain and hostedZoneId (and externalDns true), or %s to false", sample.Name, sample.Key)
+		}
 	}
 }
 

@@ -106,7 +106,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	}
 	workloadDeps = append(workloadDeps, cleanups...)
 
-	if cfg.Samples == (config.Samples{}) {
+	if len(cfg.Samples.Enabled()) == 0 {
 		return out, nil
 	}
 	w, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{

@@ -9,7 +9,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 )
 
 // CheckIPURL is AWS's own service that answers with the caller's public IPv4 address.
@@ -72,31 +72,31 @@ type HTTPCheck struct {
 func HTTPChecks(vpc, caller netip.Prefix) []HTTPCheck {
 	return []HTTPCheck{
 		{
-			Name: "echo NLB with ip targets: the pod sees the NLB's private address", Output: workloads.OutEchoNLB,
+			Name: "echo NLB with ip targets: the pod sees the NLB's private address", Output: catalog.OutEchoNLB,
 			Check: func(ctx context.Context, c *http.Client, url string) error {
 				return expectEchoClient(ctx, c, url, vpc, "the NLB's private address (ip targets do not keep the client's)")
 			},
 		},
 		{
-			Name: "NLB with PROXY protocol v2: the header carries your address", Output: workloads.OutProxyProtocolNLB,
+			Name: "NLB with PROXY protocol v2: the header carries your address", Output: catalog.OutProxyProtocolNLB,
 			Check: func(ctx context.Context, c *http.Client, url string) error {
 				return expectProxyProtocol(ctx, c, url, caller, vpc)
 			},
 		},
 		{
-			Name: "NLB instance mode, externalTrafficPolicy Cluster: the pod sees a node's address", Output: workloads.OutInstanceModeCluster,
+			Name: "NLB instance mode, externalTrafficPolicy Cluster: the pod sees a node's address", Output: catalog.OutInstanceModeCluster,
 			Check: func(ctx context.Context, c *http.Client, url string) error {
 				return expectEchoClient(ctx, c, url, vpc, "a node's address (kube-proxy SNATs the second hop)")
 			},
 		},
 		{
-			Name: "NLB instance mode, externalTrafficPolicy Local: the pod sees your address", Output: workloads.OutInstanceModeLocal,
+			Name: "NLB instance mode, externalTrafficPolicy Local: the pod sees your address", Output: catalog.OutInstanceModeLocal,
 			Check: func(ctx context.Context, c *http.Client, url string) error {
 				return expectEchoClient(ctx, c, url, caller, "your own address (one hop, client address kept)")
 			},
 		},
 		{
-			Name: "2048 ALB answers 200", Output: workloads.OutGame2048,
+			Name: "2048 ALB answers 200", Output: catalog.OutGame2048,
 			Check: func(ctx context.Context, c *http.Client, url string) error {
 				_, err := fetch(ctx, c, url)
 				return err
@@ -122,7 +122,7 @@ func expectEchoClient(ctx context.Context, c *http.Client, url string, want neti
 	return nil
 }
 
-// Labels of the PROXY protocol sample's answer (workloads.ProxyProtocolNginxConf).
+// Labels of the PROXY protocol sample's answer (catalog.ProxyProtocolNginxConf).
 const (
 	proxyClientLabel = "client address (PROXY protocol v2): "
 	proxyPeerLabel   = "TCP peer (the NLB): "

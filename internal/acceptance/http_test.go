@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 )
 
 var (
@@ -89,21 +89,21 @@ func TestEchoChecksExpectTheAddressEachModeShows(t *testing.T) {
 
 	// The loopback address plays the NLB's (ip mode) or a node's (Cluster) private address.
 	inVPC := HTTPChecks(loopback, publicIP)
-	for _, out := range []string{workloads.OutEchoNLB, workloads.OutInstanceModeCluster} {
+	for _, out := range []string{catalog.OutEchoNLB, catalog.OutInstanceModeCluster} {
 		if err := check(t, inVPC, out).Check(ctx, client(), url); err != nil {
 			t.Errorf("%s: %v", out, err)
 		}
 	}
-	if err := check(t, inVPC, workloads.OutInstanceModeLocal).Check(ctx, client(), url); err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
+	if err := check(t, inVPC, catalog.OutInstanceModeLocal).Check(ctx, client(), url); err == nil || !strings.Contains(err.Error(), "127.0.0.1") {
 		t.Errorf("Local policy with the pod seeing a private address: %v; want a failure naming it", err)
 	}
 
 	// Here the loopback address plays the caller's: client IP preservation.
 	seesCaller := HTTPChecks(vpcCIDR, netip.MustParsePrefix("127.0.0.1/32"))
-	if err := check(t, seesCaller, workloads.OutInstanceModeLocal).Check(ctx, client(), url); err != nil {
+	if err := check(t, seesCaller, catalog.OutInstanceModeLocal).Check(ctx, client(), url); err != nil {
 		t.Errorf("Local policy keeping the client address: %v", err)
 	}
-	err := check(t, seesCaller, workloads.OutEchoNLB).Check(ctx, client(), url)
+	err := check(t, seesCaller, catalog.OutEchoNLB).Check(ctx, client(), url)
 	if err == nil || !strings.Contains(err.Error(), "saw client address 127.0.0.1") || !strings.Contains(err.Error(), "NLB's private address") {
 		t.Errorf("ip mode with the client's own address: %v; want a failure explaining the lesson", err)
 	}
@@ -114,7 +114,7 @@ func TestEchoCheckRefusesAnotherServersPage(t *testing.T) {
 		fmt.Fprint(w, "<html><body>Welcome to nginx!</body></html>")
 	}))
 	defer srv.Close()
-	err := check(t, HTTPChecks(loopback, publicIP), workloads.OutEchoNLB).Check(context.Background(), client(), srv.URL)
+	err := check(t, HTTPChecks(loopback, publicIP), catalog.OutEchoNLB).Check(context.Background(), client(), srv.URL)
 	if err == nil || !strings.Contains(err.Error(), "not the echo server's answer") {
 		t.Errorf("check = %v; want a failure saying the answer is not the echo server's", err)
 	}
@@ -128,7 +128,7 @@ func TestGame2048CheckWants200(t *testing.T) {
 		fmt.Fprint(w, "<title>2048</title>")
 	}))
 	defer srv.Close()
-	c := check(t, HTTPChecks(vpcCIDR, publicIP), workloads.OutGame2048)
+	c := check(t, HTTPChecks(vpcCIDR, publicIP), catalog.OutGame2048)
 	if err := c.Check(context.Background(), client(), srv.URL); err == nil || !strings.Contains(err.Error(), "HTTP 503") {
 		t.Errorf("503: %v; want a failure naming the status", err)
 	}

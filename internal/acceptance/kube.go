@@ -9,7 +9,7 @@ import (
 
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/lbcontroller"
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 )
 
@@ -190,18 +190,18 @@ func MemberObjects() []Object {
 	ingresses := "/apis/networking.k8s.io/v1/namespaces/" + MemberNamespace + "/ingresses"
 	ports := []map[string]any{{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}}
 	selector := map[string]string{"app": memberApp}
-	nlb, _ := workloads.NLBAnnotations(workloads.TargetIP)
+	nlb, _ := catalog.NLBAnnotations(catalog.TargetIP)
 	backend := map[string]any{"service": map[string]any{"name": "member-web", "port": map[string]any{"number": 80}}}
 	return []Object{
 		obj("v1", "Service", services, "member-nlb", true, nlb, map[string]any{
-			"type": "LoadBalancer", "loadBalancerClass": workloads.NLBClass, "selector": selector, "ports": ports,
+			"type": "LoadBalancer", "loadBalancerClass": catalog.NLBClass, "selector": selector, "ports": ports,
 		}),
 		// The Ingress's backend: the controller resolves it before it builds the ALB.
 		obj("v1", "Service", services, "member-web", false, nil, map[string]any{
 			"type": "ClusterIP", "selector": selector, "ports": ports,
 		}),
-		obj("networking.k8s.io/v1", "Ingress", ingresses, "member-alb", true, workloads.IngressAnnotations("", ""), map[string]any{
-			"ingressClassName": workloads.ALBClass,
+		obj("networking.k8s.io/v1", "Ingress", ingresses, "member-alb", true, catalog.IngressAnnotations("", ""), map[string]any{
+			"ingressClassName": catalog.ALBClass,
 			"rules": []map[string]any{{"http": map[string]any{"paths": []map[string]any{
 				{"path": "/", "pathType": "Prefix", "backend": backend},
 			}}}},

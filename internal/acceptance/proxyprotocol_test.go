@@ -15,7 +15,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 )
 
 // PROXY protocol v2 (haproxy's proxy-protocol.txt, section 2.2): a 12-byte
@@ -56,7 +56,7 @@ func readPPv2(r *bufio.Reader) (netip.AddrPort, error) {
 // the PROXY header of each connection, then answers every request with the
 // real config's `return 200` text, its variables filled in as nginx does.
 func proxyNginx(t *testing.T) net.Listener {
-	m := regexp.MustCompile(`return 200 "((?:[^"\\]|\\.)*)";`).FindStringSubmatch(workloads.ProxyProtocolNginxConf)
+	m := regexp.MustCompile(`return 200 "((?:[^"\\]|\\.)*)";`).FindStringSubmatch(catalog.ProxyProtocolNginxConf)
 	if m == nil {
 		t.Fatal("ProxyProtocolNginxConf has no return 200 \"...\" to answer with")
 	}
@@ -122,7 +122,7 @@ func TestProxyProtocolCheckReadsTheAddressFromTheHeader(t *testing.T) {
 	backend := proxyNginx(t)
 	caller := netip.MustParseAddrPort("203.0.113.7:51234")
 	front := nlb(t, backend.Addr().String(), caller)
-	c := check(t, HTTPChecks(loopback, publicIP), workloads.OutProxyProtocolNLB)
+	c := check(t, HTTPChecks(loopback, publicIP), catalog.OutProxyProtocolNLB)
 
 	// The TCP peer is the "NLB" on 127.0.0.1, playing the VPC; the header carries the caller.
 	if err := c.Check(context.Background(), client(), "http://"+front.Addr().String()); err != nil {
@@ -130,7 +130,7 @@ func TestProxyProtocolCheckReadsTheAddressFromTheHeader(t *testing.T) {
 	}
 
 	// Another caller's address in the header is not yours.
-	err := check(t, HTTPChecks(loopback, otherUser), workloads.OutProxyProtocolNLB).Check(context.Background(), client(), "http://"+front.Addr().String())
+	err := check(t, HTTPChecks(loopback, otherUser), catalog.OutProxyProtocolNLB).Check(context.Background(), client(), "http://"+front.Addr().String())
 	if err == nil || !strings.Contains(err.Error(), "203.0.113.7") {
 		t.Errorf("header with someone else's address: %v; want a failure naming it", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"gopkg.in/yaml.v3"
 
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -150,7 +151,7 @@ func (r *Run) Overrides(sshCidr string, now time.Time, domain, hostedZoneID stri
 		return nil, fmt.Errorf("set both %s and %s (your Route 53 public zone's domain and ID), or neither", EnvDomain, EnvHostedZoneID)
 	default:
 		set[ns+"domain"], set[ns+"hostedZoneId"] = domain, hostedZoneID
-		set[ns+"externalDns"], set[ns+"sampleTetris"] = true, true
+		set[ns+"externalDns"], set[ns+catalog.Tetris] = true, true
 	}
 	return set, nil
 }

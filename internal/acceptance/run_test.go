@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eks-study/lab/components/workloads/catalog"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/eks-study/lab/internal/offline"
@@ -69,7 +71,7 @@ func TestStackFileIsTheBaseWithTheRunsOverrides(t *testing.T) {
 	if cfg.ClusterName != "acc-0a1b2c" || cfg.SSHCidr != "203.0.113.7/32" || cfg.Expiry != now.Add(time.Hour).Truncate(time.Minute) {
 		t.Errorf("cluster %s, sshCidr %s, expiry %s", cfg.ClusterName, cfg.SSHCidr, cfg.Expiry)
 	}
-	if !cfg.ExternalDNS || !cfg.Samples.Tetris || !cfg.Samples.EchoNLB || cfg.Region != "ap-northeast-2" {
+	if !cfg.ExternalDNS || !cfg.Samples.On(catalog.Tetris) || !cfg.Samples.On(catalog.EchoNLB) || cfg.Region != "ap-northeast-2" {
 		t.Errorf("want dev's samples and region plus ExternalDNS and tetris: %+v", cfg)
 	}
 	// Pulumi.yaml declares sampleTetris a boolean; the CLI refuses the string "true".

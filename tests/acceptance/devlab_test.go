@@ -33,7 +33,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/acceptance"
 	"github.com/eks-study/lab/internal/audit"
@@ -172,7 +172,7 @@ func TestDevLab(t *testing.T) {
 			return poll(httpWait, 15*time.Second).Until(work, func(ctx context.Context) error { return c.Check(ctx, httpc, u) })
 		})
 	}
-	l.checkDNS(work, outputs[workloads.OutTetris])
+	l.checkDNS(work, outputs[catalog.OutTetris])
 
 	api, err := cleanup.NewAPI(kubeconfig)
 	if err != nil {

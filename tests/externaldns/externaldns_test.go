@@ -28,7 +28,7 @@ import (
 	"github.com/eks-study/lab/components/externaldns"
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/teardown"
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/audit"
 	"github.com/eks-study/lab/internal/cleanup"
@@ -146,7 +146,7 @@ func (l *lab) namespace(prefix string) string {
 // status.loadBalancer.ingress, through the status subresource.
 func (l *lab) createService(ns, name, hostname, lbHostname string) {
 	l.t.Helper()
-	ann, err := workloads.HostnameAnnotations(hostname)
+	ann, err := catalog.HostnameAnnotations(hostname)
 	if err != nil {
 		l.t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func (l *lab) createService(ns, name, hostname, lbHostname string) {
 		"apiVersion": "v1", "kind": "Service",
 		"metadata": map[string]any{"name": name, "namespace": ns, "annotations": ann},
 		"spec": map[string]any{
-			"type": "LoadBalancer", "loadBalancerClass": workloads.NLBClass,
+			"type": "LoadBalancer", "loadBalancerClass": catalog.NLBClass,
 			"selector": map[string]any{"app": name},
 			"ports":    []any{map[string]any{"port": 80, "targetPort": 80}},
 		},

@@ -1,7 +1,4 @@
-// Package configref renders the configuration reference of docs/configuration.md
-// from Pulumi.yaml, the one place each key's type, default and description
-// live, so the docs cannot drift from the schema the CLI validates.
-package configref
+package docgen
 
 import (
 	"encoding/json"
@@ -13,16 +10,13 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// Markers delimit the generated table in the page.
-const (
-	Begin = "<!-- BEGIN config-reference: generated from Pulumi.yaml by `go test ./tests -run ConfigReference -update`; do not edit -->"
-	End   = "<!-- END config-reference -->"
-)
+// ConfigReference is the name of docs/configuration.md's generated table.
+const ConfigReference = "config-reference"
 
-// Table renders the project's config declarations as a markdown table, in
+// ConfigTable renders the project's config declarations as a markdown table, in
 // the order Pulumi.yaml declares them. A key with neither default nor value
 // is required (the CLI refuses a stack without it).
-func Table(projectFile string) (string, error) {
+func ConfigTable(projectFile string) (string, error) {
 	proj, err := workspace.LoadProject(projectFile)
 	if err != nil {
 		return "", err
@@ -104,13 +98,4 @@ func declarationOrder(projectFile string) ([]string, error) {
 		keys = append(keys, doc.Config.Content[i].Value)
 	}
 	return keys, nil
-}
-
-// Replace puts table between the markers of page.
-func Replace(page, table string) (string, error) {
-	i, j := strings.Index(page, Begin), strings.Index(page, End)
-	if i < 0 || j < i {
-		return "", fmt.Errorf("the page has no %q ... %q markers", Begin, End)
-	}
-	return page[:i+len(Begin)] + "\n" + table + page[j:], nil
 }
