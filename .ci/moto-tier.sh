@@ -15,8 +15,9 @@
 # a fresh machine cannot get moto, and the tier is skipped there.
 set -euo pipefail
 
-version=5.2.1
-cli_version=1.45.11
+# The versions are versions.Moto and versions.AWSCLI (internal/versions/versions.go).
+version="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version moto)"
+cli_version="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version awscli)"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/eks-lab/moto-$version"
 
 has_moto() { # python

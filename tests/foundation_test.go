@@ -9,6 +9,7 @@ import (
 
 	"github.com/eks-study/lab/components/cluster"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 const (
@@ -286,7 +287,7 @@ func TestBastion(t *testing.T) {
 	expectEqual(t, "security group", strs(inst.Inputs, "vpcSecurityGroupIds"), []string{"bastion-id"})
 	expectEqual(t, "AL2023 AMI", str(inst.Inputs, "ami"), "ami-0a1b2c3d4e5f67890")
 	userData := str(inst.Inputs, "userData")
-	for _, want := range []string{"export CLUSTER_NAME=myeks", "export AWS_DEFAULT_REGION=ap-northeast-2", "/release/v1.35.4/bin/linux/amd64/kubectl"} {
+	for _, want := range []string{"export CLUSTER_NAME=myeks", "export AWS_DEFAULT_REGION=ap-northeast-2", "/release/" + versions.Kubectl["1.35"] + "/bin/linux/amd64/kubectl"} {
 		if !strings.Contains(userData, want) {
 			t.Errorf("user data lacks %q", want)
 		}

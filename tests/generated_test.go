@@ -8,6 +8,7 @@ import (
 
 	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/internal/docgen"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // checkGenerated compares the part name of file (under the repository
@@ -79,4 +80,11 @@ func TestEverySampleHasItsSectionInTheDocs(t *testing.T) {
 			t.Errorf("%s: docs/samples.md has no section %q", s.Key, s.Doc)
 		}
 	}
+}
+
+// docs/samples.md's table of what the lab deploys, and docs/architecture.md's
+// of what its tests and CI run, are internal/versions' pins.
+func TestPinnedVersionsTablesAreGenerated(t *testing.T) {
+	checkGenerated(t, "docs/samples.md", docgen.DeployedVersions, docgen.VersionsTable(versions.Pins(), true))
+	checkGenerated(t, "docs/architecture.md", docgen.ToolVersions, docgen.VersionsTable(versions.Pins(), false))
 }

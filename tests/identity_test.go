@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity/trust"
-	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -21,11 +21,11 @@ const (
 // controllers are the releases of a stack and their service accounts.
 func controllers(p *offline.Plan) map[string]string {
 	out := map[string]string{}
-	if _, ok := p.Find(tRelease, lbcontroller.ReleaseName); ok {
-		out[lbcontroller.ReleaseName] = lbcontroller.Namespace + "/" + lbcontroller.ServiceAccount
+	if _, ok := p.Find(tRelease, awslbc.ReleaseName); ok {
+		out[awslbc.ReleaseName] = awslbc.Namespace + "/" + awslbc.ServiceAccount
 	}
-	if _, ok := p.Find(tRelease, externaldns.ReleaseName); ok {
-		out[externaldns.ReleaseName] = externaldns.Namespace + "/" + externaldns.ServiceAccount
+	if _, ok := p.Find(tRelease, extdns.ReleaseName); ok {
+		out[extdns.ReleaseName] = extdns.Namespace + "/" + extdns.ServiceAccount
 	}
 	return out
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 const issuer = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
@@ -64,14 +65,14 @@ func TestExternalDNSForOneZone(t *testing.T) {
 	if !ok {
 		t.Fatal("no release")
 	}
-	if rel.Inputs["chart"] != "external-dns" || rel.Inputs["version"] != externaldns.ChartVersion ||
+	if rel.Inputs["chart"] != "external-dns" || rel.Inputs["version"] != versions.ExternalDNSChart ||
 		rel.Inputs["repositoryOpts"].(map[string]any)["repo"] != "https://kubernetes-sigs.github.io/external-dns/" ||
 		rel.Inputs["namespace"] != "kube-system" {
 		t.Errorf("release = %v", rel.Inputs)
 	}
 	v := rel.Inputs["values"].(map[string]any)
 	if v["txtOwnerId"] != "eks-lab-alice" || v["policy"] != "sync" || !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) ||
-		v["image"].(map[string]any)["tag"] != externaldns.AppVersion {
+		v["image"].(map[string]any)["tag"] != versions.ExternalDNS {
 		t.Errorf("txtOwnerId/policy/domainFilters = %v/%v/%v", v["txtOwnerId"], v["policy"], v["domainFilters"])
 	}
 	if !slices.Contains(v["extraArgs"].([]any), any("--zone-id-filter=Z0123456789ABCDEFGHIJ")) {

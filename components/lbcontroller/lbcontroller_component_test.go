@@ -1,6 +1,7 @@
 package lbcontroller_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -14,7 +15,9 @@ import (
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 const (
@@ -72,7 +75,7 @@ func TestPolicyIsThePublishedOne(t *testing.T) {
 	if err := json.Unmarshal([]byte(pol.Inputs["policy"].(string)), &got); err != nil {
 		t.Fatal(err)
 	}
-	_ = json.Unmarshal([]byte(lbcontroller.PolicyDocument()), &want)
+	_ = json.Unmarshal([]byte(awslbc.PolicyDocument()), &want)
 	if !reflect.DeepEqual(got, want) {
 		t.Error("the IAM policy is not the embedded iam_policy file")
 	}
@@ -111,7 +114,7 @@ func TestHelmRelease(t *testing.T) {
 	p, nodes := deploy(t)
 	rel := must(t, p, "kubernetes:helm.sh/v3:Release", "lbc")
 	for key, want := range map[string]any{
-		"chart": "aws-load-balancer-controller", "version": lbcontroller.ChartVersion,
+		"chart": "aws-load-balancer-controller", "version": versions.LBControllerChart,
 		"namespace": "kube-system", "name": "aws-load-balancer-controller",
 	} {
 		if rel.Inputs[key] != want {
@@ -145,10 +148,10 @@ func TestHelmRelease(t *testing.T) {
 	// From the vendored text, nothing read over the network, under the URN
 	// a lab created when they were ConfigFiles of a URL had.
 	var crds []string
-	for _, f := range lbcontroller.CRDFiles {
+	for _, f := range awslbc.CRDFiles {
 		name := "lbc-" + strings.TrimSuffix(f, ".yaml")
 		cg := must(t, p, "kubernetes:yaml/v2:ConfigGroup", name)
-		text, _ := lbcontroller.CRDs(f)
+		text, _ := awslbc.CRDs(f)
 		if cg.Inputs["yaml"] != text || cg.Inputs["file"] != nil || !cg.Remote {
 			t.Errorf("CRDs %s: %d bytes of YAML (want the vendored %d), file %v, remote %v", f, len(fmt.Sprint(cg.Inputs["yaml"])), len(text), cg.Inputs["file"], cg.Remote)
 		}
@@ -212,5 +215,26 @@ func TestPodIdentity(t *testing.T) {
 	}
 	if _, ok := p.Find("aws:iam/role:Role", "lbc-irsa"); ok {
 		t.Error("an IRSA role in Pod Identity mode")
+	}
+}
+
+func TestKeepCRDsForcesAndRetainsOnlyCRDs(t *testing.T) {
+	got := lbcontroller.KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{
+		Type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+		Props: pulumi.Map{"metadata": pulumi.Map{
+			"name":        pulumi.String("targetgroupbindings.elbv2.k8s.aws"),
+			"annotations": pulumi.Map{"controller-gen.kubebuilder.io/version": pulumi.String("v0.19.0")},
+		}},
+	})
+	if got == nil || !got.Opts.RetainOnDelete {
+		t.Fatalf("a CRD is not retained on delete: %+v", got)
+	}
+	md := got.Props["metadata"].(pulumi.Map)
+	ann := md["annotations"].(pulumi.Map)
+	if ann["pulumi.com/patchForce"] != pulumi.String("true") || ann["controller-gen.kubebuilder.io/version"] != pulumi.String("v0.19.0") || md["name"] == nil {
+		t.Errorf("metadata = %v, want the CRD's own plus pulumi.com/patchForce", md)
+	}
+	if got := lbcontroller.KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{Type: "kubernetes:core/v1:Namespace", Props: pulumi.Map{}}); got != nil {
+		t.Errorf("a non-CRD was transformed: %+v", got)
 	}
 }

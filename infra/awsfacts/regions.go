@@ -3,6 +3,8 @@ package awsfacts
 import (
 	"maps"
 	"slices"
+
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // RegionsAsOf is when Regions was compiled.
@@ -13,7 +15,7 @@ const RegionsAsOf = "2026-12-03"
 // DescribeAvailabilityZones returns to an account, so constrained zones a
 // new account does not get (ap-northeast-1's apne1-az3, us-west-1's
 // usw1-az2) are not counted.
-const RegionsSource = "moto 5.2.1, moto/ec2/models/availability_zones_and_regions.py (RegionsAndZonesBackend.zones): " +
+const RegionsSource = "moto " + versions.Moto + ", moto/ec2/models/availability_zones_and_regions.py (RegionsAndZonesBackend.zones): " +
 	"eval \"$(bash .ci/moto-tier.sh)\" && ${LAB_MOTO%% *} -c 'from moto.ec2.models.availability_zones_and_regions import RegionsAndZonesBackend as R; " +
 	"print({r: len(z) for r, z in R.zones.items()})'"
 

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eks-study/lab/components/bastion/tools"
 	"github.com/eks-study/lab/infra/awsfacts"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // validateKubernetesVersion accepts a minor version that EKS runs in
@@ -21,10 +21,10 @@ func (c *Config) validateKubernetesVersion(bad func(string, any, string, ...any)
 		bad("kubernetesVersion", v, "must be a Kubernetes minor version such as %s", Defaults.KubernetesVersion)
 		return
 	}
-	if _, ok := tools.Kubectl[v]; !ok {
+	if _, ok := versions.Kubectl[v]; !ok {
 		// The bastion installs a pinned kubectl per minor (kubectl supports one minor of skew).
-		bad("kubernetesVersion", v, "the bastion's kubectl is pinned for %s only; use one of them or add a pin in components/bastion/tools",
-			strings.Join(tools.KubectlMinors(), ", "))
+		bad("kubernetesVersion", v, "the bastion's kubectl is pinned for %s only; use one of them or add a pin in internal/versions",
+			strings.Join(versions.KubectlMinors(), ", "))
 		return
 	}
 	until := awsfacts.SupportDate(now)
@@ -47,7 +47,7 @@ func (c *Config) validateKubernetesVersion(bad func(string, any, string, ...any)
 func supportedNames(until time.Time) string {
 	var out []string
 	for v, ends := range awsfacts.EKSStandardSupportEnds {
-		if _, pinned := tools.Kubectl[v]; pinned && ends.After(until) {
+		if _, pinned := versions.Kubectl[v]; pinned && ends.After(until) {
 			out = append(out, v)
 		}
 	}

@@ -4,8 +4,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/components/workloads"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/cleanup"
@@ -68,7 +70,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 		}
 		workloadDeps = append(workloadDeps, lbc.Release)
 		serviceDeps = pulumi.DependsOn(append(append([]pulumi.Resource{}, controllerDeps...), lbc.Release))
-		controllers = append(controllers, controller{lbcontroller.ReleaseName, lbc.Release, cleanup.LoadBalancers})
+		controllers = append(controllers, controller{awslbc.ReleaseName, lbc.Release, cleanup.LoadBalancers})
 		out["lbControllerRoleArn"] = lbc.RoleArn
 	}
 
@@ -85,7 +87,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 		workloadDeps = append(workloadDeps, edns.Release)
-		controllers = append(controllers, controller{externaldns.ReleaseName, edns.Release, cleanup.DNSNames})
+		controllers = append(controllers, controller{extdns.ReleaseName, edns.Release, cleanup.DNSNames})
 		out["externalDnsRoleArn"] = edns.RoleArn
 	case cfg.Domain == "" || cfg.HostedZoneID == "":
 		if err := ctx.Log.Info("ExternalDNS is not installed: set "+config.Namespace+":domain and "+

@@ -17,6 +17,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/bastion"
+	"github.com/eks-study/lab/components/bastion/userdata"
 	"github.com/eks-study/lab/components/cluster"
 	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/components/identity/trust"
@@ -123,7 +124,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		VpcID: net.VpcID, SubnetID: firstPublicSubnet,
 		InstanceType: cfg.BastionInstanceType, Arm: config.IsArm(cfg.BastionInstanceType),
 		SSHCidr: cfg.SSHCidr, SSHKeyName: cfg.SSHKeyName, PolicyArn: cfg.BastionPolicyArn,
-		UserData: bastion.UserData{
+		UserData: userdata.UserData{
 			ClusterName: cfg.ClusterName, Region: cfg.Region, KubernetesVersion: cfg.KubernetesVersion,
 			Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
 		},

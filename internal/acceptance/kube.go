@@ -7,8 +7,8 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/eks-study/lab/components/externaldns"
-	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/externaldns/extdns"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 )
@@ -121,10 +121,10 @@ func ControllerPods(cfg *config.Config) []Pods {
 	}
 	var out []Pods
 	if cfg.LBController {
-		out = append(out, Pods{"AWS Load Balancer Controller", list(lbcontroller.Namespace, lbcontroller.ChartName, lbcontroller.ReleaseName)})
+		out = append(out, Pods{"AWS Load Balancer Controller", list(awslbc.Namespace, awslbc.ChartName, awslbc.ReleaseName)})
 	}
 	if cfg.ExternalDNS {
-		out = append(out, Pods{"ExternalDNS", list(externaldns.Namespace, externaldns.ChartName, externaldns.ReleaseName)})
+		out = append(out, Pods{"ExternalDNS", list(extdns.Namespace, extdns.ChartName, extdns.ReleaseName)})
 	}
 	return out
 }

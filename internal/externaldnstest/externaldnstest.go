@@ -33,11 +33,13 @@ import (
 // BinaryEnv locates the external-dns binary.
 const BinaryEnv = "LAB_EXTERNAL_DNS"
 
-// ChartVersion is the chart whose templates/deployment.yaml Flags follows
-// (kubernetes-sigs/external-dns, tag external-dns-helm-chart-1.21.1).
-const ChartVersion = "1.21.1"
+// FlagsChart is the chart whose templates/deployment.yaml Flags follows
+// (kubernetes-sigs/external-dns, tag external-dns-helm-chart-1.21.1): not a
+// pin but what was read, so a test fails when versions.ExternalDNSChart
+// moves on until the new template is read.
+const FlagsChart = "1.21.1"
 
-// chartDefaults are the values of the chart's values.yaml at ChartVersion
+// chartDefaults are the values of the chart's values.yaml at FlagsChart
 // that templates/deployment.yaml turns into flags whether or not the lab sets
 // them; the lab's values override them, as Helm merges values.
 var chartDefaults = map[string]any{
@@ -57,7 +59,7 @@ var chartDefaults = map[string]any{
 // AWS credentials (here the emulator's static ones).
 var notFlags = []string{"env", "image", "podAnnotations", "serviceAccount"}
 
-// Flags are the arguments the chart at ChartVersion gives the external-dns
+// Flags are the arguments the chart at FlagsChart gives the external-dns
 // container for values (templates/deployment.yaml, in its order). A value it
 // does not know is an error: the tier must not run with less than the
 // program deploys.
@@ -65,7 +67,7 @@ func Flags(values map[string]any) ([]string, error) {
 	v := maps.Clone(chartDefaults)
 	for _, k := range slices.Sorted(maps.Keys(values)) {
 		if _, isFlag := chartDefaults[k]; !isFlag && !slices.Contains(notFlags, k) && !slices.Contains(labFlagValues, k) {
-			return nil, fmt.Errorf("externaldnstest: value %q has no flag here: add what charts/external-dns/templates/deployment.yaml (tag external-dns-helm-chart-%s) makes of it to Flags", k, ChartVersion)
+			return nil, fmt.Errorf("externaldnstest: value %q has no flag here: add what charts/external-dns/templates/deployment.yaml (tag external-dns-helm-chart-%s) makes of it to Flags", k, FlagsChart)
 		}
 		v[k] = values[k]
 	}
@@ -149,7 +151,7 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-var versions sync.Map // binary path -> what its --version printed
+var binaryVersions sync.Map // binary path -> what its --version printed
 
 // checkVersion fails t unless the binary is the version the values deploy
 // (image.tag).
@@ -157,13 +159,13 @@ func checkVersion(t testing.TB, bin string, values map[string]any) {
 	t.Helper()
 	image, _ := values["image"].(map[string]any)
 	want := str(image["tag"])
-	got, ok := versions.Load(bin)
+	got, ok := binaryVersions.Load(bin)
 	if !ok {
 		out, err := exec.Command(bin, "--version").CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s --version: %v\n%s", bin, err, out)
 		}
-		got, _ = versions.LoadOrStore(bin, strings.TrimSpace(string(out)))
+		got, _ = binaryVersions.LoadOrStore(bin, strings.TrimSpace(string(out)))
 	}
 	if got != want {
 		t.Fatalf("%s is external-dns %s, but the program deploys %s (image.tag): rebuild it with .ci/externaldns-tier.sh", bin, got, want)

@@ -5,8 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity/trust"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // The tier runs ExternalDNS with the flags the program deploys: what the
@@ -33,7 +34,7 @@ func TestFlagsAreWhatTheChartRendersFromTheComponentsValues(t *testing.T) {
 		"--zone-id-filter=Z0123456789ABCDEFGHIJ",
 	}
 	for _, mode := range []trust.Mode{trust.IRSA, trust.PodIdentity} {
-		values := externaldns.HelmValues("example.com", "/hostedzone/Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", mode, "arn:aws:iam::123456789012:role/external-dns")
+		values := extdns.HelmValues("example.com", "/hostedzone/Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", mode, "arn:aws:iam::123456789012:role/external-dns")
 		got, err := Flags(values)
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)
@@ -51,17 +52,17 @@ func TestFlagsAreWhatTheChartRendersFromTheComponentsValues(t *testing.T) {
 // Every value the component sets is a flag Flags renders or one of the few
 // that reach the pod another way.
 func TestEveryValueTheComponentSetsIsTranslated(t *testing.T) {
-	if externaldns.ChartVersion != ChartVersion {
-		t.Fatalf("the program deploys chart %s, Flags follows %s's templates/deployment.yaml: read the new template and update Flags, chartDefaults and ChartVersion", externaldns.ChartVersion, ChartVersion)
+	if versions.ExternalDNSChart != FlagsChart {
+		t.Fatalf("the program deploys chart %s, Flags follows %s's templates/deployment.yaml: read the new template and update Flags, chartDefaults and FlagsChart", versions.ExternalDNSChart, FlagsChart)
 	}
-	for _, path := range externaldns.ValuePaths {
+	for _, path := range extdns.ValuePaths {
 		top, _, _ := strings.Cut(path, ".")
 		_, isDefault := chartDefaults[top]
 		if !isDefault && !slices.Contains(labFlagValues, top) && !slices.Contains(notFlags, top) {
 			t.Errorf("the component sets %s, which Flags does not translate", path)
 		}
 	}
-	values := externaldns.HelmValues("example.com", "Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
+	values := extdns.HelmValues("example.com", "Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
 	values["txtPrefix"] = "registry-"
 	if _, err := Flags(values); err == nil || !strings.Contains(err.Error(), `"txtPrefix"`) {
 		t.Errorf("a value Flags does not know: error %v, want one naming txtPrefix", err)

@@ -1,6 +1,6 @@
 // Package motoserver runs moto, the AWS API emulator, for tests: the
 // emulator tier. LAB_MOTO is the command that starts it (.ci/moto-tier.sh
-// finds or installs moto 5.2.1 and prints it, and .ci/run exports it). A test
+// finds or installs moto at versions.Moto and prints it, and .ci/run exports it). A test
 // package calls Main from its TestMain, and each test Config or Env, which
 // reset the emulator to an empty account.
 //
@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/eks-study/lab/internal/tier"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // Region is the region tests use; AccountID is moto's default account.
@@ -87,7 +88,7 @@ func missing(t testing.TB) {
 	if why := os.Getenv("LAB_MOTO_MISSING"); why != "" {
 		tier.Missing(t, "emulator tier: "+why)
 	}
-	tier.Missing(t, "emulator tier: LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto 5.2.1, the AWS API emulator, under python3)")
+	tier.Missing(t, "emulator tier: LAB_MOTO is not set; to run it: eval \"$(bash .ci/moto-tier.sh)\" (needs moto "+versions.Moto+", the AWS API emulator, under python3)")
 }
 
 // Config is an AWS configuration for the emulator with static credentials.
@@ -127,7 +128,7 @@ func Env(t *testing.T) {
 
 // CLIEnv returns the environment in which `aws ...` runs the AWS CLI
 // against the emulator at endpoint (Config's BaseEndpoint): PATH starts with a directory whose aws runs the CLI
-// (awscli 1.45.11, which .ci/moto-tier.sh installs beside moto, under the
+// (awscli at versions.AWSCLI, which .ci/moto-tier.sh installs beside moto, under the
 // python that runs moto; else an aws on PATH), and the endpoint and
 // credentials point at the emulator. Tests run the delete commands the
 // audit prints with it, as a member would.

@@ -18,7 +18,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/internal/kubetest"
 	"github.com/eks-study/lab/internal/offline"
 )
@@ -159,8 +159,8 @@ func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {
 func TestTheVendoredCRDsAreAcceptedByTheAPIServer(t *testing.T) {
 	srv := kubetest.Shared(t)
 	var names []string
-	for _, f := range lbcontroller.CRDFiles {
-		text, err := lbcontroller.CRDs(f)
+	for _, f := range awslbc.CRDFiles {
+		text, err := awslbc.CRDs(f)
 		if err != nil {
 			t.Fatal(err)
 		}

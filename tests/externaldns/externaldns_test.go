@@ -25,7 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/teardown"
 	"github.com/eks-study/lab/components/workloads/catalog"
@@ -129,7 +129,7 @@ func newLab(t *testing.T) *lab {
 // values are the chart values the program gives ExternalDNS for cfg
 // (infra/program/addons.go, components/externaldns).
 func values(cfg *config.Config) map[string]any {
-	return externaldns.HelmValues(cfg.Domain, cfg.HostedZoneID, cfg.Region, cfg.TxtOwnerID(), trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
+	return extdns.HelmValues(cfg.Domain, cfg.HostedZoneID, cfg.Region, cfg.TxtOwnerID(), trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
 }
 
 func (l *lab) namespace(prefix string) string {

@@ -1,4 +1,4 @@
-package externaldns
+package extdns
 
 import (
 	"encoding/json"
@@ -6,7 +6,8 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/components/identity/trust"
-	"github.com/eks-study/lab/internal/helmchart"
+	"github.com/eks-study/lab/components/internal/chartvalues"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 type statement struct {
@@ -91,7 +92,7 @@ func TestHelmValues(t *testing.T) {
 	if v["policy"] != "sync" || v["txtOwnerId"] != "eks-lab-alice" || v["triggerLoopOnEvent"] != true {
 		t.Errorf("policy/txtOwnerId/triggerLoopOnEvent = %v/%v/%v", v["policy"], v["txtOwnerId"], v["triggerLoopOnEvent"])
 	}
-	if v["image"].(map[string]any)["tag"] != AppVersion || v["annotationPrefix"] != "external-dns.alpha.kubernetes.io/" {
+	if v["image"].(map[string]any)["tag"] != versions.ExternalDNS || v["annotationPrefix"] != "external-dns.alpha.kubernetes.io/" {
 		t.Errorf("image/annotationPrefix = %v/%v", v["image"], v["annotationPrefix"])
 	}
 	if !slices.Equal(v["domainFilters"].([]any), []any{"example.com"}) {
@@ -119,7 +120,7 @@ func TestValuePathsAreRecorded(t *testing.T) {
 	for _, mode := range trust.Modes {
 		sets = append(sets, HelmValues("example.com", "Z1", "ap-northeast-2", "o", mode, "arn:aws:iam::1:role/r"))
 	}
-	if err := helmchart.CheckValuePaths(ValuePaths, sets...); err != nil {
+	if err := chartvalues.Check(ValuePaths, sets...); err != nil {
 		t.Error(err)
 	}
 }

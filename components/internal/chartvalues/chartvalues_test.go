@@ -1,4 +1,4 @@
-package helmchart
+package chartvalues
 
 import (
 	"slices"
@@ -12,7 +12,7 @@ func TestValuePathsStopAtRecordedKeys(t *testing.T) {
 		"serviceAccount": map[string]any{"annotations": map[string]any{"eks.amazonaws.com/role-arn": "arn"}},
 		"image":          map[string]any{"tag": "v1"},
 	}
-	got, err := ValuePaths(values, []string{"clusterName", "defaultTags", "serviceAccount.annotations"})
+	got, err := Paths(values, []string{"clusterName", "defaultTags", "serviceAccount.annotations"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +21,7 @@ func TestValuePathsStopAtRecordedKeys(t *testing.T) {
 	if want := []string{"clusterName", "defaultTags", "image.tag", "serviceAccount.annotations"}; !slices.Equal(got, want) {
 		t.Errorf("paths = %v, want %v", got, want)
 	}
-	if _, err := ValuePaths(map[string]any{"serviceAccount": map[string]any{}}, nil); err == nil {
+	if _, err := Paths(map[string]any{"serviceAccount": map[string]any{}}, nil); err == nil {
 		t.Error("an empty map sets nothing and must be reported")
 	}
 }
@@ -29,13 +29,13 @@ func TestValuePathsStopAtRecordedKeys(t *testing.T) {
 func TestCheckValuePaths(t *testing.T) {
 	a := map[string]any{"clusterName": "x", "serviceAccount": map[string]any{"annotations": map[string]any{"k": "v"}}}
 	b := map[string]any{"clusterName": "x"}
-	if err := CheckValuePaths([]string{"clusterName", "serviceAccount.annotations"}, a, b); err != nil {
+	if err := Check([]string{"clusterName", "serviceAccount.annotations"}, a, b); err != nil {
 		t.Error(err)
 	}
-	if err := CheckValuePaths([]string{"clusterName"}, a, b); err == nil {
+	if err := Check([]string{"clusterName"}, a, b); err == nil {
 		t.Error("serviceAccount.annotations is set but not recorded")
 	}
-	if err := CheckValuePaths([]string{"clusterName", "region"}, b); err == nil {
+	if err := Check([]string{"clusterName", "region"}, b); err == nil {
 		t.Error("region is recorded but not set")
 	}
 }

@@ -1,4 +1,4 @@
-package bastion
+package userdata
 
 import (
 	"os"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/components/bastion/tools"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 func TestUserDataInstallsToolsAndWritesTheLabEnvironment(t *testing.T) {
@@ -23,8 +23,8 @@ func TestUserDataInstallsToolsAndWritesTheLabEnvironment(t *testing.T) {
 		t.Errorf("cloud-init runs user data as a script only with a shebang first:\n%.40s", script)
 	}
 	for _, want := range []string{
-		"/release/v1.35.4/bin/linux/amd64/kubectl", // kubectl at the cluster's minor version
-		"helm-v3.22.0-linux-amd64.tar.gz", "eksctl_Linux_amd64.tar.gz", "dnf install -y jq",
+		"/release/" + versions.Kubectl["1.35"] + "/bin/linux/amd64/kubectl", // kubectl at the cluster's minor version
+		"helm-" + versions.Helm.Version + "-linux-amd64.tar.gz", "eksctl_Linux_amd64.tar.gz", "dnf install -y jq",
 		"export CLUSTER_NAME=myeks", "export AWS_DEFAULT_REGION=ap-northeast-2",
 		"export MyDomain=lab.example.com", "export MyDnzHostedZoneId=Z0123456789ABC",
 		"ACCOUNT_ID=", `export "N$i=$ip"`, "aws eks update-kubeconfig --name \"$CLUSTER_NAME\"",
@@ -93,9 +93,9 @@ func TestUserDataPinsEachToolAndChecksItBeforeInstalling(t *testing.T) {
 				t.Errorf("%s: user data contains %q", c.arch, bad)
 			}
 		}
-		helmURL, helmSum, _ := tools.Helm.For(c.arch)
-		eksctlURL, eksctlSum, _ := tools.Eksctl.For(c.arch)
-		kubectlURL := "https://dl.k8s.io/release/v1.35.4/bin/linux/" + c.arch + "/kubectl"
+		helmURL, helmSum, _ := versions.Helm.For(c.arch)
+		eksctlURL, eksctlSum, _ := versions.Eksctl.For(c.arch)
+		kubectlURL := "https://dl.k8s.io/release/" + versions.Kubectl["1.35"] + "/bin/linux/" + c.arch + "/kubectl"
 		for _, tool := range []struct{ name, check string }{
 			{"kubectl", `fetch ` + kubectlURL + ` "$tmp/kubectl" "$kubectl_sha256"`},
 			{"helm", "fetch " + helmURL + ` "$tmp/helm.tar.gz" ` + helmSum},
@@ -116,7 +116,7 @@ func TestUserDataPinsEachToolAndChecksItBeforeInstalling(t *testing.T) {
 				t.Errorf("%s: download without an exact version: %s", c.arch, url)
 			}
 		}
-		if sum := tools.Helm.SHA256[c.arch]; len(sum) != 64 || tools.Eksctl.SHA256[c.arch] == sum {
+		if sum := versions.Helm.SHA256[c.arch]; len(sum) != 64 || versions.Eksctl.SHA256[c.arch] == sum {
 			t.Errorf("%s: checksum pins look wrong", c.arch)
 		}
 	}

@@ -1,4 +1,8 @@
-package bastion
+// Package userdata renders the bastion's cloud-init script: the lab's
+// environment variables first, then kubectl, helm and eksctl, each at its
+// pin of internal/versions and installed only after its download matches the
+// publisher's SHA-256. Pure Go, tested without the Pulumi SDKs.
+package userdata
 
 import (
 	"bytes"
@@ -7,7 +11,7 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/eks-study/lab/components/bastion/tools"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // UserData is what the bastion needs to know to set itself up.
@@ -33,17 +37,17 @@ func (u UserData) Render() (string, error) {
 			return "", fmt.Errorf("bastion user data: value %q has characters unsafe in a shell script", v)
 		}
 	}
-	kubectl, ok := tools.Kubectl[u.KubernetesVersion]
+	kubectl, ok := versions.Kubectl[u.KubernetesVersion]
 	if !ok {
 		return "", fmt.Errorf("bastion user data: no kubectl pinned for Kubernetes %q (pinned: %s)",
-			u.KubernetesVersion, strings.Join(tools.KubectlMinors(), ", "))
+			u.KubernetesVersion, strings.Join(versions.KubectlMinors(), ", "))
 	}
 	arch := "amd64"
 	if u.Arm {
 		arch = "arm64"
 	}
 	type download struct{ Version, URL, SHA256, Binary string }
-	pin := func(a tools.Archive) download {
+	pin := func(a versions.Archive) download {
 		url, sum, bin := a.For(arch)
 		return download{a.Version, url, sum, bin}
 	}
@@ -54,11 +58,15 @@ func (u UserData) Render() (string, error) {
 		Helm, Eksctl                     download
 	}{
 		u, ProfilePath, kubectl, "https://dl.k8s.io/release/" + kubectl + "/bin/linux/" + arch + "/kubectl",
-		pin(tools.Helm), pin(tools.Eksctl),
+		pin(versions.Helm), pin(versions.Eksctl),
 	})
 	return buf.String(), err
 }
 
+// userDataTemplate is what every bastion runs. Its text is part of the
+// instance's inputs, so an edit updates every live lab's bastion: the
+// comment naming components/bastion/tools (now internal/versions) stays as
+// the labs have it.
 var userDataTemplate = template.Must(template.New("userdata").Parse(strings.TrimLeft(`
 #!/bin/bash
 # EKS lab bastion setup (cloud-init). Log: /var/log/cloud-init-output.log

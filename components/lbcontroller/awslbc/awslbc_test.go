@@ -1,7 +1,6 @@
-package lbcontroller
+package awslbc
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -11,10 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-
 	"github.com/eks-study/lab/components/identity/trust"
-	"github.com/eks-study/lab/internal/helmchart"
+	"github.com/eks-study/lab/components/internal/chartvalues"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 type statement struct {
@@ -66,12 +64,12 @@ func statementsWith(stmts []statement, action string) []statement {
 
 func TestPolicyFileIsTheEmbeddedOneForTheAppVersion(t *testing.T) {
 	m := regexp.MustCompile(`^iam_policy_(v\d+\.\d+\.\d+)\.json$`).FindStringSubmatch(PolicyFile)
-	if m == nil || m[1] != AppVersion {
-		t.Fatalf("policy file %q does not carry app version %s", PolicyFile, AppVersion)
+	if m == nil || m[1] != versions.LBController {
+		t.Fatalf("policy file %q does not carry app version %s", PolicyFile, versions.LBController)
 	}
 	onDisk, err := os.ReadFile(PolicyFile)
 	if err != nil {
-		t.Fatalf("policy file for %s: %v", AppVersion, err)
+		t.Fatalf("policy file for %s: %v", versions.LBController, err)
 	}
 	if string(onDisk) != PolicyDocument() {
 		t.Fatalf("embedded policy is not %s", PolicyFile)
@@ -87,8 +85,8 @@ func TestPolicyFileIsTheEmbeddedOneForTheAppVersion(t *testing.T) {
 func TestChartVersionMatchesAppVersion(t *testing.T) {
 	// Since 3.0.0 eks-charts releases chart X.Y.Z with controller vX.Y.Z
 	// (before, chart 1.X.Y shipped v2.X.Y).
-	if "v"+ChartVersion != AppVersion {
-		t.Fatalf("chart %s does not ship controller %s", ChartVersion, AppVersion)
+	if "v"+versions.LBControllerChart != versions.LBController {
+		t.Fatalf("chart %s does not ship controller %s", versions.LBControllerChart, versions.LBController)
 	}
 }
 
@@ -171,22 +169,22 @@ func TestValuePathsAreRecorded(t *testing.T) {
 	for _, mode := range trust.Modes {
 		sets = append(sets, HelmValues("myeks", "ap-northeast-2", "vpc-0abc", mode, "arn:aws:iam::1:role/r", map[string]string{"stack": "dev"}))
 	}
-	if err := helmchart.CheckValuePaths(ValuePaths, sets...); err != nil {
+	if err := chartvalues.Check(ValuePaths, sets...); err != nil {
 		t.Error(err)
 	}
 }
 
-// The vendored CRDs are the chart's crds/ at TagCommit, byte for byte. The
+// The vendored CRDs are the chart's crds/ at versions.LBControllerCommit, byte for byte. The
 // digests were read from the tag:
 //
 //	git show 11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4:helm/aws-load-balancer-controller/crds/FILE | sha256sum
 //
 // in a clone of kubernetes-sigs/aws-load-balancer-controller (git blobs
-// f41daf7 crds.yaml, 10cf4f0 gateway-crds.yaml). A new AppVersion needs the
+// f41daf7 crds.yaml, 10cf4f0 gateway-crds.yaml). A new versions.LBController needs the
 // new tag's files and digests.
 func TestCRDsAreTheTaggedChartsFiles(t *testing.T) {
-	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(TagCommit) || AppVersion != "v3.5.0" {
-		t.Fatalf("TagCommit %q, AppVersion %s: the pinned digests are those of v3.5.0's commit", TagCommit, AppVersion)
+	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(versions.LBControllerCommit) || versions.LBController != "v3.5.0" {
+		t.Fatalf("versions.LBControllerCommit %q, versions.LBController %s: the pinned digests are those of v3.5.0's commit", versions.LBControllerCommit, versions.LBController)
 	}
 	want := map[string]string{
 		"crds.yaml":         "cb00e9a8ee22cc51307bbed799faff306ab4d23a9fd201d26fcd53ab035777d9",
@@ -203,26 +201,5 @@ func TestCRDsAreTheTaggedChartsFiles(t *testing.T) {
 		if got := fmt.Sprintf("%x", sha256.Sum256([]byte(text))); got != want[f] {
 			t.Errorf("crds/%s has SHA-256 %s, the tag's file %s", f, got, want[f])
 		}
-	}
-}
-
-func TestKeepCRDsForcesAndRetainsOnlyCRDs(t *testing.T) {
-	got := KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{
-		Type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
-		Props: pulumi.Map{"metadata": pulumi.Map{
-			"name":        pulumi.String("targetgroupbindings.elbv2.k8s.aws"),
-			"annotations": pulumi.Map{"controller-gen.kubebuilder.io/version": pulumi.String("v0.19.0")},
-		}},
-	})
-	if got == nil || !got.Opts.RetainOnDelete {
-		t.Fatalf("a CRD is not retained on delete: %+v", got)
-	}
-	md := got.Props["metadata"].(pulumi.Map)
-	ann := md["annotations"].(pulumi.Map)
-	if ann["pulumi.com/patchForce"] != pulumi.String("true") || ann["controller-gen.kubebuilder.io/version"] != pulumi.String("v0.19.0") || md["name"] == nil {
-		t.Errorf("metadata = %v, want the CRD's own plus pulumi.com/patchForce", md)
-	}
-	if got := KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{Type: "kubernetes:core/v1:Namespace", Props: pulumi.Map{}}); got != nil {
-		t.Errorf("a non-CRD was transformed: %+v", got)
 	}
 }
