@@ -56,7 +56,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 		}
 	}
 	// The cleanups of members' own load balancers run after the samples are
-	// gone and before the controllers are (teardown_test.go has more).
+	// gone and before the controllers are (cleanup_test.go has more).
 	var cleanups []offline.Resource
 	for _, name := range []string{"cleanup", "aws-load-balancer-controller-cleanup", "external-dns-cleanup"} {
 		cleanup := must(t, p, tCommand, name)

@@ -261,7 +261,7 @@ func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 		}
 	}
 	if !p.DependsOn(must(t, p, "command:local:Command", "cleanup").URN, coredns.URN) {
-		t.Error("the teardown cleanup does not depend on coredns")
+		t.Error("the cluster's cleanup does not depend on coredns")
 	}
 	for _, name := range []string{"vpc-cni", "kube-proxy"} {
 		if !p.DependsOn(ng.URN, must(t, p, tAddon, "myeks-"+name).URN) {

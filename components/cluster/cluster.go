@@ -87,7 +87,7 @@ type ClusterArgs struct {
 
 	// AWSProfile is the named AWS profile the aws provider uses; the
 	// kubeconfig's `aws eks get-token` (the Kubernetes provider's and the
-	// teardown's) passes it too. Optional: "" for the shell's credentials.
+	// cleanup's) passes it too. Optional: "" for the shell's credentials.
 	AWSProfile string
 }
 

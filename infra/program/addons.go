@@ -10,7 +10,7 @@ import (
 	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/components/workloads"
 	"github.com/eks-study/lab/infra/config"
-	"github.com/eks-study/lab/internal/cleanup"
+	kubecleanup "github.com/eks-study/lab/internal/cleanup"
 )
 
 // deployAddons installs the AWS Load Balancer Controller, ExternalDNS and the
@@ -70,7 +70,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 		}
 		workloadDeps = append(workloadDeps, lbc.Release)
 		serviceDeps = pulumi.DependsOn(append(append([]pulumi.Resource{}, controllerDeps...), lbc.Release))
-		controllers = append(controllers, controller{awslbc.ReleaseName, lbc.Release, cleanup.LoadBalancers})
+		controllers = append(controllers, controller{awslbc.ReleaseName, lbc.Release, kubecleanup.LoadBalancers})
 		out["lbControllerRoleArn"] = lbc.RoleArn
 	}
 
@@ -87,7 +87,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 		workloadDeps = append(workloadDeps, edns.Release)
-		controllers = append(controllers, controller{extdns.ReleaseName, edns.Release, cleanup.DNSNames})
+		controllers = append(controllers, controller{extdns.ReleaseName, edns.Release, kubecleanup.DNSNames})
 		out["externalDnsRoleArn"] = edns.RoleArn
 	case cfg.Domain == "" || cfg.HostedZoneID == "":
 		if err := ctx.Log.Info("ExternalDNS is not installed: set "+config.Namespace+":domain and "+

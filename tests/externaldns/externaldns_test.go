@@ -1,7 +1,7 @@
 // Package externaldns runs the real ExternalDNS (internal/externaldnstest),
 // with the flags the program's Helm values give it, against the real
 // kube-apiserver tier and moto's Route 53: the records a member's Service
-// gets, what `lab audit` makes of them, and the teardown's cleanup that must
+// gets, what `lab audit` makes of them, and the cleanup that must
 // see them deleted before ExternalDNS is uninstalled.
 //
 // Tests share one API server and one emulator, so none runs in parallel;
@@ -27,7 +27,7 @@ import (
 
 	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity/trust"
-	"github.com/eks-study/lab/components/teardown"
+	cleanupstep "github.com/eks-study/lab/components/cleanup"
 	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/audit"
@@ -309,12 +309,12 @@ func TestTheCleanupLetsExternalDNSDeleteTheRecordsAndTheAuditFindsNone(t *testin
 	l.checkAuditListsOurs(l.audit())
 
 	// What pulumi destroy runs before it uninstalls ExternalDNS: the cleanup
-	// of ExternalDNS's own teardown.Cleanup (infra/program/cleanups.go).
-	args := teardown.DeleteCommand(teardown.CleanupArgs{Targets: cleanup.DNSNames, ExternalDNS: true})
-	if !slices.Equal(args[:3], []string{"go", "run", teardown.Package}) {
-		t.Fatalf("the teardown runs %q, not lab-cleanup", args)
+	// of ExternalDNS's own Cleanup (infra/program/cleanups.go).
+	args := cleanupstep.DeleteCommand(cleanupstep.CleanupArgs{Targets: cleanup.DNSNames, ExternalDNS: true})
+	if !slices.Equal(args[:3], []string{"go", "run", cleanupstep.Package}) {
+		t.Fatalf("the cleanup runs %q, not lab-cleanup", args)
 	}
-	t.Setenv(teardown.KubeconfigEnv, string(l.kube.Kubeconfig(kubetest.AdminToken)))
+	t.Setenv(cleanupstep.KubeconfigEnv, string(l.kube.Kubeconfig(kubetest.AdminToken)))
 	opts, err := cleanup.ParseArgs(args[3:], io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -350,7 +350,7 @@ func TestTheCleanupLetsExternalDNSDeleteTheRecordsAndTheAuditFindsNone(t *testin
 func TestTheAuditsCommandsDeleteWhatAnUninstalledExternalDNSLeft(t *testing.T) {
 	l := newLab(t)
 	l.publish()
-	// ExternalDNS goes before the Service (a teardown without the cleanup):
+	// ExternalDNS goes before the Service (a destroy without the cleanup):
 	// nobody deletes the records.
 	l.edns.Stop()
 	l.kube.Must(t, http.StatusOK, http.MethodDelete, "/api/v1/namespaces/"+l.ns+"/services/"+serviceName, nil)

@@ -1,4 +1,4 @@
-// Package teardown runs `lab cleanup` when a Cleanup is deleted, so that
+// Package cleanup runs `lab cleanup` when a Cleanup is deleted, so that
 // Pulumi deletes the LoadBalancer Services and Ingresses the lab's members
 // created with kubectl (which Pulumi does not own) while the AWS Load
 // Balancer Controller and ExternalDNS still run to delete their load
@@ -21,7 +21,7 @@
 // and makes every workload depend on every Cleanup's command, so workloads
 // go first. On destroy the Cleanups run side by side; the second to look
 // finds nothing left or waits on the same objects.
-package teardown
+package cleanup
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ import (
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/internal/cleanup"
+	kubecleanup "github.com/eks-study/lab/internal/cleanup"
 )
 
 // KubeconfigEnv is the environment variable the delete command reads the
@@ -49,8 +49,8 @@ type CleanupArgs struct {
 	ExternalDNS bool
 	// Timeout for the load balancers to be deleted. Default 10 minutes.
 	Timeout time.Duration
-	// Targets is what the cleanup deletes. Default cleanup.LoadBalancers.
-	Targets cleanup.Targets
+	// Targets is what the cleanup deletes. Default kubecleanup.LoadBalancers.
+	Targets kubecleanup.Targets
 	// PersistentVolumes also deletes the PersistentVolumeClaims whose
 	// dynamically provisioned volumes (reclaim policy Delete) would outlive
 	// the cluster, with the workloads that mount them, and waits for the
@@ -84,15 +84,15 @@ const Package = "github.com/eks-study/lab/cmd/lab-cleanup"
 func DeleteCommand(args CleanupArgs) []string {
 	timeout := args.Timeout
 	if timeout <= 0 {
-		timeout = cleanup.DefaultTimeout
+		timeout = kubecleanup.DefaultTimeout
 	}
 	var dnsWait time.Duration
 	if args.ExternalDNS {
-		dnsWait = cleanup.DefaultDNSSyncWait
+		dnsWait = kubecleanup.DefaultDNSSyncWait
 	}
 	targets := args.Targets
 	if targets == "" {
-		targets = cleanup.LoadBalancers
+		targets = kubecleanup.LoadBalancers
 	}
 	cmd := []string{"go", "run", Package, "--kubeconfig-env", KubeconfigEnv, "--targets", string(targets),
 		"--timeout", timeout.String(), "--dns-sync-wait", dnsWait.String()}
@@ -105,9 +105,12 @@ func DeleteCommand(args CleanupArgs) []string {
 // NewCleanup registers the cleanup command.
 func NewCleanup(ctx *pulumi.Context, name string, args *CleanupArgs, opts ...pulumi.ResourceOption) (*Cleanup, error) {
 	if args == nil || args.Kubeconfig == nil {
-		return nil, fmt.Errorf("teardown %s: Kubeconfig is required", name)
+		return nil, fmt.Errorf("cleanup %s: Kubeconfig is required", name)
 	}
 	c := &Cleanup{}
+	// The type token keeps the step's old name: it is part of every Cleanup's
+	// URN in live labs, and a new token would replace them (and so run the
+	// cleanup) at the next update. Frozen for URN compatibility.
 	if err := ctx.RegisterComponentResource("eks-lab:teardown:Cleanup", name, c, opts...); err != nil {
 		return nil, err
 	}
@@ -120,7 +123,7 @@ func NewCleanup(ctx *pulumi.Context, name string, args *CleanupArgs, opts ...pul
 	// An explicit provider, like every other provider of the lab; it has no settings.
 	prov, err := command.NewProvider(ctx, name, &command.ProviderArgs{}, pulumi.Parent(c))
 	if err != nil {
-		return nil, fmt.Errorf("teardown %s: command provider: %w", name, err)
+		return nil, fmt.Errorf("cleanup %s: command provider: %w", name, err)
 	}
 	del := DeleteCommand(*args)
 	kubeconfig := pulumi.ToSecret(args.Kubeconfig.ToStringOutput()).(pulumi.StringOutput)
@@ -135,7 +138,7 @@ func NewCleanup(ctx *pulumi.Context, name string, args *CleanupArgs, opts ...pul
 		// The environment comes back as an output too; keep it secret there.
 		pulumi.AdditionalSecretOutputs([]string{"environment"}))
 	if err != nil {
-		return nil, fmt.Errorf("teardown %s: command: %w", name, err)
+		return nil, fmt.Errorf("cleanup %s: command: %w", name, err)
 	}
 	c.Command = cmd
 	if err := ctx.RegisterResourceOutputs(c, pulumi.Map{}); err != nil {

@@ -1,4 +1,4 @@
-package teardown_test
+package cleanup_test
 
 import (
 	"os"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/teardown"
-	"github.com/eks-study/lab/internal/cleanup"
+	"github.com/eks-study/lab/components/cleanup"
+	kubecleanup "github.com/eks-study/lab/internal/cleanup"
 	"github.com/eks-study/lab/internal/offline"
 )
 
@@ -18,11 +18,11 @@ const kubeconfig = `{"apiVersion":"v1","kind":"Config","current-context":"aws","
 
 // run registers one Cleanup and returns the plan and whether the command's
 // environment output came back secret.
-func run(t *testing.T, args teardown.CleanupArgs) (*offline.Plan, bool) {
+func run(t *testing.T, args cleanup.CleanupArgs) (*offline.Plan, bool) {
 	t.Helper()
 	secret := make(chan bool, 1)
 	plan, err := offline.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
-		c, err := teardown.NewCleanup(ctx, "cleanup", &args)
+		c, err := cleanup.NewCleanup(ctx, "cleanup", &args)
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func command(t *testing.T, plan *offline.Plan) offline.Resource {
 }
 
 func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
-	plan, secret := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true})
+	plan, secret := run(t, cleanup.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true})
 	cmd := command(t, plan)
 
 	// The interpreter plus the delete string is the whole command: no shell,
@@ -69,8 +69,8 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 		t.Errorf("create = %v, want none: nothing runs until destroy", cmd.Inputs["create"])
 	}
 	env, _ := cmd.Inputs["environment"].(map[string]any)
-	if env[teardown.KubeconfigEnv] != kubeconfig || len(env) != 1 {
-		t.Errorf("environment = %v, want only %s with the kubeconfig", env, teardown.KubeconfigEnv)
+	if env[cleanup.KubeconfigEnv] != kubeconfig || len(env) != 1 {
+		t.Errorf("environment = %v, want only %s with the kubeconfig", env, cleanup.KubeconfigEnv)
 	}
 	if !secret {
 		t.Error("the kubeconfig in the command's environment is not secret")
@@ -93,7 +93,7 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 }
 
 func TestDeleteCommandFollowsArgs(t *testing.T) {
-	plan, _ := run(t, teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute, Targets: cleanup.DNSNames})
+	plan, _ := run(t, cleanup.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute, Targets: kubecleanup.DNSNames})
 	del := commandLine(command(t, plan))
 	for _, want := range []string{"--timeout 20m0s", "--dns-sync-wait 0s", "--targets dns-names"} {
 		if !strings.Contains(del, want) {
@@ -104,7 +104,7 @@ func TestDeleteCommandFollowsArgs(t *testing.T) {
 
 func TestKubeconfigIsRequired(t *testing.T) {
 	_, err := offline.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
-		_, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{})
+		_, err := cleanup.NewCleanup(ctx, "cleanup", &cleanup.CleanupArgs{})
 		return err
 	})
 	if err == nil || !strings.Contains(err.Error(), "Kubeconfig is required") {
@@ -124,13 +124,13 @@ func commandLine(cmd offline.Resource) string {
 // The package the delete command runs must exist and stay small: it is
 // compiled during `pulumi destroy`, possibly on a machine with a cold cache.
 func TestDeletePackageBuildsWithoutThePulumiSDKs(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", teardown.Package).CombinedOutput()
+	out, err := exec.Command("go", "list", "-deps", cleanup.Package).CombinedOutput()
 	if err != nil {
-		t.Fatalf("go list %s: %v\n%s", teardown.Package, err, out)
+		t.Fatalf("go list %s: %v\n%s", cleanup.Package, err, out)
 	}
 	for _, dep := range strings.Fields(string(out)) {
 		if strings.HasPrefix(dep, "github.com/pulumi/") || strings.HasPrefix(dep, "github.com/aws/") {
-			t.Errorf("%s depends on %s: destroy would compile it", teardown.Package, dep)
+			t.Errorf("%s depends on %s: destroy would compile it", cleanup.Package, dep)
 		}
 	}
 }
@@ -138,18 +138,18 @@ func TestDeletePackageBuildsWithoutThePulumiSDKs(t *testing.T) {
 // What destroy runs must be a command line the cleanup accepts, with the
 // settings the Args asked for.
 func TestDeleteCommandParses(t *testing.T) {
-	t.Setenv(teardown.KubeconfigEnv, kubeconfig)
-	t.Setenv(cleanup.SkipEnv, "")
-	del := teardown.DeleteCommand(teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true, Targets: cleanup.DNSNames})
-	if strings.Join(del[:3], " ") != "go run "+teardown.Package {
-		t.Fatalf("delete command %q does not run %s", del, teardown.Package)
+	t.Setenv(cleanup.KubeconfigEnv, kubeconfig)
+	t.Setenv(kubecleanup.SkipEnv, "")
+	del := cleanup.DeleteCommand(cleanup.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true, Targets: kubecleanup.DNSNames})
+	if strings.Join(del[:3], " ") != "go run "+cleanup.Package {
+		t.Fatalf("delete command %q does not run %s", del, cleanup.Package)
 	}
-	o, err := cleanup.ParseArgs(del[3:], nil)
+	o, err := kubecleanup.ParseArgs(del[3:], nil)
 	if err != nil {
 		t.Fatalf("the cleanup refuses the delete command's arguments %q: %v", del[3:], err)
 	}
-	if string(o.Kubeconfig) != kubeconfig || o.Targets != cleanup.DNSNames || !o.IncludePulumiOwned ||
-		o.Timeout != cleanup.DefaultTimeout || o.DNSSyncWait != cleanup.DefaultDNSSyncWait {
+	if string(o.Kubeconfig) != kubeconfig || o.Targets != kubecleanup.DNSNames || !o.IncludePulumiOwned ||
+		o.Timeout != kubecleanup.DefaultTimeout || o.DNSSyncWait != kubecleanup.DefaultDNSSyncWait {
 		t.Errorf("the delete command parses to %+v", o)
 	}
 }
@@ -158,14 +158,14 @@ func TestDeleteCommandParses(t *testing.T) {
 // ExternalDNS sync after the objects are gone, so their records go before
 // ExternalDNS is uninstalled; without, it does not wait.
 func TestClusterCleanupWaitsOneExternalDNSSyncWithExternalDNS(t *testing.T) {
-	t.Setenv(teardown.KubeconfigEnv, kubeconfig)
-	t.Setenv(cleanup.SkipEnv, "")
+	t.Setenv(cleanup.KubeconfigEnv, kubeconfig)
+	t.Setenv(kubecleanup.SkipEnv, "")
 	for _, tc := range []struct {
 		externalDNS bool
 		want        time.Duration
-	}{{true, cleanup.DefaultDNSSyncWait}, {false, 0}} {
-		del := teardown.DeleteCommand(teardown.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: tc.externalDNS, PersistentVolumes: true})
-		o, err := cleanup.ParseArgs(del[3:], nil)
+	}{{true, kubecleanup.DefaultDNSSyncWait}, {false, 0}} {
+		del := cleanup.DeleteCommand(cleanup.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: tc.externalDNS, PersistentVolumes: true})
+		o, err := kubecleanup.ParseArgs(del[3:], nil)
 		if err != nil {
 			t.Fatalf("ExternalDNS %v: %v", tc.externalDNS, err)
 		}
@@ -179,15 +179,15 @@ func TestClusterCleanupWaitsOneExternalDNSSyncWithExternalDNS(t *testing.T) {
 // controller's, which runs when a stack turns the controller off while the
 // members' workloads and data stay.
 func TestOnlyTheClusterCleanupDeletesVolumes(t *testing.T) {
-	t.Setenv(teardown.KubeconfigEnv, kubeconfig)
-	t.Setenv(cleanup.SkipEnv, "")
-	for _, args := range []teardown.CleanupArgs{
+	t.Setenv(cleanup.KubeconfigEnv, kubeconfig)
+	t.Setenv(kubecleanup.SkipEnv, "")
+	for _, args := range []cleanup.CleanupArgs{
 		{Kubeconfig: pulumi.String(kubeconfig), PersistentVolumes: true},
-		{Kubeconfig: pulumi.String(kubeconfig), Targets: cleanup.LoadBalancers},
-		{Kubeconfig: pulumi.String(kubeconfig), Targets: cleanup.DNSNames, ExternalDNS: true},
+		{Kubeconfig: pulumi.String(kubeconfig), Targets: kubecleanup.LoadBalancers},
+		{Kubeconfig: pulumi.String(kubeconfig), Targets: kubecleanup.DNSNames, ExternalDNS: true},
 	} {
-		del := teardown.DeleteCommand(args)
-		o, err := cleanup.ParseArgs(del[3:], nil)
+		del := cleanup.DeleteCommand(args)
+		o, err := kubecleanup.ParseArgs(del[3:], nil)
 		if err != nil {
 			t.Fatalf("%q: %v", del, err)
 		}
@@ -207,7 +207,7 @@ func TestLifecycleDocShowsTheClusterCleanupCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := strings.Join(teardown.DeleteCommand(teardown.CleanupArgs{ExternalDNS: true, PersistentVolumes: true}), " ")
+	want := strings.Join(cleanup.DeleteCommand(cleanup.CleanupArgs{ExternalDNS: true, PersistentVolumes: true}), " ")
 	if !strings.Contains(string(doc), "\n    "+want+"\n") {
 		t.Errorf("docs/lifecycle.md does not show the cluster cleanup's command:\n    %s", want)
 	}

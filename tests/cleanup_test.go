@@ -68,7 +68,7 @@ func TestTurningAControllerOffRunsItsCleanupFirst(t *testing.T) {
 
 			// The update deletes what the program no longer registers: the
 			// release and the controller's own Cleanup, nothing else of the
-			// teardown (the other Cleanups would run too, deleting members'
+			// cleanup (the other Cleanups would run too, deleting members'
 			// objects while their controller stays).
 			before, after := urns(on), urns(off)
 			var dropped []offline.Resource
