@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/eks-study/lab/components/identity/trust"
-	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/components/network/subnetplan"
+	"github.com/eks-study/lab/components/workloads/catalog"
 )
 
 // Namespace is the Pulumi project name, and so the config namespace of every

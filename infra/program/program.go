@@ -138,13 +138,16 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	}
 	eks, err := cluster.NewCluster(ctx, cfg.ClusterName, &cluster.ClusterArgs{
 		Name: cfg.ClusterName, Version: cfg.KubernetesVersion, VpcID: net.VpcID,
-		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSubnetIDs: nodeSubnets,
+		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
 		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs, AdminRoleArns: cfg.AdminRoleArns, CreatorArn: creator,
-		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
-		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
-		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
-		NodeCapacityType: cfg.NodeCapacityType, NodeSpotInstanceTypes: cfg.NodeSpotInstanceTypes, PodIdentityAgent: cfg.WorkloadIdentity == trust.PodIdentity,
-		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
+		NodeGroup: cluster.NodeGroupArgs{
+			SubnetIDs: nodeSubnets, InstanceType: cfg.NodeInstanceType, Arm: config.IsArm(cfg.NodeInstanceType),
+			CapacityType: cfg.NodeCapacityType, SpotInstanceTypes: cfg.NodeSpotInstanceTypes,
+			DesiredSize: cfg.NodeDesiredSize, MinSize: cfg.NodeMinSize, MaxSize: cfg.NodeMaxSize,
+			DiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
+		},
+		PodIdentityAgent: cfg.WorkloadIdentity == trust.PodIdentity,
+		BastionRoleArn:   bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
 	}, withAWS)
 	if err != nil {
 		return nil, err

@@ -25,9 +25,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	cleanupstep "github.com/eks-study/lab/components/cleanup"
 	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity/trust"
-	cleanupstep "github.com/eks-study/lab/components/cleanup"
 	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/audit"
