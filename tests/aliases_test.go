@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // Labs already running were created with the URNs in golden/released/: the
@@ -27,7 +27,7 @@ func TestRenamesKeepReleasedResources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := offline.RunStackFile(goldenRoot, stack)
+			p, err := mock.RunStackFile(goldenRoot, stack)
 			if err != nil {
 				t.Fatal(err)
 			}

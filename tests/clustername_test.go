@@ -7,6 +7,7 @@ import (
 	"github.com/eks-study/lab/components/cluster"
 	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // inAccount runs the dev stack's program in an account that already holds acct.
@@ -16,7 +17,7 @@ func inAccount(t *testing.T, acct offline.Account) (*offline.Plan, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return offline.RunIn(cfg, acct)
+	return mock.RunIn(cfg, acct)
 }
 
 // A cluster name another lab or tool holds in the account and region stops

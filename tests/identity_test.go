@@ -11,6 +11,7 @@ import (
 	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 const (
@@ -72,7 +73,7 @@ func planInMode(t *testing.T, stack string, mode trust.Mode) *offline.Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := offline.Run(cfg)
+	p, err := mock.Run(cfg)
 	if err != nil {
 		t.Fatalf("stack %s in %s mode: %v", stack, mode, err)
 	}

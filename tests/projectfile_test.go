@@ -12,6 +12,7 @@ import (
 
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // loadProject reads Pulumi.yaml with Pulumi's own loader, as the CLI does.
@@ -149,7 +150,7 @@ func TestEveryStackFileIsValid(t *testing.T) {
 	for _, s := range stacks {
 		stackPlan(t, s) // fails the test on any config or program error
 	}
-	if _, err := offline.Run(minimalStack(t)); err != nil {
+	if _, err := mock.Run(minimalStack(t)); err != nil {
 		t.Errorf("the minimal stack: %v", err)
 	}
 }

@@ -14,9 +14,9 @@ func TestShippedCodeDoesNotImportTestHelpers(t *testing.T) {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
 	helpers := map[string]bool{
-		"github.com/eks-study/lab/internal/kubetest":   true,
-		"github.com/eks-study/lab/internal/motoserver": true,
-		"github.com/eks-study/lab/internal/tier":       true,
+		"github.com/eks-study/lab/internal/testing/kubetest":   true,
+		"github.com/eks-study/lab/internal/testing/motoserver": true,
+		"github.com/eks-study/lab/internal/testing/tier":       true,
 	}
 	for _, pkg := range strings.Fields(string(out)) {
 		if helpers[pkg] {

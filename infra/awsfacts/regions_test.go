@@ -9,7 +9,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/eks-study/lab/infra/awsfacts"
-	"github.com/eks-study/lab/internal/motoserver"
+	"github.com/eks-study/lab/internal/testing/motoserver"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }

@@ -24,7 +24,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/internal/kubetest"
+	"github.com/eks-study/lab/internal/testing/kubetest"
 )
 
 // These tests run the cleanup against a real kube-apiserver with etcd and

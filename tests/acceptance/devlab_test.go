@@ -35,11 +35,12 @@ import (
 
 	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/infra/config"
-	"github.com/eks-study/lab/internal/acceptance"
 	"github.com/eks-study/lab/internal/audit"
 	"github.com/eks-study/lab/internal/cleanup"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 	"github.com/eks-study/lab/internal/plan"
+	"github.com/eks-study/lab/internal/testing/acceptance"
 )
 
 // How long each wait may take. Load balancers take a few minutes to pass
@@ -225,7 +226,7 @@ func (l *lab) prepare(base string, sshCidr netip.Prefix) error {
 	if l.cfg, err = stackCfg.LabConfig(time.Now()); err != nil {
 		return err
 	}
-	p, err := offline.Run(stackCfg)
+	p, err := mock.Run(stackCfg)
 	if err != nil {
 		return fmt.Errorf("lab plan for %s: %w", l.run.Stack, err)
 	}
