@@ -40,6 +40,7 @@ func under(p *offline.Plan, r offline.Resource, typ string) bool {
 // Destroy must delete every sample object while the controllers still run,
 // and the controllers before the nodes they run on.
 func TestAddonsTeardownOrder(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, withDNS)
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +92,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 }
 
 func TestAddonOutputs(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, withDNS)
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +119,7 @@ func TestAddonOutputs(t *testing.T) {
 }
 
 func TestNoDomainNoExternalDNS(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +143,7 @@ func TestNoDomainNoExternalDNS(t *testing.T) {
 }
 
 func TestNoControllerNoRelease(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, merged(map[string]string{"eks-lab:lbController": "false"}, samplesOff(needsLBController)))
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // replacement fails or cuts access mid-lab. Every released URN must still
 // exist, directly or as an alias.
 func TestRenamesKeepReleasedResources(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join(goldenDir, "released", "*.urns"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no released URN lists: %v", err)

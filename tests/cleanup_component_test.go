@@ -55,6 +55,7 @@ func cleanupCommand(t *testing.T, plan *offline.Plan) offline.Resource {
 }
 
 func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
+	t.Parallel()
 	plan, secret := runCleanup(t, cleanup.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), ExternalDNS: true})
 	cmd := cleanupCommand(t, plan)
 
@@ -94,6 +95,7 @@ func TestDeleteRunsCleanupWithSecretKubeconfig(t *testing.T) {
 }
 
 func TestDeleteCommandFollowsArgs(t *testing.T) {
+	t.Parallel()
 	plan, _ := runCleanup(t, cleanup.CleanupArgs{Kubeconfig: pulumi.String(kubeconfig), Timeout: 20 * time.Minute, Targets: kubecleanup.DNSNames})
 	del := commandLine(cleanupCommand(t, plan))
 	for _, want := range []string{"--timeout 20m0s", "--dns-sync-wait 0s", "--targets dns-names"} {
@@ -104,6 +106,7 @@ func TestDeleteCommandFollowsArgs(t *testing.T) {
 }
 
 func TestKubeconfigIsRequired(t *testing.T) {
+	t.Parallel()
 	_, err := mock.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
 		_, err := cleanup.NewCleanup(ctx, "cleanup", &cleanup.CleanupArgs{})
 		return err
@@ -125,6 +128,7 @@ func commandLine(cmd offline.Resource) string {
 // The package the delete command runs must exist and stay small: it is
 // compiled during `pulumi destroy`, possibly on a machine with a cold cache.
 func TestDeletePackageBuildsWithoutThePulumiSDKs(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", cleanup.Package).CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list %s: %v\n%s", cleanup.Package, err, out)
@@ -204,6 +208,7 @@ func TestOnlyTheClusterCleanupDeletesVolumes(t *testing.T) {
 // docs/lifecycle.md shows the command the cluster's cleanup runs on
 // destroy (with ExternalDNS installed): it must be the one it runs.
 func TestLifecycleDocShowsTheClusterCleanupCommand(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("../docs/lifecycle.md")
 	if err != nil {
 		t.Fatal(err)

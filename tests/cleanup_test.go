@@ -45,6 +45,7 @@ func deleteCommand(r offline.Resource) string {
 }
 
 func TestTurningAControllerOffRunsItsCleanupFirst(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		key, release, cleanup, targets string
 	}{
@@ -119,6 +120,7 @@ func names(rs []offline.Resource) []string {
 // sample object: the DNS cleanup deletes LoadBalancer Services that the
 // load balancer controller must still release.
 func TestEveryCleanupRunsBeforeEveryControllerOnDestroy(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "private-nat")
 	releases := p.OfType(tRelease)
 	commands := p.OfType(tCommand)
@@ -149,6 +151,7 @@ func TestEveryCleanupRunsBeforeEveryControllerOnDestroy(t *testing.T) {
 // Without any controller the cluster's Cleanup still runs on destroy: EKS's
 // in-tree cloud provider gives LoadBalancer Services Classic Load Balancers.
 func TestTheClusterCleanupStaysWithoutControllers(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, merged(noSamples, map[string]string{"eks-lab:lbController": "false"}))
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +167,7 @@ func TestTheClusterCleanupStaysWithoutControllers(t *testing.T) {
 // records go before ExternalDNS is uninstalled), and it is the only cleanup
 // that deletes volumes' claims (a controller's runs while the cluster stays).
 func TestTheClusterCleanupWaitsForExternalDNSAndDeletesVolumes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		config  map[string]string

@@ -25,6 +25,7 @@ func inAccount(t *testing.T, acct offline.Account) (*offline.Plan, error) {
 // it is registered), with the fix; the stack's own cluster and log group, on
 // its second `pulumi up`, do not.
 func TestAClusterNameTakenInTheAccountIsRefusedBeforeAnythingIsCreated(t *testing.T) {
+	t.Parallel()
 	dev := map[string]string{"project": "eks-lab", "stack": "dev", "owner": "study-member"}
 	podIdentity := map[string]string{"project": "eks-lab", "stack": "pod-identity", "owner": "study-member"}
 	logGroup := cluster.LogGroupName("myeks")
@@ -82,6 +83,7 @@ func TestAClusterNameTakenInTheAccountIsRefusedBeforeAnythingIsCreated(t *testin
 // role updates it, and the CI role's entry must stay. A cluster from before
 // the tag gets none.
 func TestClusterCreatorTag(t *testing.T) {
+	t.Parallel()
 	const member = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123"
 	dev := func(tags map[string]string) map[string]string {
 		tags["project"], tags["stack"] = "eks-lab", "dev"

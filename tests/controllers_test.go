@@ -15,6 +15,7 @@ import (
 // In every stack the controller's CRDs are applied from the vendored chart files
 // before its release, with the lab's Kubernetes provider, and Helm skips them.
 func TestLoadBalancerControllerCRDsBeforeTheRelease(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +44,7 @@ func TestLoadBalancerControllerCRDsBeforeTheRelease(t *testing.T) {
 // ExternalDNS v0.22 reads only annotations under its prefix: the samples'
 // hostname annotation must carry the one the release sets.
 func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "private-nat")
 	rel := must(t, p, tRelease, extdns.ReleaseName)
 	prefix := str(rel.Inputs, "values.annotationPrefix")
@@ -59,6 +61,7 @@ func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
 // before it on destroy. Without the controller, ExternalDNS waits for nothing
 // it does not have.
 func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
+	t.Parallel()
 	plans := map[string]*offline.Plan{}
 	stacks, err := offline.Stacks(root)
 	if err != nil {

@@ -39,6 +39,7 @@ func deployExternalDNSIn(t *testing.T, mode trust.Mode, args externaldns.Externa
 var labZone = externaldns.ExternalDNSArgs{Domain: "example.com", HostedZoneID: "Z0123456789ABCDEFGHIJ", Region: "ap-northeast-2", TxtOwnerID: "eks-lab-alice"}
 
 func TestExternalDNSForOneZone(t *testing.T) {
+	t.Parallel()
 	p, err := deployExternalDNS(t, labZone)
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +92,7 @@ func TestExternalDNSForOneZone(t *testing.T) {
 }
 
 func TestBadZoneRegistersNothing(t *testing.T) {
+	t.Parallel()
 	bad := labZone
 	bad.HostedZoneID = ""
 	p, err := deployExternalDNS(t, bad)
@@ -105,6 +107,7 @@ func TestBadZoneRegistersNothing(t *testing.T) {
 }
 
 func TestExternalDNSWithPodIdentity(t *testing.T) {
+	t.Parallel()
 	p, err := deployExternalDNSIn(t, trust.PodIdentity, labZone)
 	if err != nil {
 		t.Fatal(err)

@@ -36,6 +36,7 @@ const (
 )
 
 func TestDevSubnetsAreTaggedSlash22PerAZ(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	vpc := must(t, p, tVpc, "lab")
 	expectEqual(t, "VPC CIDR", str(vpc.Inputs, "cidrBlock"), "192.168.0.0/16")
@@ -72,6 +73,7 @@ func TestDevSubnetsAreTaggedSlash22PerAZ(t *testing.T) {
 }
 
 func TestDevHasNoNATAndPublicRoutesViaIGW(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	if n := len(p.OfType(tNat)) + len(p.OfType(tEip)); n != 0 {
 		t.Errorf("dev bills %d NAT gateways/EIPs, want none", n)
@@ -86,6 +88,7 @@ func TestDevHasNoNATAndPublicRoutesViaIGW(t *testing.T) {
 }
 
 func TestPrivateNatVariantRoutesEachAZThroughItsOwnNAT(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "private-nat")
 	nats := p.OfType(tNat)
 	if len(nats) != 3 || len(p.OfType(tEip)) != 3 {
@@ -104,6 +107,7 @@ func TestPrivateNatVariantRoutesEachAZThroughItsOwnNAT(t *testing.T) {
 }
 
 func TestSingleNATServesEveryAZ(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:natGateways": "single"})
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +126,7 @@ func TestSingleNATServesEveryAZ(t *testing.T) {
 // subnets) must delete the old group before it creates the new one, or
 // `pulumi up` fails half-way with the old nodes still running.
 func TestNodeGroupIsDeletedBeforeItIsReplaced(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
@@ -136,6 +141,7 @@ func TestNodeGroupIsDeletedBeforeItIsReplaced(t *testing.T) {
 }
 
 func TestNodeGroupRunsThreeNodesInPublicSubnets(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
 	expectEqual(t, "node subnets", strs(ng.Inputs, "subnetIds"),
@@ -167,6 +173,7 @@ func TestNodeGroupRunsThreeNodesInPublicSubnets(t *testing.T) {
 }
 
 func TestArmNodesGetArmAMI(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:nodeInstanceType": "t4g.medium"})
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +182,7 @@ func TestArmNodesGetArmAMI(t *testing.T) {
 }
 
 func TestClusterControlPlane(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	c := must(t, p, tEksCluster, "myeks")
 	if !c.Remote {
@@ -214,6 +222,7 @@ func TestClusterControlPlane(t *testing.T) {
 // node launch template (a new version rolls every node) nor the controller's
 // values (a Helm upgrade restarts it).
 func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	lt := must(t, p, tLaunchTmpl, "myeks-nodes")
 	for i := 0; i < 2; i++ {
@@ -232,6 +241,7 @@ func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
 }
 
 func TestAdminRolesGetClusterAdmin(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci/github-ci"]`})
 	if err != nil {
 		t.Fatal(err)
@@ -244,6 +254,7 @@ func TestAdminRolesGetClusterAdmin(t *testing.T) {
 }
 
 func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
 	for _, name := range []string{"vpc-cni", "kube-proxy", "coredns"} {
@@ -274,6 +285,7 @@ func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 }
 
 func TestBastion(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	inst := must(t, p, tInstance, "bastion")
 	// IMDSv2 only, and one hop: a container on the bastion (docker, a kind
@@ -321,6 +333,7 @@ func TestBastion(t *testing.T) {
 }
 
 func TestEveryAWSResourceUsesTheTaggedProvider(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	provs := p.OfType(tAwsProv)
 	if len(provs) != 1 {
@@ -350,6 +363,7 @@ func TestEveryAWSResourceUsesTheTaggedProvider(t *testing.T) {
 }
 
 func TestOutputsAMemberNeeds(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	want := map[string]string{
 		"clusterName":       "myeks",
@@ -368,6 +382,7 @@ func TestOutputsAMemberNeeds(t *testing.T) {
 }
 
 func TestInvalidConfigRegistersNothing(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:vpcCidr": "192.168.0.0/20"})
 	if err == nil || !strings.Contains(err.Error(), "eks-lab:vpcCidr") {
 		t.Fatalf("want a vpcCidr error, got %v", err)
@@ -378,6 +393,7 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 }
 
 func TestTooFewZonesInRegion(t *testing.T) {
+	t.Parallel()
 	_, err := withConfig(t, map[string]string{"eks-lab:availabilityZoneCount": "5", "eks-lab:vpcCidr": "10.0.0.0/16"})
 	if err == nil || !strings.Contains(err.Error(), "availabilityZoneCount = 5") {
 		t.Fatalf("mock region has 4 zones; want a clear error, got %v", err)
@@ -385,6 +401,7 @@ func TestTooFewZonesInRegion(t *testing.T) {
 }
 
 func TestKubernetesResourcesUseTheClusterProvider(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"dev", "private-nat"} {
 		p := stackPlan(t, stack)
 		provs := p.OfType(tK8sProv)

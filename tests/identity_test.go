@@ -48,6 +48,7 @@ func modeOf(t *testing.T, stack string) trust.Mode {
 // Every stack in each mode: one role per controller, trusted only by its
 // own service account, and every mode has a stack file (a golden plan).
 func TestWorkloadIdentityInEveryStack(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +168,7 @@ func checkPodIdentityRole(t *testing.T, p *offline.Plan, what string, role offli
 // the same edges keep the agent, the associations and the roles until the
 // cleanup has run and the controllers are gone.
 func TestPodIdentityOrder(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "pod-identity")
 	nodes := must(t, p, tNodeGroup, "myeks-nodes")
 	agent := must(t, p, tAddon, "myeks-eks-pod-identity-agent")
@@ -203,6 +205,7 @@ func TestPodIdentityOrder(t *testing.T) {
 
 // IRSA stacks install no agent.
 func TestIRSAStacksHaveNoPodIdentityAgent(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"dev", "private-nat"} {
 		p := stackPlan(t, stack)
 		if _, ok := p.Find(tAddon, "myeks-eks-pod-identity-agent"); ok {

@@ -58,6 +58,7 @@ func deployLBControllerIn(t *testing.T, mode trust.Mode) (*offline.Plan, string)
 }
 
 func TestPolicyIsThePublishedOne(t *testing.T) {
+	t.Parallel()
 	p, _ := deployLBController(t)
 	pol := must(t, p, "aws:iam/policy:Policy", "lbc")
 	var got, want any
@@ -75,6 +76,7 @@ func TestPolicyIsThePublishedOne(t *testing.T) {
 }
 
 func TestRoleTrustsOnlyTheControllerServiceAccount(t *testing.T) {
+	t.Parallel()
 	p, _ := deployLBController(t)
 	role := must(t, p, "aws:iam/role:Role", "lbc-irsa")
 	var trust struct {
@@ -100,6 +102,7 @@ func TestRoleTrustsOnlyTheControllerServiceAccount(t *testing.T) {
 }
 
 func TestHelmRelease(t *testing.T) {
+	t.Parallel()
 	p, nodes := deployLBController(t)
 	rel := must(t, p, "kubernetes:helm.sh/v3:Release", "lbc")
 	for key, want := range map[string]any{
@@ -178,6 +181,7 @@ func TestHelmRelease(t *testing.T) {
 // account carries no role annotation, and the release waits for the
 // association (the agent injects credentials when a pod is created).
 func TestPodIdentity(t *testing.T) {
+	t.Parallel()
 	p, _ := deployLBControllerIn(t, trust.PodIdentity)
 	role := must(t, p, "aws:iam/role:Role", "lbc-pod-identity")
 	if !strings.Contains(role.Inputs["assumeRolePolicy"].(string), `"Service":"pods.eks.amazonaws.com"`) {
@@ -208,6 +212,7 @@ func TestPodIdentity(t *testing.T) {
 }
 
 func TestKeepCRDsForcesAndRetainsOnlyCRDs(t *testing.T) {
+	t.Parallel()
 	got := lbcontroller.KeepCRDs(context.Background(), &pulumi.ResourceTransformArgs{
 		Type: "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
 		Props: pulumi.Map{"metadata": pulumi.Map{

@@ -15,6 +15,7 @@ import (
 // `pulumi up` are refused by Pulumi's loader or by the program before it
 // registers anything, each problem named with its fix, all at once.
 func TestStackFilesAWSWouldRefuseRegisterNothing(t *testing.T) {
+	t.Parallel()
 	const base = "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n"
 	for _, tc := range []struct {
 		name, extra string
@@ -71,6 +72,7 @@ func TestStackFilesAWSWouldRefuseRegisterNothing(t *testing.T) {
 // kubeconfig's `aws eks get-token` (pulumi-eks's providerCredentialOpts) and
 // the commands the stack outputs.
 func TestHonouredAWSKeysReachTheProvider(t *testing.T) {
+	t.Parallel()
 	root := stackRoot(t, "s", `config:
   eks-lab:sshCidr: 203.0.113.7/32
   aws:profile: study-admin
@@ -137,6 +139,7 @@ func toStrings(v any) []string {
 // for the component's children, which the mock engine does not see, so the
 // test calls the registered callback as the engine would.
 func TestTheEKSClusterIsPinnedToStandardSupport(t *testing.T) {
+	t.Parallel()
 	cfg, err := offline.LoadStack(stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n"), "s", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -169,6 +172,7 @@ func TestTheEKSClusterIsPinnedToStandardSupport(t *testing.T) {
 // The mock engine's zones are the region's, so every layout config accepts
 // is planned: six AZs in us-east-1.
 func TestAllZonesOfTheRegionArePlanned(t *testing.T) {
+	t.Parallel()
 	cfg, err := offline.LoadStack(stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  aws:region: us-east-1\n  eks-lab:availabilityZoneCount: 6\n"), "s", nil)
 	if err != nil {
 		t.Fatal(err)

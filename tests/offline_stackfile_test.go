@@ -38,6 +38,7 @@ func stackRoot(t *testing.T, stack, content string) string {
 // The program gets what the CLI hands it: project defaults applied, lists
 // as JSON, aws:region from Pulumi.yaml, secure values marked secret.
 func TestLoadStackHandsTheProgramWhatTheCLIWould(t *testing.T) {
+	t.Parallel()
 	root := stackRoot(t, "s", `config:
   eks-lab:sshCidr: 203.0.113.7/32
   eks-lab:nodeMaxSize: 4
@@ -89,6 +90,7 @@ func TestLoadStackHandsTheProgramWhatTheCLIWould(t *testing.T) {
 }
 
 func TestLoadStackSetsValuesAsTheCLIStoresThem(t *testing.T) {
+	t.Parallel()
 	root := stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n")
 	cfg, err := offline.LoadStack(root, "s", map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci"]`, "eks-lab:nodeMaxSize": "5"})
 	if err != nil {
@@ -103,6 +105,7 @@ func TestLoadStackSetsValuesAsTheCLIStoresThem(t *testing.T) {
 }
 
 func TestLoadStackRefusesBadStackNames(t *testing.T) {
+	t.Parallel()
 	if _, err := offline.LoadStack("..", "dev/../../etc", nil); err == nil || !strings.Contains(err.Error(), "a stack name may only contain") {
 		t.Errorf("got %v, want Pulumi's stack name error", err)
 	}
@@ -111,6 +114,7 @@ func TestLoadStackRefusesBadStackNames(t *testing.T) {
 // An unquoted RFC 3339 time in a stack file is a YAML timestamp: Pulumi's
 // loader turns it into Go's time format, which the program must take too.
 func TestAnUnquotedExpiryIsAccepted(t *testing.T) {
+	t.Parallel()
 	// A set expiry is checked against the real clock (StackConfig.Clock).
 	expiry := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Minute)
 	root := stackRoot(t, "s", "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:expiry: "+expiry.Format(time.RFC3339)+"\n")

@@ -46,6 +46,7 @@ func jsonOf(t *testing.T, d *plan.Document) []byte {
 }
 
 func TestPlanJSONIsByteIdenticalAcrossRuns(t *testing.T) {
+	t.Parallel()
 	a, b := jsonOf(t, planOf(t, "dev", nil)), jsonOf(t, planOf(t, "dev", nil))
 	if !bytes.Equal(a, b) {
 		t.Fatalf("two runs of dev differ (%d and %d bytes)", len(a), len(b))
@@ -67,6 +68,7 @@ func TestPlanJSONIsByteIdenticalAcrossRuns(t *testing.T) {
 // The lab's config refuses node subnets too small for max pods; a plan
 // still flags them, whatever program made it.
 func TestSmallSubnetsDoNotFit(t *testing.T) {
+	t.Parallel()
 	p, err := mock.RunProgram("dev", nil, func(ctx *pulumi.Context) error {
 		awsProvider, _, err := mock.Providers(ctx)
 		if err != nil {
@@ -110,6 +112,7 @@ func TestSmallSubnetsDoNotFit(t *testing.T) {
 
 // EKS caps max pods at 110 below 30 vCPUs: the plan counts the cap, not the ENI limit.
 func TestPlanCountsTheManagedNodeGroupMaxPodsCap(t *testing.T) {
+	t.Parallel()
 	d := planOf(t, "dev", map[string]string{"eks-lab:nodeInstanceType": "m5.4xlarge"})
 	c := d.Estimates.Capacity[0]
 	if c.ENIMaxPods != 234 || c.MaxPodsPerNode != 110 || c.PodsAtMax != 6*110 {
@@ -125,6 +128,7 @@ func TestPlanCountsTheManagedNodeGroupMaxPodsCap(t *testing.T) {
 }
 
 func TestDiffOfTwoRealPlans(t *testing.T) {
+	t.Parallel()
 	base := planOf(t, "dev", map[string]string{"eks-lab:sampleEchoNlb": "false"})
 	head := planOf(t, "dev", map[string]string{"eks-lab:nodeInstanceType": "m5.large"})
 	d := plan.Compare(base, head)
@@ -172,6 +176,7 @@ func TestDiffOfTwoRealPlans(t *testing.T) {
 // fewest, the on-demand price of the dearest as the upper bound, and the
 // assumed discount range and the reclaim warning in the plan.
 func TestSpotNodeGroupCapacityAndCost(t *testing.T) {
+	t.Parallel()
 	d := planOf(t, "dev", map[string]string{
 		"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": `["c5.large"]`,
 	})
@@ -214,6 +219,7 @@ func TestSpotNodeGroupCapacityAndCost(t *testing.T) {
 // A region the price table lacks leaves everything unpriced: the plan says
 // so instead of "$0.0000 per hour".
 func TestUnpricedPlanSaysSo(t *testing.T) {
+	t.Parallel()
 	d := planOf(t, "dev", map[string]string{"aws:region": "eu-central-1"})
 	if len(d.Estimates.Cost.Unpriced) == 0 {
 		t.Fatal("eu-central-1 is priced; pick a region prices-2026-11.json lacks")

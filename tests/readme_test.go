@@ -10,6 +10,7 @@ import (
 
 // README is the front door: short, and linking every page of docs/.
 func TestReadmeIsAFrontDoorToEveryDocsPage(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestReadmeIsAFrontDoorToEveryDocsPage(t *testing.T) {
 
 // Every relative link in README and docs/ points at a file that exists.
 func TestDocsLinksResolve(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	files = append(files, filepath.Join(root, "README.md"))
 	link := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
@@ -49,6 +51,7 @@ func TestDocsLinksResolve(t *testing.T) {
 
 // CI runs exactly the test command README gives a newcomer.
 func TestCIRunsTheReadmeTestCommand(t *testing.T) {
+	t.Parallel()
 	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
 	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
 	if err != nil {

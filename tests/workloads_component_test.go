@@ -107,6 +107,7 @@ func annotations(res offline.Resource) map[string]any {
 }
 
 func TestNLBServices(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: allSamples, Domain: "example.com"})
 	for _, tc := range []struct {
 		name, targetType, policy string
@@ -147,6 +148,7 @@ func TestNLBServices(t *testing.T) {
 }
 
 func TestEchoServesTwoReplicasThatShowTheClientAddress(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.EchoNLB: true}})
 	d := r.must(t, typeDeployment, "samples-echo-nlb-echo")
 	if offline.Get(d.Inputs, "spec.replicas") != 2.0 || offline.Get(d.Inputs, "spec.template.spec.containers.0.image") != workloads.EchoImage {
@@ -159,6 +161,7 @@ func TestEchoServesTwoReplicasThatShowTheClientAddress(t *testing.T) {
 }
 
 func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.ProxyProtocolNLB: true}})
 	cm := r.must(t, "kubernetes:core/v1:ConfigMap", "samples-proxy-protocol-nginx-proxy-protocol")
 	conf, _ := cm.Inputs["data"].(map[string]any)["default.conf"].(string)
@@ -174,6 +177,7 @@ func TestProxyProtocolNginxReadsTheHeader(t *testing.T) {
 }
 
 func TestGame2048Ingress(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Game2048ALB: true}})
 	ing := r.must(t, typeIngress, "samples-game-2048-ingress-2048")
 	if offline.Get(ing.Inputs, "spec.ingressClassName") != "alb" {
@@ -207,6 +211,7 @@ func TestGame2048Ingress(t *testing.T) {
 }
 
 func TestToolsPlacement(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Netshoot: true, catalog.Iperf3: true, catalog.KubeOpsView: true}})
 	ns := r.must(t, typeDeployment, "samples-netshoot-netshoot")
 	if offline.Get(ns.Inputs, "spec.replicas") != 3.0 {
@@ -253,6 +258,7 @@ func TestToolsPlacement(t *testing.T) {
 }
 
 func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
+	t.Parallel()
 	for _, sample := range catalog.Samples {
 		samples, ns := catalog.Selection{sample.Key: true}, sample.Namespace
 		r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: samples, Domain: "example.com"})
@@ -284,6 +290,7 @@ func TestEachToggleOnlyDeploysItsSample(t *testing.T) {
 }
 
 func TestTetrisNeedsADomain(t *testing.T) {
+	t.Parallel()
 	_, err := mock.RunProgram("test", nil, func(ctx *pulumi.Context) error {
 		_, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{Samples: catalog.Selection{catalog.Tetris: true}})
 		return err
@@ -294,6 +301,7 @@ func TestTetrisNeedsADomain(t *testing.T) {
 }
 
 func TestURLs(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: allSamples, Domain: "example.com"})
 	var keys []string
 	for k := range r.urls {
@@ -312,6 +320,7 @@ func TestURLs(t *testing.T) {
 // Each sample gives exactly the stack outputs its catalog row names, which
 // docs/samples.md's table and the acceptance test read from the row.
 func TestEverySampleGivesItsCatalogOutputs(t *testing.T) {
+	t.Parallel()
 	for _, sample := range catalog.Samples {
 		r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: catalog.Selection{sample.Key: true}, Domain: "example.com"})
 		got := slices.Sorted(maps.Keys(r.urls))
@@ -324,6 +333,7 @@ func TestEverySampleGivesItsCatalogOutputs(t *testing.T) {
 // Every row of the catalog has exactly one builder, and every builder a
 // row: a sample added to one and not the other fails here.
 func TestEveryCatalogSampleHasOneBuilder(t *testing.T) {
+	t.Parallel()
 	if got, want := workloads.BuilderKeys(), slices.Sorted(slices.Values(catalog.Keys())); !slices.Equal(got, want) {
 		t.Errorf("builders for %v, catalog rows %v", got, want)
 	}
@@ -331,6 +341,7 @@ func TestEveryCatalogSampleHasOneBuilder(t *testing.T) {
 
 // A key the catalog does not have is refused before anything is registered.
 func TestAnUnknownSampleIsRefused(t *testing.T) {
+	t.Parallel()
 	p, err := mock.RunProgram("test", nil, func(ctx *pulumi.Context) error {
 		_, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{Samples: catalog.Selection{"sampleEchoNLB": true}})
 		return err
@@ -343,6 +354,7 @@ func TestAnUnknownSampleIsRefused(t *testing.T) {
 // Every Kubernetes object uses the explicit provider and waits for the
 // controllers: on destroy it is deleted while they still run.
 func TestEveryObjectUsesTheProviderAndDependsOnTheControllers(t *testing.T) {
+	t.Parallel()
 	r := deployWorkloads(t, workloads.WorkloadsArgs{Samples: allSamples, Domain: "example.com", ALBGroupName: "lab", ACMCertificateArn: certArn})
 	if r.controller == "" || r.provider == "" {
 		t.Fatal("stand-ins not recorded")
