@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
@@ -297,6 +298,10 @@ func (l *lab) checkAuditListsOurs(rep audit.Report) {
 	}
 }
 
+// tierDNSSyncWait is the cleanup's wait for ExternalDNS in the tier: an
+// event-driven sync (at most 5 s after the event) three times over.
+const tierDNSSyncWait = 15 * time.Second
+
 func TestTheCleanupLetsExternalDNSDeleteTheRecordsAndTheAuditFindsNone(t *testing.T) {
 	l := newLab(t)
 	l.publish()
@@ -314,6 +319,17 @@ func TestTheCleanupLetsExternalDNSDeleteTheRecordsAndTheAuditFindsNone(t *testin
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The production wait is one ExternalDNS poll and a half (90 s, what
+	// the command passes: TestDeleteRunsCleanupWithSecretKubeconfig asserts
+	// it), for an ExternalDNS that misses the Service's deletion event. The
+	// program runs it with --events (triggerLoopOnEvent), which syncs at most
+	// --min-event-sync-interval (5 s) after the event: here the records were
+	// gone 5 to 6 s after the cleanup started. The tier waits tierDNSSyncWait,
+	// and still asserts that the records are gone when the wait ends.
+	if opts.DNSSyncWait != cleanup.DefaultDNSSyncWait {
+		t.Fatalf("the command waits %s for ExternalDNS, want %s", opts.DNSSyncWait, cleanup.DefaultDNSSyncWait)
+	}
+	opts.DNSSyncWait = tierDNSSyncWait
 	var log strings.Builder
 	opts.Log = &log
 	if err := cleanup.Run(l.ctx, opts); err != nil {
