@@ -65,3 +65,34 @@ func TestCIRunsTheReadmeTestCommand(t *testing.T) {
 		t.Errorf(".ci/run does not run %q on a line of its own", cmd)
 	}
 }
+
+// Every repository path README and docs/ name exists, in prose or in a
+// command (`infra/config/...`, `go test ./tests`): a file moved without its
+// docs fails here. A path with a placeholder (`stacks/Pulumi.<stack>.yaml`)
+// or a glob is a pattern, not a path; `internal/versions.Pins` names a
+// package's symbol.
+func TestDocsNameExistingPaths(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	files = append(files, filepath.Join(root, "README.md"))
+	goSymbol := regexp.MustCompile(`\.[A-Z][A-Za-z0-9]*$`)
+	path := regexp.MustCompile("(^|[\\s`(\"'=])\\.?/?((?:infra|components|internal|tests|cmd|stacks|docs|\\.ci|\\.github)/[A-Za-z0-9_./-]*)([^A-Za-z0-9_./-]|$)")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			for _, m := range path.FindAllStringSubmatch(line, -1) {
+				p, next := strings.TrimRight(m[2], "./"), m[3]
+				if strings.ContainsAny(next, "<*{$") || strings.Contains(p, "...") {
+					continue
+				}
+				p = goSymbol.ReplaceAllString(p, "")
+				if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+					t.Errorf("%s names %s, which does not exist", filepath.Base(f), p)
+				}
+			}
+		}
+	}
+}
