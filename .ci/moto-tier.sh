@@ -5,7 +5,7 @@
 #   export LAB_MOTO='<command that starts moto's server>'
 # or, when moto cannot be had on this machine,
 #   export LAB_MOTO_MISSING='<why>'
-# and the tier's tests (internal/audit, cmd/lab) skip with that reason, or
+# and the tier's tests (internal/audit, tests) skip with that reason, or
 # fail under LAB_TIERS_REQUIRED=1 (.ci/run).
 #
 # Order: a python3 that already has moto 5.2.1, then the virtualenv this script

@@ -18,7 +18,7 @@ import (
 // PulumiCLI is the pulumi CLI release the project runs. Used by
 // .ci/pulumi-cli.sh (the CLI test tier builds it from source), by
 // .github/actions/pulumi-cli (the workflows install it with pulumi/actions),
-// and by tests/cli (which asserts that release's messages).
+// and by tests/tier_cli_test.go (which asserts that release's messages).
 const PulumiCLI = "v3.274.1"
 
 // The AWS Load Balancer Controller (kubernetes-sigs/aws-load-balancer-controller).
