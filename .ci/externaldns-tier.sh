@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The ExternalDNS tier's prerequisite: the external-dns binary at the version
-# the program deploys (components/externaldns AppVersion), built from the Go
+# the program deploys (versions.ExternalDNS, internal/versions), built from the Go
 # module sigs.k8s.io/external-dns: its own main package (the module's root)
 # with every provider and source, as the release image has it.
 #
@@ -22,12 +22,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# One source for the version: the component's AppVersion.
-VERSION="$(sed -n 's/^[[:space:]]*AppVersion[[:space:]]*=[[:space:]]*"\(v[0-9.]*\)".*/\1/p' components/externaldns/externaldns.go)"
-if [ -z "$VERSION" ]; then
-	echo "externaldns-tier: no AppVersion in components/externaldns/externaldns.go" >&2
-	exit 1
-fi
+# One source for the version: the one the program deploys.
+VERSION="$(go run ./cmd/lab-ci version external-dns)"
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/eks-lab/external-dns-$VERSION"
 bin="$cache/external-dns"

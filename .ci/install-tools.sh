@@ -4,12 +4,13 @@
 # Go, which the workflows' steps use; tests/workflows_test.go runs them). Idempotent: a tool
 # already built at its pinned version is kept. Prints the directory the tools
 # are in, so that .ci/run can do PATH="$(bash .ci/install-tools.sh):$PATH".
+# The versions are internal/versions' pins of the same names.
 set -euo pipefail
 
 tools=(
-	"actionlint github.com/rhysd/actionlint/cmd/actionlint v1.7.9"
-	"staticcheck honnef.co/go/tools/cmd/staticcheck v0.8.2"
-	"gojq github.com/itchyny/gojq/cmd/gojq v0.12.17" # jq, for tests that run workflow steps
+	"actionlint github.com/rhysd/actionlint/cmd/actionlint"
+	"staticcheck honnef.co/go/tools/cmd/staticcheck"
+	"gojq github.com/itchyny/gojq/cmd/gojq" # jq, for tests that run workflow steps
 )
 
 bindir="$(go env GOBIN)"
@@ -18,7 +19,8 @@ if [ -z "$bindir" ]; then
 fi
 
 for t in "${tools[@]}"; do
-	read -r name pkg version <<<"$t"
+	read -r name pkg <<<"$t"
+	version="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version "$name")"
 	# `go version -m` names the module version the binary was built from.
 	have="$(go version -m "$bindir/$name" 2>/dev/null | awk '$1 == "mod" { print $3 }' || true)"
 	if [ "$have" = "$version" ]; then

@@ -2,6 +2,8 @@
 # The real-API-server tier's prerequisites: kube-apiserver and
 # kube-controller-manager built from the Go module k8s.io/kubernetes at
 # KUBE_VERSION (the envtest approach), and etcd from Debian's etcd-server.
+# KUBE_VERSION is versions.KubeTier (internal/versions/versions.go, the one
+# place of the pin).
 #
 # The binaries are built once per machine, in a throwaway module outside this
 # repository (k8s.io/kubernetes requires its staging modules at v0.0.0 and
@@ -15,7 +17,7 @@
 #   LAB_ETCD          the etcd binary
 set -euo pipefail
 
-KUBE_VERSION=v1.35.4
+KUBE_VERSION="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version kube-tier)"
 # The staging modules (k8s.io/api, k8s.io/client-go, ...) are published as v0.<minor>.<patch>.
 STAGING_VERSION="v0.${KUBE_VERSION#v1.}"
 

@@ -5,7 +5,7 @@
 #   export LAB_MOTO='<command that starts moto's server>'
 # or, when moto cannot be had on this machine,
 #   export LAB_MOTO_MISSING='<why>'
-# and the tier's tests (internal/audit, cmd/lab) skip with that reason, or
+# and the tier's tests (internal/audit, tests) skip with that reason, or
 # fail under LAB_TIERS_REQUIRED=1 (.ci/run).
 #
 # Order: a python3 that already has moto 5.2.1, then the virtualenv this script
@@ -15,8 +15,9 @@
 # a fresh machine cannot get moto, and the tier is skipped there.
 set -euo pipefail
 
-version=5.2.1
-cli_version=1.45.11
+# The versions are versions.Moto and versions.AWSCLI (internal/versions/versions.go).
+version="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version moto)"
+cli_version="$(cd "$(dirname "$0")/.." && go run ./cmd/lab-ci version awscli)"
 venv="${XDG_CACHE_HOME:-$HOME/.cache}/eks-lab/moto-$version"
 
 has_moto() { # python

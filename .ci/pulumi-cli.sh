@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the real pulumi CLI for the CLI test tier (tests/cli) from the Go module
+# Builds the real pulumi CLI for the CLI test tier (tests/tier_cli_test.go) from the Go module
 # proxy, once per machine, and prints the binary's path so that .ci/run can do
 # LAB_PULUMI_CLI="$(bash .ci/pulumi-cli.sh)".
 #

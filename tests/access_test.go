@@ -17,6 +17,7 @@ const callerRole = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.co
 // (the docs' advice for a CI role) must not give it a second entry, which
 // would fail the cluster's creation with ResourceInUseException.
 func TestTheCreatorGetsNoSecondAccessEntry(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{
 		"eks-lab:adminRoleArns": `["` + callerRole + `","arn:aws:iam::123456789012:role/github-ci"]`,
 	})
@@ -41,6 +42,7 @@ func TestTheCreatorGetsNoSecondAccessEntry(t *testing.T) {
 // component, "<cluster>-<key>-<policy key>" under the entry), or a live lab's
 // entries would be replaced, which fails: EKS takes one entry per principal.
 func TestAccessEntriesAnswerToThePulumiEksURNs(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{
 		"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/github-ci","arn:aws:iam::123456789012:role/teammate"]`,
 	})
@@ -64,6 +66,7 @@ func TestAccessEntriesAnswerToThePulumiEksURNs(t *testing.T) {
 // On destroy the Kubernetes objects (and the cleanup before them) go while
 // every admin still has access: the provider depends on the associations.
 func TestKubernetesProviderOutlivesNoAdmin(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	provider := must(t, p, tK8sProv, "k8s")
 	association := must(t, p, tAccessPolicy, "myeks-bastion-cluster-admin")

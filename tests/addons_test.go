@@ -40,6 +40,7 @@ func under(p *offline.Plan, r offline.Resource, typ string) bool {
 // Destroy must delete every sample object while the controllers still run,
 // and the controllers before the nodes they run on.
 func TestAddonsTeardownOrder(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, withDNS)
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 		}
 	}
 	// The cleanups of members' own load balancers run after the samples are
-	// gone and before the controllers are (teardown_test.go has more).
+	// gone and before the controllers are (cleanup_test.go has more).
 	var cleanups []offline.Resource
 	for _, name := range []string{"cleanup", "aws-load-balancer-controller-cleanup", "external-dns-cleanup"} {
 		cleanup := must(t, p, tCommand, name)
@@ -91,6 +92,7 @@ func TestAddonsTeardownOrder(t *testing.T) {
 }
 
 func TestAddonOutputs(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, withDNS)
 	if err != nil {
 		t.Fatal(err)
@@ -117,6 +119,7 @@ func TestAddonOutputs(t *testing.T) {
 }
 
 func TestNoDomainNoExternalDNS(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -140,10 +143,8 @@ func TestNoDomainNoExternalDNS(t *testing.T) {
 }
 
 func TestNoControllerNoRelease(t *testing.T) {
-	p, err := withConfig(t, map[string]string{
-		"eks-lab:lbController": "false", "eks-lab:sampleEchoNlb": "false", "eks-lab:sampleProxyProtocolNlb": "false",
-		"eks-lab:sampleInstanceModeNlb": "false", "eks-lab:sample2048Alb": "false",
-	})
+	t.Parallel()
+	p, err := withConfig(t, merged(map[string]string{"eks-lab:lbController": "false"}, samplesOff(needsLBController)))
 	if err != nil {
 		t.Fatal(err)
 	}

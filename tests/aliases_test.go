@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // Labs already running were created with the URNs in golden/released/: the
@@ -16,6 +16,7 @@ import (
 // replacement fails or cuts access mid-lab. Every released URN must still
 // exist, directly or as an alias.
 func TestRenamesKeepReleasedResources(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join(goldenDir, "released", "*.urns"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no released URN lists: %v", err)
@@ -27,7 +28,7 @@ func TestRenamesKeepReleasedResources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := offline.RunStackFile(goldenRoot, stack)
+			p, err := mock.RunStackFile(goldenRoot, stack)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,9 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/components/cluster"
+	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // inAccount runs the dev stack's program in an account that already holds acct.
@@ -15,7 +17,7 @@ func inAccount(t *testing.T, acct offline.Account) (*offline.Plan, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return offline.RunIn(cfg, acct)
+	return mock.RunIn(cfg, acct)
 }
 
 // A cluster name another lab or tool holds in the account and region stops
@@ -23,6 +25,7 @@ func inAccount(t *testing.T, acct offline.Account) (*offline.Plan, error) {
 // it is registered), with the fix; the stack's own cluster and log group, on
 // its second `pulumi up`, do not.
 func TestAClusterNameTakenInTheAccountIsRefusedBeforeAnythingIsCreated(t *testing.T) {
+	t.Parallel()
 	dev := map[string]string{"project": "eks-lab", "stack": "dev", "owner": "study-member"}
 	podIdentity := map[string]string{"project": "eks-lab", "stack": "pod-identity", "owner": "study-member"}
 	logGroup := cluster.LogGroupName("myeks")
@@ -80,6 +83,7 @@ func TestAClusterNameTakenInTheAccountIsRefusedBeforeAnythingIsCreated(t *testin
 // role updates it, and the CI role's entry must stay. A cluster from before
 // the tag gets none.
 func TestClusterCreatorTag(t *testing.T) {
+	t.Parallel()
 	const member = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123"
 	dev := func(tags map[string]string) map[string]string {
 		tags["project"], tags["stack"] = "eks-lab", "dev"
@@ -90,8 +94,8 @@ func TestClusterCreatorTag(t *testing.T) {
 		acct offline.Account
 		want any
 	}{
-		{"new cluster", offline.Account{}, cluster.Principal(offline.CallerArn)},
-		{"new cluster, another stack's exists", offline.Account{Clusters: map[string]map[string]string{"other": {}}}, cluster.Principal(offline.CallerArn)},
+		{"new cluster", offline.Account{}, iamarn.Principal(offline.CallerArn)},
+		{"new cluster, another stack's exists", offline.Account{Clusters: map[string]map[string]string{"other": {}}}, iamarn.Principal(offline.CallerArn)},
 		{"the member's cluster, updated by another caller", offline.Account{Clusters: map[string]map[string]string{"myeks": dev(map[string]string{cluster.CreatorTag: member})}}, member},
 		{"a cluster from before the tag", offline.Account{Clusters: map[string]map[string]string{"myeks": dev(map[string]string{})}}, nil},
 	} {

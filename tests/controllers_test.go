@@ -5,27 +5,29 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/components/externaldns"
-	"github.com/eks-study/lab/components/lbcontroller"
-	"github.com/eks-study/lab/components/workloads"
+	"github.com/eks-study/lab/components/externaldns/extdns"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
+	"github.com/eks-study/lab/components/workloads/catalog"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 // In every stack the controller's CRDs are applied from the vendored chart files
 // before its release, with the lab's Kubernetes provider, and Helm skips them.
 func TestLoadBalancerControllerCRDsBeforeTheRelease(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, stack := range stacks {
 		p := stackPlan(t, stack)
-		rel := must(t, p, tRelease, lbcontroller.ReleaseName)
-		expectEqual(t, stack+" chart", []any{rel.Inputs["version"], rel.Inputs["skipCrds"]}, []any{lbcontroller.ChartVersion, true})
+		rel := must(t, p, tRelease, awslbc.ReleaseName)
+		expectEqual(t, stack+" chart", []any{rel.Inputs["version"], rel.Inputs["skipCrds"]}, []any{versions.LBControllerChart, true})
 		k8s := must(t, p, tK8sProv, "k8s")
-		for _, f := range lbcontroller.CRDFiles {
-			cf := must(t, p, "kubernetes:yaml/v2:ConfigGroup", lbcontroller.ReleaseName+"-"+strings.TrimSuffix(f, ".yaml"))
-			text, _ := lbcontroller.CRDs(f)
+		for _, f := range awslbc.CRDFiles {
+			cf := must(t, p, "kubernetes:yaml/v2:ConfigGroup", awslbc.ReleaseName+"-"+strings.TrimSuffix(f, ".yaml"))
+			text, _ := awslbc.CRDs(f)
 			if cf.Inputs["yaml"] != text {
 				t.Errorf("%s: %s is not applied from the vendored file", stack, f)
 			}
@@ -42,13 +44,14 @@ func TestLoadBalancerControllerCRDsBeforeTheRelease(t *testing.T) {
 // ExternalDNS v0.22 reads only annotations under its prefix: the samples'
 // hostname annotation must carry the one the release sets.
 func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "private-nat")
-	rel := must(t, p, tRelease, externaldns.ReleaseName)
+	rel := must(t, p, tRelease, extdns.ReleaseName)
 	prefix := str(rel.Inputs, "values.annotationPrefix")
-	if prefix == "" || !strings.HasPrefix(workloads.AnnExternalDNSHost, prefix) {
-		t.Errorf("ExternalDNS annotation prefix %q; the samples annotate %s", prefix, workloads.AnnExternalDNSHost)
+	if prefix == "" || !strings.HasPrefix(catalog.AnnExternalDNSHost, prefix) {
+		t.Errorf("ExternalDNS annotation prefix %q; the samples annotate %s", prefix, catalog.AnnExternalDNSHost)
 	}
-	expectEqual(t, "ExternalDNS image", str(rel.Inputs, "values.image.tag"), externaldns.AppVersion)
+	expectEqual(t, "ExternalDNS image", str(rel.Inputs, "values.image.tag"), versions.ExternalDNS)
 }
 
 // The load balancer controller's chart registers webhooks with failurePolicy
@@ -58,6 +61,7 @@ func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
 // before it on destroy. Without the controller, ExternalDNS waits for nothing
 // it does not have.
 func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
+	t.Parallel()
 	plans := map[string]*offline.Plan{}
 	stacks, err := offline.Stacks(root)
 	if err != nil {
@@ -72,7 +76,7 @@ func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
 	}
 	plans["dev with ExternalDNS"] = dns
 	for name, p := range plans {
-		lbc := must(t, p, tRelease, lbcontroller.ReleaseName)
+		lbc := must(t, p, tRelease, awslbc.ReleaseName)
 		var waiting int
 		for _, r := range p.Resources {
 			switch {
@@ -90,14 +94,13 @@ func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
 		}
 	}
 
-	p, err := withConfig(t, map[string]string{
+	p, err := withConfig(t, merged(map[string]string{
 		"eks-lab:domain": "example.com", "eks-lab:hostedZoneId": "Z0123456789ABCDEFGHIJ", "eks-lab:lbController": "false",
-		"eks-lab:sampleEchoNlb": "false", "eks-lab:sampleProxyProtocolNlb": "false", "eks-lab:sampleInstanceModeNlb": "false", "eks-lab:sample2048Alb": "false",
-	})
+	}, samplesOff(needsLBController)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	edns := must(t, p, tRelease, externaldns.ReleaseName)
+	edns := must(t, p, tRelease, extdns.ReleaseName)
 	if !slices.Contains(edns.Dependencies, must(t, p, tNodeGroup, "myeks-nodes").URN) {
 		t.Error("without the load balancer controller, ExternalDNS no longer waits for the nodes")
 	}

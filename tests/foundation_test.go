@@ -9,6 +9,7 @@ import (
 
 	"github.com/eks-study/lab/components/cluster"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/versions"
 )
 
 const (
@@ -35,6 +36,7 @@ const (
 )
 
 func TestDevSubnetsAreTaggedSlash22PerAZ(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	vpc := must(t, p, tVpc, "lab")
 	expectEqual(t, "VPC CIDR", str(vpc.Inputs, "cidrBlock"), "192.168.0.0/16")
@@ -71,6 +73,7 @@ func TestDevSubnetsAreTaggedSlash22PerAZ(t *testing.T) {
 }
 
 func TestDevHasNoNATAndPublicRoutesViaIGW(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	if n := len(p.OfType(tNat)) + len(p.OfType(tEip)); n != 0 {
 		t.Errorf("dev bills %d NAT gateways/EIPs, want none", n)
@@ -85,6 +88,7 @@ func TestDevHasNoNATAndPublicRoutesViaIGW(t *testing.T) {
 }
 
 func TestPrivateNatVariantRoutesEachAZThroughItsOwnNAT(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "private-nat")
 	nats := p.OfType(tNat)
 	if len(nats) != 3 || len(p.OfType(tEip)) != 3 {
@@ -103,6 +107,7 @@ func TestPrivateNatVariantRoutesEachAZThroughItsOwnNAT(t *testing.T) {
 }
 
 func TestSingleNATServesEveryAZ(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:natGateways": "single"})
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +126,7 @@ func TestSingleNATServesEveryAZ(t *testing.T) {
 // subnets) must delete the old group before it creates the new one, or
 // `pulumi up` fails half-way with the old nodes still running.
 func TestNodeGroupIsDeletedBeforeItIsReplaced(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
@@ -135,6 +141,7 @@ func TestNodeGroupIsDeletedBeforeItIsReplaced(t *testing.T) {
 }
 
 func TestNodeGroupRunsThreeNodesInPublicSubnets(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
 	expectEqual(t, "node subnets", strs(ng.Inputs, "subnetIds"),
@@ -166,6 +173,7 @@ func TestNodeGroupRunsThreeNodesInPublicSubnets(t *testing.T) {
 }
 
 func TestArmNodesGetArmAMI(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:nodeInstanceType": "t4g.medium"})
 	if err != nil {
 		t.Fatal(err)
@@ -174,6 +182,7 @@ func TestArmNodesGetArmAMI(t *testing.T) {
 }
 
 func TestClusterControlPlane(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	c := must(t, p, tEksCluster, "myeks")
 	if !c.Remote {
@@ -213,6 +222,7 @@ func TestClusterControlPlane(t *testing.T) {
 // node launch template (a new version rolls every node) nor the controller's
 // values (a Helm upgrade restarts it).
 func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	lt := must(t, p, tLaunchTmpl, "myeks-nodes")
 	for i := 0; i < 2; i++ {
@@ -231,6 +241,7 @@ func TestMovingExpiryDoesNotRollNodesOrControllers(t *testing.T) {
 }
 
 func TestAdminRolesGetClusterAdmin(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:adminRoleArns": `["arn:aws:iam::123456789012:role/ci/github-ci"]`})
 	if err != nil {
 		t.Fatal(err)
@@ -243,6 +254,7 @@ func TestAdminRolesGetClusterAdmin(t *testing.T) {
 }
 
 func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
 	for _, name := range []string{"vpc-cni", "kube-proxy", "coredns"} {
@@ -260,7 +272,7 @@ func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 		}
 	}
 	if !p.DependsOn(must(t, p, "command:local:Command", "cleanup").URN, coredns.URN) {
-		t.Error("the teardown cleanup does not depend on coredns")
+		t.Error("the cluster's cleanup does not depend on coredns")
 	}
 	for _, name := range []string{"vpc-cni", "kube-proxy"} {
 		if !p.DependsOn(ng.URN, must(t, p, tAddon, "myeks-"+name).URN) {
@@ -273,6 +285,7 @@ func TestCoreAddonsAreManagedAndOrdered(t *testing.T) {
 }
 
 func TestBastion(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	inst := must(t, p, tInstance, "bastion")
 	// IMDSv2 only, and one hop: a container on the bastion (docker, a kind
@@ -286,7 +299,7 @@ func TestBastion(t *testing.T) {
 	expectEqual(t, "security group", strs(inst.Inputs, "vpcSecurityGroupIds"), []string{"bastion-id"})
 	expectEqual(t, "AL2023 AMI", str(inst.Inputs, "ami"), "ami-0a1b2c3d4e5f67890")
 	userData := str(inst.Inputs, "userData")
-	for _, want := range []string{"export CLUSTER_NAME=myeks", "export AWS_DEFAULT_REGION=ap-northeast-2", "/release/v1.35.4/bin/linux/amd64/kubectl"} {
+	for _, want := range []string{"export CLUSTER_NAME=myeks", "export AWS_DEFAULT_REGION=ap-northeast-2", "/release/" + versions.Kubectl["1.35"] + "/bin/linux/amd64/kubectl"} {
 		if !strings.Contains(userData, want) {
 			t.Errorf("user data lacks %q", want)
 		}
@@ -320,6 +333,7 @@ func TestBastion(t *testing.T) {
 }
 
 func TestEveryAWSResourceUsesTheTaggedProvider(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	provs := p.OfType(tAwsProv)
 	if len(provs) != 1 {
@@ -349,6 +363,7 @@ func TestEveryAWSResourceUsesTheTaggedProvider(t *testing.T) {
 }
 
 func TestOutputsAMemberNeeds(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "dev")
 	want := map[string]string{
 		"clusterName":       "myeks",
@@ -367,6 +382,7 @@ func TestOutputsAMemberNeeds(t *testing.T) {
 }
 
 func TestInvalidConfigRegistersNothing(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:vpcCidr": "192.168.0.0/20"})
 	if err == nil || !strings.Contains(err.Error(), "eks-lab:vpcCidr") {
 		t.Fatalf("want a vpcCidr error, got %v", err)
@@ -377,6 +393,7 @@ func TestInvalidConfigRegistersNothing(t *testing.T) {
 }
 
 func TestTooFewZonesInRegion(t *testing.T) {
+	t.Parallel()
 	_, err := withConfig(t, map[string]string{"eks-lab:availabilityZoneCount": "5", "eks-lab:vpcCidr": "10.0.0.0/16"})
 	if err == nil || !strings.Contains(err.Error(), "availabilityZoneCount = 5") {
 		t.Fatalf("mock region has 4 zones; want a clear error, got %v", err)
@@ -384,6 +401,7 @@ func TestTooFewZonesInRegion(t *testing.T) {
 }
 
 func TestKubernetesResourcesUseTheClusterProvider(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"dev", "private-nat"} {
 		p := stackPlan(t, stack)
 		provs := p.OfType(tK8sProv)

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 	"github.com/eks-study/lab/internal/plan"
 )
 
@@ -33,7 +34,7 @@ func TestGoldenPlans(t *testing.T) {
 	}
 	for _, stack := range stacks {
 		t.Run(stack, func(t *testing.T) {
-			p, err := offline.RunStackFile(goldenRoot, stack)
+			p, err := mock.RunStackFile(goldenRoot, stack)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,10 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/eks-study/lab/components/workloads/catalog"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // root is the repository root, where Pulumi.yaml and stacks/ live.
@@ -24,7 +27,7 @@ func stackPlan(t *testing.T, stack string) *offline.Plan {
 	if p, ok := plans[stack]; ok {
 		return p
 	}
-	p, err := offline.RunStackFile(root, stack)
+	p, err := mock.RunStackFile(root, stack)
 	if err != nil {
 		t.Fatalf("stack %s: %v", stack, err)
 	}
@@ -40,7 +43,7 @@ func withConfig(t *testing.T, overrides map[string]string) (*offline.Plan, error
 	if err != nil {
 		t.Fatal(err)
 	}
-	return offline.Run(cfg)
+	return mock.Run(cfg)
 }
 
 // must finds one resource or fails.
@@ -81,3 +84,27 @@ func expectEqual(t *testing.T, what string, got, want any) {
 		t.Errorf("%s = %v, want %v", what, got, want)
 	}
 }
+
+// samplesOff turns off every sample of the catalog that which selects, as
+// `pulumi config set eks-lab:<key> false` would.
+func samplesOff(which func(catalog.Sample) bool) map[string]string {
+	out := map[string]string{}
+	for _, s := range catalog.Samples {
+		if which(s) {
+			out[config.Namespace+":"+s.Key] = "false"
+		}
+	}
+	return out
+}
+
+// needsLBController selects the samples a stack without the load balancer
+// controller must turn off.
+func needsLBController(s catalog.Sample) bool { return s.NeedsLBController }
+
+// mockIssuer is the OIDC issuer the mock engine gives every EKS cluster
+// (internal/offline/mock), and mockProviderArn its IAM OIDC provider: the
+// component tests hand them to the components as the program would.
+const (
+	mockIssuer      = "oidc.eks.ap-northeast-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+	mockProviderArn = "arn:aws:iam::123456789012:oidc-provider/" + mockIssuer
+)

@@ -7,10 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/eks-study/lab/components/externaldns"
-	"github.com/eks-study/lab/components/identity"
-	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/externaldns/extdns"
+	"github.com/eks-study/lab/components/identity/trust"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 const (
@@ -21,17 +22,17 @@ const (
 // controllers are the releases of a stack and their service accounts.
 func controllers(p *offline.Plan) map[string]string {
 	out := map[string]string{}
-	if _, ok := p.Find(tRelease, lbcontroller.ReleaseName); ok {
-		out[lbcontroller.ReleaseName] = lbcontroller.Namespace + "/" + lbcontroller.ServiceAccount
+	if _, ok := p.Find(tRelease, awslbc.ReleaseName); ok {
+		out[awslbc.ReleaseName] = awslbc.Namespace + "/" + awslbc.ServiceAccount
 	}
-	if _, ok := p.Find(tRelease, externaldns.ReleaseName); ok {
-		out[externaldns.ReleaseName] = externaldns.Namespace + "/" + externaldns.ServiceAccount
+	if _, ok := p.Find(tRelease, extdns.ReleaseName); ok {
+		out[extdns.ReleaseName] = extdns.Namespace + "/" + extdns.ServiceAccount
 	}
 	return out
 }
 
 // modeOf is a stack file's workload identity mode, as the program reads it.
-func modeOf(t *testing.T, stack string) identity.Mode {
+func modeOf(t *testing.T, stack string) trust.Mode {
 	t.Helper()
 	stackCfg, err := offline.LoadStack(root, stack, nil)
 	if err != nil {
@@ -47,18 +48,19 @@ func modeOf(t *testing.T, stack string) identity.Mode {
 // Every stack in each mode: one role per controller, trusted only by its
 // own service account, and every mode has a stack file (a golden plan).
 func TestWorkloadIdentityInEveryStack(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fileModes := map[identity.Mode]bool{}
+	fileModes := map[trust.Mode]bool{}
 	for _, stack := range stacks {
 		fileModes[modeOf(t, stack)] = true
-		for _, mode := range identity.Modes {
+		for _, mode := range trust.Modes {
 			checkWorkloadIdentity(t, stack, mode, planInMode(t, stack, mode))
 		}
 	}
-	for _, m := range identity.Modes {
+	for _, m := range trust.Modes {
 		if !fileModes[m] {
 			t.Errorf("no stack file uses workloadIdentity %s: the golden plans must cover every mode", m)
 		}
@@ -66,20 +68,20 @@ func TestWorkloadIdentityInEveryStack(t *testing.T) {
 }
 
 // planInMode plans a stack file with eks-lab:workloadIdentity set to mode.
-func planInMode(t *testing.T, stack string, mode identity.Mode) *offline.Plan {
+func planInMode(t *testing.T, stack string, mode trust.Mode) *offline.Plan {
 	t.Helper()
 	cfg, err := offline.LoadStack(root, stack, map[string]string{"eks-lab:workloadIdentity": string(mode)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := offline.Run(cfg)
+	p, err := mock.Run(cfg)
 	if err != nil {
 		t.Fatalf("stack %s in %s mode: %v", stack, mode, err)
 	}
 	return p
 }
 
-func checkWorkloadIdentity(t *testing.T, stack string, mode identity.Mode, p *offline.Plan) {
+func checkWorkloadIdentity(t *testing.T, stack string, mode trust.Mode, p *offline.Plan) {
 	t.Helper()
 	what := stack + " (" + string(mode) + ")"
 	ctrls := controllers(p)
@@ -100,13 +102,13 @@ func checkWorkloadIdentity(t *testing.T, stack string, mode identity.Mode, p *of
 		// The pods carry the mode, so that switching it restarts them with
 		// their new credentials.
 		expectEqual(t, what+" "+release+" pod annotations", offline.Get(rel.Inputs, "values.podAnnotations"),
-			map[string]any{identity.ModeAnnotation: string(mode)})
+			map[string]any{trust.ModeAnnotation: string(mode)})
 		switch mode {
-		case identity.IRSA:
+		case trust.IRSA:
 			checkIRSARole(t, p, what+" "+release, role, ns, name)
 			annotations, _ := saValues["annotations"].(map[string]any)
-			expectEqual(t, what+" "+release+" role annotation", annotations[identity.RoleArnAnnotation], "arn:aws:iam::123456789012:role/"+role.Name)
-		case identity.PodIdentity:
+			expectEqual(t, what+" "+release+" role annotation", annotations[trust.RoleArnAnnotation], "arn:aws:iam::123456789012:role/"+role.Name)
+		case trust.PodIdentity:
 			checkPodIdentityRole(t, p, what+" "+release, role, ns, name)
 			if saValues != nil {
 				t.Errorf("%s %s: service account values in Pod Identity mode: %v", what, release, saValues)
@@ -166,6 +168,7 @@ func checkPodIdentityRole(t *testing.T, p *offline.Plan, what string, role offli
 // the same edges keep the agent, the associations and the roles until the
 // cleanup has run and the controllers are gone.
 func TestPodIdentityOrder(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "pod-identity")
 	nodes := must(t, p, tNodeGroup, "myeks-nodes")
 	agent := must(t, p, tAddon, "myeks-eks-pod-identity-agent")
@@ -179,7 +182,7 @@ func TestPodIdentityOrder(t *testing.T) {
 	}
 	for release := range controllers(p) {
 		rel := must(t, p, tRelease, release)
-		name := release + "-" + string(identity.PodIdentity)
+		name := release + "-" + string(trust.PodIdentity)
 		assoc := must(t, p, tAssociation, name)
 		role := must(t, p, tRole, name)
 		for _, dep := range []offline.Resource{agent, assoc, role} {
@@ -202,6 +205,7 @@ func TestPodIdentityOrder(t *testing.T) {
 
 // IRSA stacks install no agent.
 func TestIRSAStacksHaveNoPodIdentityAgent(t *testing.T) {
+	t.Parallel()
 	for _, stack := range []string{"dev", "private-nat"} {
 		p := stackPlan(t, stack)
 		if _, ok := p.Find(tAddon, "myeks-eks-pod-identity-agent"); ok {

@@ -10,8 +10,9 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 )
 
 // loadProject reads Pulumi.yaml with Pulumi's own loader, as the CLI does.
@@ -52,6 +53,7 @@ func minimalStack(t *testing.T) *offline.StackConfig {
 }
 
 func TestProjectFile(t *testing.T) {
+	t.Parallel()
 	proj := loadProject(t)
 	expectEqual(t, "name", proj.Name, config.Namespace)
 	expectEqual(t, "runtime", proj.Runtime.Name(), "go")
@@ -67,6 +69,7 @@ func TestProjectFile(t *testing.T) {
 // declared that the program ignores, and each default Pulumi applies is the
 // program's own.
 func TestProjectConfigMatchesTheLoader(t *testing.T) {
+	t.Parallel()
 	proj := loadProject(t)
 	minimal := minimalStack(t)
 	read := map[string]bool{}
@@ -120,6 +123,7 @@ func TestProjectConfigMatchesTheLoader(t *testing.T) {
 // (the CLI refuses a stack without it), so the README's bring-up commands
 // must set it.
 func TestRequiredKeysAreSetInTheReadme(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +146,7 @@ func TestRequiredKeysAreSetInTheReadme(t *testing.T) {
 // Every stack file and the minimal stack pass Pulumi's validation and the
 // program's.
 func TestEveryStackFileIsValid(t *testing.T) {
+	t.Parallel()
 	stacks, err := offline.Stacks(root)
 	if err != nil || len(stacks) < 2 {
 		t.Fatalf("want at least two stack files, got %v (%v)", stacks, err)
@@ -149,7 +154,7 @@ func TestEveryStackFileIsValid(t *testing.T) {
 	for _, s := range stacks {
 		stackPlan(t, s) // fails the test on any config or program error
 	}
-	if _, err := offline.Run(minimalStack(t)); err != nil {
+	if _, err := mock.Run(minimalStack(t)); err != nil {
 		t.Errorf("the minimal stack: %v", err)
 	}
 }
@@ -157,6 +162,7 @@ func TestEveryStackFileIsValid(t *testing.T) {
 // `pulumi config set KEY '["..."]'` stores a string, which the CLI's type
 // check refuses for an array key: the docs must show the form that works.
 func TestEveryListKeyHasAWorkingSetCommandInTheDocs(t *testing.T) {
+	t.Parallel()
 	page, err := os.ReadFile(filepath.Join(root, "docs", "configuration.md"))
 	if err != nil {
 		t.Fatal(err)

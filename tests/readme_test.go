@@ -10,6 +10,7 @@ import (
 
 // README is the front door: short, and linking every page of docs/.
 func TestReadmeIsAFrontDoorToEveryDocsPage(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,7 @@ func TestReadmeIsAFrontDoorToEveryDocsPage(t *testing.T) {
 
 // Every relative link in README and docs/ points at a file that exists.
 func TestDocsLinksResolve(t *testing.T) {
+	t.Parallel()
 	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
 	files = append(files, filepath.Join(root, "README.md"))
 	link := regexp.MustCompile(`\]\(([^)#:]+)(#[^)]*)?\)`)
@@ -49,6 +51,7 @@ func TestDocsLinksResolve(t *testing.T) {
 
 // CI runs exactly the test command README gives a newcomer.
 func TestCIRunsTheReadmeTestCommand(t *testing.T) {
+	t.Parallel()
 	readme, _ := os.ReadFile(filepath.Join(root, "README.md"))
 	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
 	if err != nil {
@@ -60,5 +63,36 @@ func TestCIRunsTheReadmeTestCommand(t *testing.T) {
 	}
 	if !strings.Contains(string(ci), "\n"+cmd+"\n") {
 		t.Errorf(".ci/run does not run %q on a line of its own", cmd)
+	}
+}
+
+// Every repository path README and docs/ name exists, in prose or in a
+// command (`infra/config/...`, `go test ./tests`): a file moved without its
+// docs fails here. A path with a placeholder (`stacks/Pulumi.<stack>.yaml`)
+// or a glob is a pattern, not a path; `internal/versions.Pins` names a
+// package's symbol.
+func TestDocsNameExistingPaths(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob(filepath.Join(root, "docs", "*.md"))
+	files = append(files, filepath.Join(root, "README.md"))
+	goSymbol := regexp.MustCompile(`\.[A-Z][A-Za-z0-9]*$`)
+	path := regexp.MustCompile("(^|[\\s`(\"'=])\\.?/?((?:infra|components|internal|tests|cmd|stacks|docs|\\.ci|\\.github)/[A-Za-z0-9_./-]*)([^A-Za-z0-9_./-]|$)")
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			for _, m := range path.FindAllStringSubmatch(line, -1) {
+				p, next := strings.TrimRight(m[2], "./"), m[3]
+				if strings.ContainsAny(next, "<*{$") || strings.Contains(p, "...") {
+					continue
+				}
+				p = goSymbol.ReplaceAllString(p, "")
+				if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+					t.Errorf("%s names %s, which does not exist", filepath.Base(f), p)
+				}
+			}
+		}
 	}
 }

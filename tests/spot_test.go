@@ -12,6 +12,7 @@ import (
 // SPOT puts the node group on spot capacity with every configured type,
 // nodeInstanceType first; the default stays on-demand with one type.
 func TestSpotNodeGroup(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "pod-identity")
 	ng := must(t, p, tNodeGroup, "myeks-nodes")
 	expectEqual(t, "capacity type", offline.Get(ng.Inputs, "capacityType"), "SPOT")
@@ -30,6 +31,7 @@ func TestSpotNodeGroup(t *testing.T) {
 
 // A spot type of another size fails before anything is registered.
 func TestSpotTypeOfAnotherSizeRegistersNothing(t *testing.T) {
+	t.Parallel()
 	p, err := withConfig(t, map[string]string{"eks-lab:nodeCapacityType": "SPOT", "eks-lab:nodeSpotInstanceTypes": `["m5.large"]`})
 	if err == nil {
 		t.Fatal("m5.large (8 GiB) accepted beside t3.medium (4 GiB)")
@@ -44,6 +46,7 @@ func TestSpotTypeOfAnotherSizeRegistersNothing(t *testing.T) {
 // dearer of t3.medium and c5.large in Seoul, per node and hour, and the
 // session's upper cost is the hourly total over the session.
 func TestSpotSessionIsPricedAtTheDearestTypesOnDemandPrice(t *testing.T) {
+	t.Parallel()
 	p := stackPlan(t, "pod-identity")
 	doc, err := plan.Build(p, plan.Options{})
 	if err != nil {

@@ -16,7 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/eks-study/lab/internal/tier"
+	"github.com/eks-study/lab/internal/testing/tier"
 )
 
 type workflowStep struct {

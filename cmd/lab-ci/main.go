@@ -43,14 +43,8 @@ const usage = `usage: lab-ci <command> [flags]   (the GitHub workflows' decision
   hints --stack STACK < pulumi.log
       the fix for a locked stack or pending operations the log shows
   version NAME
-      a version pin of internal/versions: pulumi-cli
+      a version pin of internal/versions, e.g. pulumi-cli, kube-tier, moto
 `
-
-// pins are the names `lab-ci version` knows, one per constant of
-// internal/versions.
-var pins = map[string]string{
-	"pulumi-cli": versions.PulumiCLI,
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], labci.System(), os.Stdin, os.Stdout, os.Stderr))
@@ -63,12 +57,13 @@ func run(args []string, env labci.Env, stdin io.Reader, stdout, stderr io.Writer
 		return 2
 	}
 	if args[0] == "version" {
-		pin, ok := "", len(args) == 2
-		if ok {
-			pin, ok = pins[args[1]]
+		if len(args) != 2 {
+			fmt.Fprintf(stderr, "lab-ci version: want one pin name, got %q\n%s", args[1:], usage)
+			return 2
 		}
-		if !ok {
-			fmt.Fprintf(stderr, "lab-ci version: want one of the pins of internal/versions, got %q\n%s", args[1:], usage)
+		pin, err := versions.Lookup(args[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "lab-ci version: %v\n", err)
 			return 2
 		}
 		fmt.Fprintln(stdout, pin)

@@ -183,35 +183,51 @@ func TestEndpointCommands(t *testing.T) {
 }
 
 // Every pin of internal/versions has a name `lab-ci version` prints it by,
-// so that a script or workflow can read it.
+// so that a script or workflow can read it: every constant, every
+// archive's version and every kubectl release of versions.go is a pin.
 func TestVersionCommandKnowsEveryPin(t *testing.T) {
 	file, err := parser.ParseFile(token.NewFileSet(), "../../internal/versions/versions.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	values := map[string]bool{}
-	for _, v := range pins {
-		values[v] = true
+	named := map[string]bool{}
+	for _, p := range versions.Pins() {
+		named[p.Version] = true
 	}
-	consts := 0
-	for _, d := range file.Decls {
-		g, ok := d.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			t.Errorf("internal/versions holds a %T, want constants only", d)
-			continue
-		}
-		for _, s := range g.Specs {
-			for _, v := range s.(*ast.ValueSpec).Values {
-				consts++
-				lit, _ := v.(*ast.BasicLit)
-				if lit == nil || !values[strings.Trim(lit.Value, `"`)] {
-					t.Errorf("pin %v has no name in lab-ci's pins", s.(*ast.ValueSpec).Names)
-				}
+	var literals []string
+	ast.Inspect(file, func(n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncDecl, *ast.ImportSpec:
+			return false // Pins and the helpers: no pins of their own
+		case *ast.KeyValueExpr:
+			if k, ok := n.Key.(*ast.Ident); ok && k.Name != "Version" {
+				return false // URLs, checksums and binaries of an Archive
+			}
+		case *ast.BasicLit:
+			if n.Kind == token.STRING {
+				literals = append(literals, strings.Trim(n.Value, `"`))
 			}
 		}
+		return true
+	})
+	var kubectl int
+	for _, lit := range literals {
+		if strings.HasPrefix(lit, "1.") && len(lit) == 4 {
+			kubectl++ // a key of Kubectl, a minor
+			continue
+		}
+		if !named[lit] {
+			t.Errorf("pin %q of internal/versions has no name in versions.Pins", lit)
+		}
 	}
-	if consts != len(pins) {
-		t.Errorf("%d pins in internal/versions, %d in lab-ci", consts, len(pins))
+	if kubectl != len(versions.Kubectl) || len(literals) < 15 {
+		t.Errorf("read %d values and %d kubectl minors from versions.go: the parse missed some", len(literals), kubectl)
+	}
+	for _, p := range versions.Pins() {
+		code, stdout, _ := runCmd(t, (&fakePulumi{}).env(), "version", p.Name)
+		if code != 0 || stdout != p.Version+"\n" {
+			t.Errorf("version %s: exit %d, %q, want %s", p.Name, code, stdout, p.Version)
+		}
 	}
 	code, stdout, _ := runCmd(t, (&fakePulumi{}).env(), "version", "pulumi-cli")
 	if code != 0 || stdout != versions.PulumiCLI+"\n" {

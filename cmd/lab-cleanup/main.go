@@ -1,5 +1,5 @@
 // Command lab-cleanup is `lab cleanup` on its own: what `pulumi destroy` runs
-// through the teardown component. It imports only the cleanup package, so
+// through the cleanup component. It imports only the cleanup package, so
 // `go run` builds it in seconds even where the Pulumi SDKs are not compiled.
 package main
 

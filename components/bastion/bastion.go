@@ -11,6 +11,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/bastion/userdata"
 )
 
 // SSMPolicyArn lets Session Manager reach the instance without SSH.
@@ -33,7 +35,7 @@ type BastionArgs struct {
 	// PolicyArn is what the instance role may do in AWS (admin in the study). Required.
 	PolicyArn string
 	// UserData is the lab environment to write; its Arm is taken from Arm. Required.
-	UserData UserData
+	UserData userdata.UserData
 }
 
 // Bastion is the lab's work instance.

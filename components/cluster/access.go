@@ -2,45 +2,18 @@ package cluster
 
 import (
 	"fmt"
-	"strings"
 
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/components/cluster/iamarn"
 )
 
 // CreatorTag is the cluster's tag that records who created it (Principal
 // of the caller then): later runs, maybe by another identity, read it back
 // to know which admin role EKS already made an admin.
 const CreatorTag = "eks-lab:creator"
-
-// Principal is the IAM principal EKS records for a caller ARN: an
-// assumed-role session arn:aws:sts::ACCT:assumed-role/NAME/SESSION is the
-// role arn:aws:iam::ACCT:role/NAME (the session ARN drops the role's path,
-// so compare roles with SameRole); any other ARN is itself.
-func Principal(callerArn string) string {
-	parts := strings.SplitN(callerArn, ":", 6)
-	if len(parts) != 6 || parts[2] != "sts" || !strings.HasPrefix(parts[5], "assumed-role/") {
-		return callerArn
-	}
-	role := strings.Split(strings.TrimPrefix(parts[5], "assumed-role/"), "/")[0]
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], role)
-}
-
-// SameRole tells whether two IAM role ARNs name the same role: same
-// partition, account and role name, whatever the paths (IAM role names are
-// unique in an account, paths included).
-func SameRole(a, b string) bool {
-	key := func(arn string) string {
-		parts := strings.SplitN(arn, ":", 6)
-		if len(parts) != 6 || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") {
-			return ""
-		}
-		return parts[1] + ":" + parts[4] + ":" + ARNName(arn)
-	}
-	ka := key(a)
-	return ka != "" && ka == key(b)
-}
 
 // accessEntries gives the bastion's role and every admin role cluster-admin
 // through an EKS access entry and policy association, except the cluster's
@@ -65,10 +38,10 @@ func accessEntries(ctx *pulumi.Context, name string, args *ClusterArgs, controlP
 	}
 	admins := []admin{{key: "bastion", oldKey: "bastion", principal: args.BastionRoleArn}}
 	for i, arn := range args.AdminRoleArns {
-		if SameRole(arn, args.CreatorArn) {
+		if iamarn.SameRole(arn, args.CreatorArn) {
 			continue
 		}
-		admins = append(admins, admin{key: "admin-" + ARNName(arn), oldKey: fmt.Sprintf("admin-%d", i), principal: pulumi.String(arn)})
+		admins = append(admins, admin{key: "admin-" + iamarn.Name(arn), oldKey: fmt.Sprintf("admin-%d", i), principal: pulumi.String(arn)})
 	}
 	var out []pulumi.Resource
 	for _, a := range admins {

@@ -8,12 +8,10 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/cloudwatch"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	awseks "github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
-	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-eks/sdk/v3/go/eks"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
@@ -39,8 +37,6 @@ type ClusterArgs struct {
 	PublicSubnetIDs pulumi.StringArrayInput
 	// PrivateSubnetIDs are the private subnets, one per AZ. Required.
 	PrivateSubnetIDs pulumi.StringArrayInput
-	// NodeSubnetIDs are where the nodes run: the public (the study) or private subnets. Required.
-	NodeSubnetIDs pulumi.StringArrayInput
 	// EndpointPublicAccessCidrs may reach the public API endpoint. Required, at least one.
 	EndpointPublicAccessCidrs []string
 	// AdminRoleArns get cluster-admin besides the bastion (CI, teammates). Optional.
@@ -52,28 +48,8 @@ type ClusterArgs struct {
 	// created before the tag existed), then every admin role gets an entry.
 	CreatorArn string
 
-	// NodeInstanceType is the node group's instance type, e.g. t3.medium. Required.
-	NodeInstanceType string
-	// NodeCapacityType is ON_DEMAND or SPOT. Default ON_DEMAND.
-	NodeCapacityType string
-	// NodeSpotInstanceTypes are more instance types a SPOT node group may
-	// use, after NodeInstanceType. Optional.
-	NodeSpotInstanceTypes []string
-	// NodeArm selects the arm64 (Graviton) AMI. Default false.
-	NodeArm bool
-	// NodeDesiredSize is the node count to start with. Required.
-	NodeDesiredSize int
-	// NodeMinSize is the node group's minimum. Default 0.
-	NodeMinSize int
-	// NodeMaxSize is the node group's maximum. Required, at least 1.
-	NodeMaxSize int
-	// NodeDiskSizeGiB is each node's encrypted gp3 root volume. Required, at least 20.
-	NodeDiskSizeGiB int
-	// SSHKeyName is an EC2 key pair for ssh from the bastion to the nodes. Optional.
-	SSHKeyName string
-	// InstanceTags go on node instances and volumes, which provider default
-	// tags do not reach; later changes to "expiry" are ignored. Optional.
-	InstanceTags map[string]string
+	// NodeGroup is the managed node group. Required.
+	NodeGroup NodeGroupArgs
 
 	// PodIdentityAgent installs the eks-pod-identity-agent add-on, which EKS
 	// Pod Identity associations need on every node. Default false.
@@ -86,7 +62,7 @@ type ClusterArgs struct {
 
 	// AWSProfile is the named AWS profile the aws provider uses; the
 	// kubeconfig's `aws eks get-token` (the Kubernetes provider's and the
-	// teardown's) passes it too. Optional: "" for the shell's credentials.
+	// cleanup's) passes it too. Optional: "" for the shell's credentials.
 	AWSProfile string
 }
 
@@ -112,11 +88,10 @@ type Cluster struct {
 // NewCluster registers the cluster, its add-ons and its node group.
 func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pulumi.ResourceOption) (*Cluster, error) {
 	if args == nil || args.Name == "" || args.Version == "" || args.VpcID == nil || args.PublicSubnetIDs == nil ||
-		args.PrivateSubnetIDs == nil || args.NodeSubnetIDs == nil || len(args.EndpointPublicAccessCidrs) == 0 ||
-		args.NodeInstanceType == "" || args.NodeMaxSize < 1 || args.NodeDiskSizeGiB < 20 ||
+		args.PrivateSubnetIDs == nil || len(args.EndpointPublicAccessCidrs) == 0 || !args.NodeGroup.complete() ||
 		args.BastionRoleArn == nil || args.BastionSecurityGroupID == nil {
-		return nil, fmt.Errorf("cluster %s: Name, Version, VpcID, the three subnet lists, EndpointPublicAccessCidrs, "+
-			"NodeInstanceType, NodeMaxSize, NodeDiskSizeGiB, BastionRoleArn and BastionSecurityGroupID are required", name)
+		return nil, fmt.Errorf("cluster %s: Name, Version, VpcID, the public and private subnets, EndpointPublicAccessCidrs, "+
+			"NodeGroup (SubnetIDs, InstanceType, MaxSize, DiskSizeGiB), BastionRoleArn and BastionSecurityGroupID are required", name)
 	}
 	c := &Cluster{}
 	if err := ctx.RegisterComponentResource("eks-lab:cluster:Cluster", name, c, opts...); err != nil {
@@ -124,6 +99,70 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 	}
 	parent := pulumi.Parent(c)
 
+	controlPlane, err := newControlPlane(ctx, name, args, parent, opts)
+	if err != nil {
+		return nil, err
+	}
+	// The name is fixed by config. Taking it through an output of the remote
+	// component gives consumers that output's dependencies, which are the
+	// component's real children (the EKS cluster itself): a dependency on
+	// the component alone would not order deletes against them.
+	clusterName := controlPlane.ClusterSecurityGroupId.ApplyT(func(string) string { return args.Name }).(pulumi.StringOutput)
+	afterControlPlane := pulumi.DependsOn([]pulumi.Resource{controlPlane})
+	admins, err := accessEntries(ctx, name, args, controlPlane, clusterName, parent)
+	if err != nil {
+		return nil, err
+	}
+	if err := bastionToNodes(ctx, name, args, controlPlane, parent); err != nil {
+		return nil, err
+	}
+
+	// vpc-cni and kube-proxy before the nodes, so nodes join with managed
+	// versions; coredns after them, since it only becomes healthy on nodes.
+	var preNodeAddons []pulumi.Resource
+	for _, addon := range []string{"vpc-cni", "kube-proxy"} {
+		a, err := newAddon(ctx, name, addon, clusterName, parent, afterControlPlane)
+		if err != nil {
+			return nil, err
+		}
+		preNodeAddons = append(preNodeAddons, a)
+	}
+	nodes, err := newNodeGroup(ctx, name, args.Name, &args.NodeGroup, clusterName, preNodeAddons, parent)
+	if err != nil {
+		return nil, err
+	}
+	// coredns and the pod identity agent run on the nodes, and become
+	// healthy only once they are there.
+	afterNodes := pulumi.DependsOn([]pulumi.Resource{nodes.group})
+	if c.CoreDNS, err = newAddon(ctx, name, "coredns", clusterName, parent, afterNodes); err != nil {
+		return nil, err
+	}
+	if args.PodIdentityAgent {
+		// The agent needs no role of its own: it calls the EKS Auth API with
+		// the node role, whose AmazonEKSWorkerNodePolicy allows
+		// eks-auth:AssumeRoleForPodIdentity (EKS user guide, pod-id-agent-setup).
+		if c.PodIdentityAgent, err = newAddon(ctx, name, "eks-pod-identity-agent", clusterName, parent, afterNodes); err != nil {
+			return nil, err
+		}
+	}
+
+	c.Name = clusterName
+	c.Kubeconfig = pulumi.ToSecret(controlPlane.KubeconfigJson).(pulumi.StringOutput)
+	c.OidcProviderArn = controlPlane.OidcProviderArn
+	c.OidcIssuer = controlPlane.OidcIssuer
+	c.SecurityGroupID = controlPlane.ClusterSecurityGroupId
+	c.NodeGroup, c.NodeGroupRoleName = nodes.group, nodes.roleName
+	c.Admins = admins
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"name": c.Name, "kubeconfig": c.Kubeconfig, "oidcProviderArn": c.OidcProviderArn, "oidcIssuer": c.OidcIssuer,
+	})
+}
+
+// newControlPlane registers the control plane through pulumi-eks, after the
+// log group it writes to. opts are the component's own: the aws provider
+// goes to the remote component explicitly, not only through the parent, so
+// it builds everything with the lab's tagged provider.
+func newControlPlane(ctx *pulumi.Context, name string, args *ClusterArgs, parent pulumi.ResourceOption, opts []pulumi.ResourceOption) (*eks.Cluster, error) {
 	// EKS would create this log group itself with no expiry, and it would
 	// outlive the lab and keep billing; owning it lets destroy remove it.
 	logs, err := cloudwatch.NewLogGroup(ctx, name+"-control-plane", &cloudwatch.LogGroupArgs{
@@ -161,24 +200,16 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		// pulumi-eks v3.9.1's ClusterArgs has no upgradePolicy (v4 added it,
 		// with pulumi-aws v7); its aws.eks.Cluster child takes one.
 		pulumi.Transforms([]pulumi.ResourceTransform{StandardSupport})},
-		// The aws provider explicitly, not only through the parent: the
-		// remote component must build everything with the lab's tagged provider.
 		opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: eks: %w", name, err)
 	}
-	// The name is fixed by config. Taking it through an output of the remote
-	// component gives consumers that output's dependencies, which are the
-	// component's real children (the EKS cluster itself): a dependency on
-	// the component alone would not order deletes against them.
-	clusterName := controlPlane.ClusterSecurityGroupId.ApplyT(func(string) string { return args.Name }).(pulumi.StringOutput)
-	afterControlPlane := pulumi.DependsOn([]pulumi.Resource{controlPlane})
-	admins, err := accessEntries(ctx, name, args, controlPlane, clusterName, parent)
-	if err != nil {
-		return nil, err
-	}
+	return controlPlane, nil
+}
 
-	// The bastion runs kubectl against the nodes and SSHes into them.
+// bastionToNodes admits the bastion to the nodes on every port: it runs
+// kubectl against them and SSHes into them.
+func bastionToNodes(ctx *pulumi.Context, name string, args *ClusterArgs, controlPlane *eks.Cluster, opts ...pulumi.ResourceOption) error {
 	if _, err := ec2.NewSecurityGroupRule(ctx, name+"-bastion-to-nodes", &ec2.SecurityGroupRuleArgs{
 		Type:                  pulumi.String("ingress"),
 		SecurityGroupId:       controlPlane.ClusterSecurityGroupId,
@@ -187,124 +218,10 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		FromPort:              pulumi.Int(0),
 		ToPort:                pulumi.Int(0),
 		Description:           pulumi.String("all traffic from the lab bastion"),
-	}, parent); err != nil {
-		return nil, fmt.Errorf("cluster %s: bastion ingress rule: %w", name, err)
+	}, opts...); err != nil {
+		return fmt.Errorf("cluster %s: bastion ingress rule: %w", name, err)
 	}
-
-	// vpc-cni and kube-proxy before the nodes, so nodes join with managed
-	// versions; coredns after them, since it only becomes healthy on nodes.
-	var preNodeAddons []pulumi.Resource
-	for _, addon := range []string{"vpc-cni", "kube-proxy"} {
-		a, err := newAddon(ctx, name, addon, clusterName, parent, afterControlPlane)
-		if err != nil {
-			return nil, err
-		}
-		preNodeAddons = append(preNodeAddons, a)
-	}
-
-	nodeRole, err := nodeRole(ctx, name, parent)
-	if err != nil {
-		return nil, err
-	}
-	lt, err := ec2.NewLaunchTemplate(ctx, name+"-nodes", &ec2.LaunchTemplateArgs{
-		Description: pulumi.String("lab nodes: IMDSv2 only, encrypted root volume"),
-		MetadataOptions: &ec2.LaunchTemplateMetadataOptionsArgs{
-			HttpEndpoint: pulumi.String("enabled"),
-			HttpTokens:   pulumi.String("required"),
-			// Hop limit 1 keeps pods from borrowing the node role through IMDS;
-			// the controllers get region and VPC from their values instead.
-			HttpPutResponseHopLimit: pulumi.Int(1),
-		},
-		BlockDeviceMappings: ec2.LaunchTemplateBlockDeviceMappingArray{&ec2.LaunchTemplateBlockDeviceMappingArgs{
-			DeviceName: pulumi.String("/dev/xvda"),
-			Ebs: &ec2.LaunchTemplateBlockDeviceMappingEbsArgs{
-				VolumeSize: pulumi.Int(args.NodeDiskSizeGiB), VolumeType: pulumi.String("gp3"),
-				Encrypted: pulumi.String("true"), DeleteOnTermination: pulumi.String("true"),
-			},
-		}},
-		KeyName: optional(args.SSHKeyName),
-		TagSpecifications: ec2.LaunchTemplateTagSpecificationArray{
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("instance"), Tags: pulumi.ToStringMap(args.InstanceTags)},
-			&ec2.LaunchTemplateTagSpecificationArgs{ResourceType: pulumi.String("volume"), Tags: pulumi.ToStringMap(args.InstanceTags)},
-		},
-	}, parent,
-		// Each `pulumi up` without eks-lab:expiry moves the expiry tag; a new
-		// launch template version would roll every node, so nodes keep the
-		// expiry they were created with (the stack output is the authority).
-		pulumi.IgnoreChanges([]string{`tagSpecifications[0].tags["expiry"]`, `tagSpecifications[1].tags["expiry"]`}))
-	if err != nil {
-		return nil, fmt.Errorf("cluster %s: launch template: %w", name, err)
-	}
-	capacityType := args.NodeCapacityType
-	if capacityType == "" {
-		capacityType = "ON_DEMAND"
-	}
-	amiType := "AL2023_x86_64_STANDARD"
-	if args.NodeArm {
-		amiType = "AL2023_ARM_64_STANDARD"
-	}
-	nodes, err := awseks.NewNodeGroup(ctx, name+"-nodes", &awseks.NodeGroupArgs{
-		ClusterName:   clusterName,
-		NodeGroupName: pulumi.String(args.Name + "-nodes"),
-		NodeRoleArn:   nodeRole.role.Arn,
-		SubnetIds:     args.NodeSubnetIDs,
-		// Passed through the API, not the launch template, so that a spot node
-		// group can use several types: EKS then allocates from the pools
-		// least likely to be reclaimed (price-capacity-optimized on 1.28+;
-		// EKS user guide, managed-node-groups, "Spot").
-		InstanceTypes: pulumi.ToStringArray(append([]string{args.NodeInstanceType}, args.NodeSpotInstanceTypes...)),
-		AmiType:       pulumi.String(amiType),
-		CapacityType:  pulumi.String(capacityType),
-		ScalingConfig: awseks.NodeGroupScalingConfigArgs{
-			DesiredSize: pulumi.Int(args.NodeDesiredSize), MinSize: pulumi.Int(args.NodeMinSize), MaxSize: pulumi.Int(args.NodeMaxSize),
-		},
-		UpdateConfig:   &awseks.NodeGroupUpdateConfigArgs{MaxUnavailable: pulumi.Int(1)},
-		LaunchTemplate: &awseks.NodeGroupLaunchTemplateArgs{Id: lt.ID(), Version: lt.LatestVersion.ApplyT(func(v int) string { return fmt.Sprint(v) }).(pulumi.StringOutput)},
-	}, parent, pulumi.DependsOn(append(preNodeAddons, nodeRole.attachments...)),
-		// The cluster autoscaler or a member's `eksctl scale` may move desired size.
-		pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}),
-		// A change of instance types, capacity type or subnets replaces the
-		// group, and EKS refuses a second group of the same name: delete the
-		// old one first. Until the new nodes join (about 8 minutes) pods are
-		// Pending, the controllers too, so their webhooks refuse new Services
-		// and the samples' load balancers have no targets; the releases
-		// depend on the group only through dependsOn, so the engine keeps
-		// them (pulumi/pulumi pkg/resource/deploy/step_generator.go,
-		// calculateDependentReplacements). A name prefix would keep nodes up
-		// during the swap, but moving an existing group from a name to a
-		// prefix would itself replace it.
-		pulumi.DeleteBeforeReplace(true))
-	if err != nil {
-		return nil, fmt.Errorf("cluster %s: node group: %w", name, err)
-	}
-	// coredns and the pod identity agent run on the nodes, and become
-	// healthy only once they are there.
-	afterNodes := pulumi.DependsOn([]pulumi.Resource{nodes})
-	coredns, err := newAddon(ctx, name, "coredns", clusterName, parent, afterNodes)
-	if err != nil {
-		return nil, err
-	}
-	if args.PodIdentityAgent {
-		// The agent needs no role of its own: it calls the EKS Auth API with
-		// the node role, whose AmazonEKSWorkerNodePolicy allows
-		// eks-auth:AssumeRoleForPodIdentity (EKS user guide, pod-id-agent-setup).
-		if c.PodIdentityAgent, err = newAddon(ctx, name, "eks-pod-identity-agent", clusterName, parent, afterNodes); err != nil {
-			return nil, err
-		}
-	}
-
-	c.Name = clusterName
-	c.Kubeconfig = pulumi.ToSecret(controlPlane.KubeconfigJson).(pulumi.StringOutput)
-	c.OidcProviderArn = controlPlane.OidcProviderArn
-	c.OidcIssuer = controlPlane.OidcIssuer
-	c.SecurityGroupID = controlPlane.ClusterSecurityGroupId
-	c.NodeGroup = nodes
-	c.CoreDNS = coredns
-	c.NodeGroupRoleName = nodeRole.role.Name
-	c.Admins = admins
-	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"name": c.Name, "kubeconfig": c.Kubeconfig, "oidcProviderArn": c.OidcProviderArn, "oidcIssuer": c.OidcIssuer,
-	})
+	return nil
 }
 
 func newAddon(ctx *pulumi.Context, name, addon string, clusterName pulumi.StringInput, opts ...pulumi.ResourceOption) (*awseks.Addon, error) {
@@ -361,55 +278,4 @@ func creatorTag(creator string) pulumi.StringMapInput {
 		return nil
 	}
 	return pulumi.StringMap{CreatorTag: pulumi.String(creator)}
-}
-
-type role struct {
-	role        *iam.Role
-	attachments []pulumi.Resource
-}
-
-// NodePolicies are the managed policies of the node role: join the cluster,
-// run the VPC CNI, pull from ECR, and be reachable by SSM Session Manager.
-var NodePolicies = []string{
-	"arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-	"arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-	"arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-	"arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-}
-
-func nodeRole(ctx *pulumi.Context, name string, opts ...pulumi.ResourceOption) (*role, error) {
-	r, err := iam.NewRole(ctx, name+"-nodes", &iam.RoleArgs{
-		AssumeRolePolicy: pulumi.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`),
-		Description:      pulumi.String("EKS lab managed node group"),
-	}, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("cluster %s: node role: %w", name, err)
-	}
-	out := &role{role: r}
-	for i, arn := range NodePolicies {
-		// Named by policy, so that reordering NodePolicies replaces nothing;
-		// the alias keeps labs created when they were named by position.
-		positional := pulumi.Aliases([]pulumi.Alias{{Name: pulumi.String(fmt.Sprintf("%s-nodes-%d", name, i))}})
-		a, err := iam.NewRolePolicyAttachment(ctx, name+"-nodes-"+ARNName(arn), &iam.RolePolicyAttachmentArgs{
-			Role: r.Name, PolicyArn: pulumi.String(arn),
-		}, append(opts, positional)...)
-		if err != nil {
-			return nil, fmt.Errorf("cluster %s: node role policy %s: %w", name, arn, err)
-		}
-		out.attachments = append(out.attachments, a)
-	}
-	return out, nil
-}
-
-// ARNName is the name at the end of an IAM ARN, without its path:
-// AmazonEKS_CNI_Policy for a policy, github-ci for arn:aws:iam::1:role/ci/github-ci.
-// The lab names policy attachments and access entries by it, so config
-// refuses two admin roles of one name.
-func ARNName(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
-
-func optional(s string) pulumi.StringPtrInput {
-	if s == "" {
-		return nil
-	}
-	return pulumi.String(s)
 }

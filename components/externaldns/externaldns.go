@@ -4,45 +4,17 @@
 package externaldns
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity"
-	"github.com/eks-study/lab/internal/helmchart"
+	"github.com/eks-study/lab/components/internal/helmchart"
+	"github.com/eks-study/lab/internal/versions"
 )
-
-// Pinned chart (kubernetes-sigs/external-dns, charts/external-dns at tag
-// external-dns-helm-chart-1.21.1, commit 9f26451) and app. The newest chart
-// ships app 0.21.0; the newest app is v0.22.0 (tag v0.22.0, commit 994f908),
-// which the release runs through image.tag. Every flag chart 1.21.1 passes
-// exists in v0.22.0 (docs/flags.md at v0.22.0).
-const (
-	ChartRepo    = "https://kubernetes-sigs.github.io/external-dns/"
-	ChartName    = "external-dns"
-	ChartVersion = "1.21.1"
-	AppVersion   = "v0.22.0"
-	// AnnotationPrefix is the study's annotation prefix
-	// (external-dns.alpha.kubernetes.io/hostname). v0.22.0 changed the
-	// default to external-dns.kubernetes.io/ without a fallback: without this
-	// setting it would ignore the samples' and members' annotations, and
-	// with policy sync delete their records.
-	AnnotationPrefix = "external-dns.alpha.kubernetes.io/"
-)
-
-// Where ExternalDNS runs.
-const (
-	Namespace      = "kube-system"
-	ServiceAccount = "external-dns"
-	ReleaseName    = "external-dns"
-)
-
-// PolicyName names the policy's attachment, as ExternalDNS's AWS tutorial names the policy.
-const PolicyName = "AllowExternalDNSUpdates"
 
 // ExternalDNSArgs configures ExternalDNS for one zone.
 type ExternalDNSArgs struct {
@@ -77,7 +49,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	if args == nil {
 		return nil, fmt.Errorf("externaldns %s: args are required", name)
 	}
-	doc, err := PolicyDocument(args.HostedZoneID)
+	doc, err := extdns.PolicyDocument(args.HostedZoneID)
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: %w", name, err)
 	}
@@ -97,7 +69,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	}
 
 	policy, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{
-		Description: pulumi.String("ExternalDNS: records of Route 53 zone " + zoneID(args.HostedZoneID) + " (" + args.Domain + ")"),
+		Description: pulumi.String("ExternalDNS: records of Route 53 zone " + extdns.ZoneID(args.HostedZoneID) + " (" + args.Domain + ")"),
 		Policy:      pulumi.String(doc),
 	}, pulumi.Parent(e))
 	if err != nil {
@@ -105,23 +77,23 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	}
 	role, err := identity.NewServiceAccountRole(ctx, name+"-"+string(args.Cluster.Mode), &identity.ServiceAccountRoleArgs{
 		Cluster:        args.Cluster,
-		Namespace:      Namespace,
-		ServiceAccount: ServiceAccount,
-		Policies:       []identity.Policy{{Name: PolicyName, Arn: policy.Arn}},
+		Namespace:      extdns.Namespace,
+		ServiceAccount: extdns.ServiceAccount,
+		Policies:       []identity.Policy{{Name: extdns.PolicyName, Arn: policy.Arn}},
 	}, pulumi.Parent(e))
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: role: %w", name, err)
 	}
 
 	values := role.Arn.ApplyT(func(roleArn string) map[string]any {
-		return HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, role.Mode, roleArn)
+		return extdns.HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, role.Mode, roleArn)
 	}).(pulumi.MapOutput)
 	// Created after the role, its policy attachment and its pod identity
 	// association, so the first pod gets credentials; deleted before them,
 	// so ExternalDNS can still delete records during destroy.
 	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
-		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
+		Repo: extdns.ChartRepo, Name: extdns.ChartName, Version: versions.ExternalDNSChart, ReleaseName: extdns.ReleaseName, Namespace: extdns.Namespace,
 	}.Install(ctx, name, values, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: helm release: %w", name, err)
@@ -132,103 +104,4 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 		"roleArn":   role.Arn,
 		"policyArn": policy.Arn,
 	})
-}
-
-// zoneID accepts "Z123" and the API's "/hostedzone/Z123".
-func zoneID(id string) string {
-	return strings.TrimPrefix(strings.TrimSpace(id), "/hostedzone/")
-}
-
-// PolicyDocument allows changing records only in the one hosted zone.
-// ListHostedZones has no resource-level permissions, so it needs "*"; the
-// record and tag reads are scoped to the zone, which is all ExternalDNS asks
-// for once --zone-id-filter is set.
-func PolicyDocument(hostedZoneID string) (string, error) {
-	id := zoneID(hostedZoneID)
-	if id == "" || strings.ContainsAny(id, "/*: ") {
-		return "", fmt.Errorf("hosted zone id %q is not a Route 53 zone id like Z0123456789ABCDEFGHIJ", hostedZoneID)
-	}
-	zoneArn := "arn:aws:route53:::hostedzone/" + id
-	doc := map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{
-			map[string]any{
-				"Sid":      "ChangeRecordsInTheLabZone",
-				"Effect":   "Allow",
-				"Action":   []string{"route53:ChangeResourceRecordSets"},
-				"Resource": []string{zoneArn},
-			},
-			map[string]any{
-				"Sid":    "ReadTheLabZone",
-				"Effect": "Allow",
-				"Action": []string{
-					"route53:ListResourceRecordSets",
-					"route53:ListTagsForResource",
-					"route53:ListTagsForResources",
-				},
-				"Resource": []string{zoneArn},
-			},
-			map[string]any{
-				"Sid":      "FindZones",
-				"Effect":   "Allow",
-				"Action":   []string{"route53:ListHostedZones"},
-				"Resource": []string{"*"},
-			},
-		},
-	}
-	b, err := json.Marshal(doc)
-	return string(b), err
-}
-
-// ValuePaths are the chart values HelmValues sets. Each is a key of the
-// values.yaml of chart ChartVersion that changes what the chart renders
-// (checked by rendering the chart of tag external-dns-helm-chart-1.21.1 with
-// helm.sh/helm/v3 v3.22.0, and against its values.schema.json); values equal
-// to the chart's defaults are left out (provider.name aws, sources service
-// and ingress, registry txt, serviceAccount.name, which defaults to the
-// release name, ServiceAccount). A test checks HelmValues sets exactly these.
-var ValuePaths = []string{
-	"annotationPrefix", "domainFilters", "env", "extraArgs", "image.tag", "podAnnotations", "policy",
-	"serviceAccount.annotations", "triggerLoopOnEvent", "txtOwnerId",
-}
-
-// HelmValues are the chart values for one zone; ExternalDNS's role is
-// roleArn, which it gets the way mode says. Each key is a key of the chart's
-// values.yaml at ChartVersion (1.21.1).
-func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode identity.Mode, roleArn string) map[string]any {
-	values := map[string]any{
-		// image.tag: the app the chart lags behind (its appVersion is 0.21.0).
-		"image": map[string]any{"tag": AppVersion},
-		// annotationPrefix: --annotation-prefix, see AnnotationPrefix.
-		"annotationPrefix": AnnotationPrefix,
-		// domainFilters: --domain-filter, only names under the lab's domain.
-		"domainFilters": []any{domain},
-		// policy: --policy=sync deletes the records of a deleted Service or
-		// Ingress (the chart's upsert-only would leave them).
-		"policy": "sync",
-		// txtOwnerId: --txt-owner-id, the records this stack owns.
-		"txtOwnerId": txtOwnerID,
-		// triggerLoopOnEvent: --events, react to Service/Ingress changes at
-		// once instead of at the next one-minute poll, so records go soon
-		// after their Service does.
-		"triggerLoopOnEvent": true,
-		// env: the region for the AWS SDK; with the nodes' IMDS hop limit of 1
-		// ExternalDNS cannot discover it.
-		"env": []any{
-			map[string]any{"name": "AWS_DEFAULT_REGION", "value": region},
-		},
-		// extraArgs: flags the chart has no values for.
-		"extraArgs": []any{
-			"--aws-zone-type=public",
-			"--zone-id-filter=" + zoneID(hostedZoneID),
-		},
-	}
-	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
-	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
-		values["serviceAccount"] = sa
-	}
-	// podAnnotations: on the pod template (templates/deployment.yaml at tag external-dns-helm-chart-1.21.1), so that
-	// a change of mode restarts the pods with their new credentials.
-	values["podAnnotations"] = identity.PodAnnotations(mode)
-	return values
 }

@@ -6,7 +6,6 @@ package lbcontroller
 
 import (
 	"context"
-	"embed"
 	"fmt"
 	"strings"
 
@@ -16,62 +15,10 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/identity"
-	"github.com/eks-study/lab/internal/helmchart"
+	"github.com/eks-study/lab/components/internal/helmchart"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
+	"github.com/eks-study/lab/internal/versions"
 )
-
-// Pinned versions. The chart's appVersion is AppVersion (since chart 3.0.0
-// the chart's version is the controller's), and the IAM policy file is the
-// controller's docs/install/iam_policy.json of that same tag, byte for byte:
-// a policy from another version misses permissions the controller calls.
-const (
-	ChartRepo    = "https://aws.github.io/eks-charts"
-	ChartName    = "aws-load-balancer-controller"
-	ChartVersion = "3.5.0"
-	AppVersion   = "v3.5.0"
-	// PolicyFile is the embedded policy; its name carries AppVersion.
-	PolicyFile = "iam_policy_" + AppVersion + ".json"
-	// TagCommit is the commit of kubernetes-sigs/aws-load-balancer-controller
-	// tagged AppVersion. Its helm/ chart is the one eks-charts publishes as
-	// ChartVersion (stable/aws-load-balancer-controller, identical), and the
-	// vendored CRDs are its crds/, read by commit, which unlike a tag cannot move.
-	TagCommit = "11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4"
-)
-
-// CRDFiles are the chart's crds/ at TagCommit, vendored under crds/ byte
-// for byte (helm/aws-load-balancer-controller/crds/ of the tag; a test pins
-// each file's SHA-256): what `helm install` applies and `helm upgrade` does
-// not ("helm install automatically applies the CRDs, but helm upgrade
-// doesn't": docs/deploy/installation.md at AppVersion). The
-// TargetGroupBinding CRD gained status.conditions in 3.0.0, so a lab created
-// at chart 1.17.1 would keep the old schema; the program applies them
-// itself, from the embedded text: nothing is downloaded at preview or up.
-var CRDFiles = []string{"crds.yaml", "gateway-crds.yaml"}
-
-//go:embed crds/crds.yaml crds/gateway-crds.yaml
-var crdFS embed.FS
-
-// CRDs is the text of a file of CRDFiles, as vendored.
-func CRDs(file string) (string, error) {
-	b, err := crdFS.ReadFile("crds/" + file)
-	return string(b), err
-}
-
-// The controller's service account, as the lab's exercises expect it.
-const (
-	Namespace      = "kube-system"
-	ServiceAccount = "aws-load-balancer-controller"
-	// ReleaseName is fixed so the Deployment is kube-system/aws-load-balancer-controller.
-	ReleaseName = "aws-load-balancer-controller"
-)
-
-//go:embed iam_policy_v3.5.0.json
-var policyDocument string
-
-// PolicyDocument is the controller's IAM policy for AppVersion, verbatim.
-func PolicyDocument() string { return policyDocument }
-
-// PolicyName names the policy's attachment, as the controller's install docs name the policy.
-const PolicyName = "AWSLoadBalancerControllerIAMPolicy"
 
 // LoadBalancerControllerArgs configures the controller.
 type LoadBalancerControllerArgs struct {
@@ -120,17 +67,17 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	}
 
 	policy, err := iam.NewPolicy(ctx, name, &iam.PolicyArgs{
-		Description: pulumi.String("AWS Load Balancer Controller " + AppVersion + " (docs/install/iam_policy.json)"),
-		Policy:      pulumi.String(PolicyDocument()),
+		Description: pulumi.String("AWS Load Balancer Controller " + versions.LBController + " (docs/install/iam_policy.json)"),
+		Policy:      pulumi.String(awslbc.PolicyDocument()),
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("lbcontroller %s: iam policy: %w", name, err)
 	}
 	role, err := identity.NewServiceAccountRole(ctx, name+"-"+string(args.Cluster.Mode), &identity.ServiceAccountRoleArgs{
 		Cluster:        args.Cluster,
-		Namespace:      Namespace,
-		ServiceAccount: ServiceAccount,
-		Policies:       []identity.Policy{{Name: PolicyName, Arn: policy.Arn}},
+		Namespace:      awslbc.Namespace,
+		ServiceAccount: awslbc.ServiceAccount,
+		Policies:       []identity.Policy{{Name: awslbc.PolicyName, Arn: policy.Arn}},
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, fmt.Errorf("lbcontroller %s: role: %w", name, err)
@@ -141,8 +88,8 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	// was a ConfigFile read from GitHub at every preview; the alias keeps the
 	// component, and through it its CRDs, of a lab created then.
 	var crds []pulumi.Resource
-	for _, file := range CRDFiles {
-		text, err := CRDs(file)
+	for _, file := range awslbc.CRDFiles {
+		text, err := awslbc.CRDs(file)
 		if err != nil {
 			return nil, fmt.Errorf("lbcontroller %s: CRDs %s: %w", name, file, err)
 		}
@@ -157,7 +104,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	}
 
 	values := pulumi.All(args.Cluster.Name, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
-		return HelmValues(v[0].(string), args.Region, v[1].(string), role.Mode, v[2].(string), args.DefaultTags)
+		return awslbc.HelmValues(v[0].(string), args.Region, v[1].(string), role.Mode, v[2].(string), args.DefaultTags)
 	}).(pulumi.MapOutput)
 	// The release depends on the role, its policy attachment and its pod
 	// identity association: created after them, so the controller's first pod
@@ -166,7 +113,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	// components, whose construction waits for their CRDs.
 	releaseDeps := append(append(append([]pulumi.Resource{}, role.Ready...), crds...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
-		Repo: ChartRepo, Name: ChartName, Version: ChartVersion, ReleaseName: ReleaseName, Namespace: Namespace,
+		Repo: awslbc.ChartRepo, Name: awslbc.ChartName, Version: versions.LBControllerChart, ReleaseName: awslbc.ReleaseName, Namespace: awslbc.Namespace,
 		SkipCrds: true,
 	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps),
 		// A moving expiry tag must not upgrade and restart the controller on
@@ -211,48 +158,4 @@ func KeepCRDs(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.Res
 	args.Props["metadata"] = metadata
 	args.Opts.RetainOnDelete = true
 	return &pulumi.ResourceTransformResult{Props: args.Props, Opts: args.Opts}
-}
-
-// ValuePaths are the chart values HelmValues sets. Each is a key of the
-// values.yaml of chart ChartVersion and changes what the chart renders
-// (checked by rendering the chart of TagCommit with helm.sh/helm/v3 v3.22.0,
-// keepTLSSecret against an API server that has the Secret); values equal to
-// the chart's defaults are left out (replicaCount 2, ingressClass alb,
-// createIngressClassResource true, and serviceAccount.name, which defaults
-// to the release name, ServiceAccount). The chart has no values schema, so
-// nothing else would catch a misspelled key: a test checks HelmValues sets
-// exactly these.
-var ValuePaths = []string{"clusterName", "defaultTags", "keepTLSSecret", "podAnnotations", "region", "serviceAccount.annotations", "vpcId"}
-
-// HelmValues are the chart values for one cluster; the controller's role is
-// roleArn, which it gets the way mode says. Each key is a key of the chart's
-// values.yaml at ChartVersion (3.5.0).
-func HelmValues(clusterName, region, vpcID string, mode identity.Mode, roleArn string, defaultTags map[string]string) map[string]any {
-	tags := map[string]any{}
-	for k, v := range defaultTags {
-		tags[k] = v
-	}
-	values := map[string]any{
-		// clusterName: --cluster-name, required.
-		"clusterName": clusterName,
-		// region, vpcId: --aws-region, --aws-vpc-id; with the nodes' IMDS hop
-		// limit of 1 the controller cannot discover them.
-		"region": region,
-		"vpcId":  vpcID,
-		// defaultTags: --default-tags, the lab's tags on every AWS resource it makes.
-		"defaultTags": tags,
-		// keepTLSSecret (back in chart 3.1.0, default false): reuse the webhook
-		// certificate Secret on upgrade. Without it the chart generates a new
-		// certificate at every render, so every `pulumi up` would upgrade the
-		// release and restart the controller.
-		"keepTLSSecret": true,
-	}
-	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
-	if sa := identity.ServiceAccountValues(mode, roleArn); sa != nil {
-		values["serviceAccount"] = sa
-	}
-	// podAnnotations: on the pod template (templates/deployment.yaml at TagCommit), so that
-	// a change of mode restarts the pods with their new credentials.
-	values["podAnnotations"] = identity.PodAnnotations(mode)
-	return values
 }

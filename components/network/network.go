@@ -10,7 +10,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/network/subnetplan"
-	"github.com/eks-study/lab/internal/config"
 )
 
 // NetworkArgs configures the VPC.
@@ -22,7 +21,7 @@ type NetworkArgs struct {
 	// Subnets is the layout; Public[i] and Private[i] are in Zones[i]. Required.
 	Subnets subnetplan.Layout
 	// NatGateways is none, single or per-az. Default none.
-	NatGateways config.NatMode
+	NatGateways subnetplan.NatMode
 	// ClusterName goes in the kubernetes.io/cluster/<name> subnet tag. Required.
 	ClusterName string
 }
@@ -148,9 +147,8 @@ func newSubnet(ctx *pulumi.Context, name, zone, cidr, clusterName string, public
 
 // natGateways creates none, one (in the first AZ) or one per AZ, each with an Elastic IP.
 func natGateways(ctx *pulumi.Context, name string, args *NetworkArgs, public []*ec2.Subnet, opts ...pulumi.ResourceOption) ([]*ec2.NatGateway, error) {
-	count := map[config.NatMode]int{"": 0, config.NatNone: 0, config.NatSingle: 1, config.NatPerAZ: len(args.Zones)}[args.NatGateways]
 	var nats []*ec2.NatGateway
-	for i := 0; i < count; i++ {
+	for i := range args.NatGateways.Gateways(len(args.Zones)) {
 		natName := fmt.Sprintf("%s-nat-%s", name, args.Zones[i])
 		eip, err := ec2.NewEip(ctx, natName, &ec2.EipArgs{Domain: pulumi.String("vpc"), Tags: nameTag(natName)}, opts...)
 		if err != nil {

@@ -1,11 +1,14 @@
 // Package workloads deploys the sample workloads of the networking week, each
-// in its own namespace and each toggled by config.Samples: NLBs in IP and
+// in its own namespace and each toggled by its config key: NLBs in IP and
 // instance mode, PROXY protocol v2, an ALB Ingress, an ExternalDNS name, and
-// the lab tools (netshoot, iperf3, kube-ops-view).
+// the lab tools (netshoot, iperf3, kube-ops-view). The samples are the rows
+// of components/workloads/catalog; builders has one builder per row.
 package workloads
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
@@ -14,7 +17,7 @@ import (
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/components/workloads/catalog"
 )
 
 // Public images, pinned. The 2048 and tetris images publish only "latest".
@@ -27,20 +30,10 @@ const (
 	KubeOpsViewImage = "hjacobs/kube-ops-view:20.4.0"
 )
 
-// Stack output names of the sample URLs.
-const (
-	OutEchoNLB             = "echoNlbUrl"
-	OutProxyProtocolNLB    = "proxyProtocolNlbUrl"
-	OutInstanceModeCluster = "instanceModeClusterUrl"
-	OutInstanceModeLocal   = "instanceModeLocalUrl"
-	OutGame2048            = "game2048Url"
-	OutTetris              = "tetrisUrl"
-)
-
 // WorkloadsArgs selects and configures the samples.
 type WorkloadsArgs struct {
-	// Samples are the samples to deploy. Default: none.
-	Samples config.Samples
+	// Samples are the samples to deploy, by catalog key. Default: none.
+	Samples catalog.Selection
 	// Domain is the zone ExternalDNS manages; tetris is tetris.<Domain>. Required with Samples.Tetris.
 	Domain string
 	// ALBGroupName is the 2048 Ingress's alb.ingress.kubernetes.io/group.name. Optional.
@@ -53,7 +46,7 @@ type WorkloadsArgs struct {
 type Workloads struct {
 	pulumi.ResourceState
 
-	// URLs maps stack output names (OutEchoNLB, ...) to http://<load balancer
+	// URLs maps stack output names (catalog.OutEchoNLB, ...) to http://<load balancer
 	// DNS name>, for the enabled samples that have a load balancer.
 	URLs map[string]pulumi.StringOutput
 }
@@ -66,6 +59,9 @@ func NewWorkloads(ctx *pulumi.Context, name string, args *WorkloadsArgs, opts ..
 	if args == nil {
 		return nil, fmt.Errorf("workloads %s: args are required", name)
 	}
+	if err := args.Samples.Check(); err != nil {
+		return nil, fmt.Errorf("workloads %s: %w", name, err)
+	}
 	w := &Workloads{URLs: map[string]pulumi.StringOutput{}}
 	if err := ctx.RegisterComponentResource("eks-lab:workloads:Workloads", name, w, opts...); err != nil {
 		return nil, err
@@ -75,28 +71,13 @@ func NewWorkloads(ctx *pulumi.Context, name string, args *WorkloadsArgs, opts ..
 		return nil, err
 	}
 	b := &builder{ctx: ctx, prefix: name, opts: []pulumi.ResourceOption{pulumi.Parent(w), pulumi.DependsOn(resOpts.DependsOn)}, urls: w.URLs}
-
-	s := args.Samples
-	steps := []struct {
-		on    bool
-		label string
-		build func() error
-	}{
-		{s.EchoNLB, "echo NLB", b.echoNLB},
-		{s.ProxyProtocolNLB, "proxy protocol NLB", b.proxyProtocolNLB},
-		{s.InstanceModeNLB, "instance mode NLB", b.instanceModeNLB},
-		{s.Game2048ALB, "2048 ALB", func() error { return b.game2048(args.ALBGroupName, args.ACMCertificateArn) }},
-		{s.Tetris, "tetris", func() error { return b.tetris(args.Domain) }},
-		{s.Netshoot, "netshoot", b.netshoot},
-		{s.Iperf3, "iperf3", b.iperf3},
-		{s.KubeOpsView, "kube-ops-view", b.kubeOpsView},
-	}
-	for _, step := range steps {
-		if !step.on {
-			continue
+	for _, sample := range args.Samples.Enabled() {
+		build, ok := builders[sample.Key]
+		if !ok {
+			return nil, fmt.Errorf("workloads %s: sample %s has no builder", name, sample.Key)
 		}
-		if err := step.build(); err != nil {
-			return nil, fmt.Errorf("workloads %s: %s: %w", name, step.label, err)
+		if err := build(b, sample, args); err != nil {
+			return nil, fmt.Errorf("workloads %s: %s: %w", name, sample.Name, err)
 		}
 	}
 
@@ -106,6 +87,22 @@ func NewWorkloads(ctx *pulumi.Context, name string, args *WorkloadsArgs, opts ..
 	}
 	return w, ctx.RegisterResourceOutputs(w, outs)
 }
+
+// builders builds each sample of the catalog, by its key.
+var builders = map[string]func(*builder, catalog.Sample, *WorkloadsArgs) error{
+	catalog.EchoNLB:          (*builder).echoNLB,
+	catalog.ProxyProtocolNLB: (*builder).proxyProtocolNLB,
+	catalog.InstanceModeNLB:  (*builder).instanceModeNLB,
+	catalog.Game2048ALB:      (*builder).game2048,
+	catalog.Tetris:           (*builder).tetris,
+	catalog.Netshoot:         (*builder).netshoot,
+	catalog.Iperf3:           (*builder).iperf3,
+	catalog.KubeOpsView:      (*builder).kubeOpsView,
+}
+
+// BuilderKeys lists the catalog keys that have a builder, for the test that
+// every row of the catalog has exactly one.
+func BuilderKeys() []string { return slices.Sorted(maps.Keys(builders)) }
 
 type builder struct {
 	ctx    *pulumi.Context
@@ -169,7 +166,7 @@ func (b *builder) deployment(d deployment) error {
 	return nil
 }
 
-// lbService is a LoadBalancer Service of class NLBClass in front of app.
+// lbService is a LoadBalancer Service of class catalog.NLBClass in front of app.
 type lbService struct {
 	ns          space
 	name, app   string
@@ -183,7 +180,7 @@ type lbService struct {
 func (b *builder) lbService(s lbService) (*corev1.Service, error) {
 	spec := &corev1.ServiceSpecArgs{
 		Type:              pulumi.String("LoadBalancer"),
-		LoadBalancerClass: pulumi.String(NLBClass),
+		LoadBalancerClass: pulumi.String(catalog.NLBClass),
 		Selector:          pulumi.StringMap{"app": pulumi.String(s.app)},
 		Ports: corev1.ServicePortArray{corev1.ServicePortArgs{
 			Name: pulumi.String("http"), Protocol: pulumi.String("TCP"),
@@ -213,7 +210,7 @@ func serviceURL(svc *corev1.Service) pulumi.StringOutput {
 		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 {
 			return ""
 		}
-		return URL(s.LoadBalancer.Ingress[0].Hostname)
+		return catalog.URL(s.LoadBalancer.Ingress[0].Hostname)
 	}).(pulumi.StringOutput)
 }
 
@@ -223,7 +220,7 @@ func ingressURL(ing *networkingv1.Ingress) pulumi.StringOutput {
 		if s == nil || s.LoadBalancer == nil || len(s.LoadBalancer.Ingress) == 0 {
 			return ""
 		}
-		return URL(s.LoadBalancer.Ingress[0].Hostname)
+		return catalog.URL(s.LoadBalancer.Ingress[0].Hostname)
 	}).(pulumi.StringOutput)
 }
 
@@ -238,15 +235,15 @@ func echoPod() corev1.PodSpecArgs {
 }
 
 // echoNLB: IP targets. The pod sees the NLB's private address as the client.
-func (b *builder) echoNLB() error {
-	ns, err := b.namespace("echo-nlb")
+func (b *builder) echoNLB(s catalog.Sample, _ *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
 	if err := b.deployment(deployment{ns: ns, name: "echo", replicas: 2, pod: echoPod()}); err != nil {
 		return err
 	}
-	ann, err := NLBAnnotations(TargetIP)
+	ann, err := catalog.NLBAnnotations(catalog.TargetIP)
 	if err != nil {
 		return err
 	}
@@ -254,20 +251,20 @@ func (b *builder) echoNLB() error {
 	if err != nil {
 		return err
 	}
-	b.urls[OutEchoNLB] = serviceURL(svc)
+	b.urls[catalog.OutEchoNLB] = serviceURL(svc)
 	return nil
 }
 
 // proxyProtocolNLB: IP targets with PROXY protocol v2. nginx reads the
 // header, so the real client address survives the NLB.
-func (b *builder) proxyProtocolNLB() error {
-	ns, err := b.namespace("proxy-protocol")
+func (b *builder) proxyProtocolNLB(s catalog.Sample, _ *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
 	cm, err := corev1.NewConfigMap(b.ctx, b.rname(ns.name, "nginx-proxy-protocol"), &corev1.ConfigMapArgs{
 		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("nginx-proxy-protocol"), Namespace: ns.out, Labels: labLabels("nginx")},
-		Data:     pulumi.StringMap{"default.conf": pulumi.String(ProxyProtocolNginxConf)},
+		Data:     pulumi.StringMap{"default.conf": pulumi.String(catalog.ProxyProtocolNginxConf)},
 	}, b.opts...)
 	if err != nil {
 		return fmt.Errorf("configmap: %w", err)
@@ -286,11 +283,11 @@ func (b *builder) proxyProtocolNLB() error {
 	if err := b.deployment(deployment{ns: ns, name: "nginx", replicas: 2, pod: pod}); err != nil {
 		return err
 	}
-	svc, err := b.lbService(lbService{ns: ns, name: "nginx-nlb", app: "nginx", port: 80, targetPort: 80, annotations: ProxyProtocolAnnotations()})
+	svc, err := b.lbService(lbService{ns: ns, name: "nginx-nlb", app: "nginx", port: 80, targetPort: 80, annotations: catalog.ProxyProtocolAnnotations()})
 	if err != nil {
 		return err
 	}
-	b.urls[OutProxyProtocolNLB] = serviceURL(svc)
+	b.urls[catalog.OutProxyProtocolNLB] = serviceURL(svc)
 	return nil
 }
 
@@ -298,8 +295,8 @@ func (b *builder) proxyProtocolNLB() error {
 // pods, once with externalTrafficPolicy Cluster (a second hop through
 // kube-proxy, client address SNATed to a node's) and once with Local (only
 // nodes running a pod pass the health check; the client address is kept).
-func (b *builder) instanceModeNLB() error {
-	ns, err := b.namespace("instance-mode")
+func (b *builder) instanceModeNLB(s catalog.Sample, _ *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
@@ -307,10 +304,10 @@ func (b *builder) instanceModeNLB() error {
 		return err
 	}
 	for _, v := range []struct{ name, policy, out string }{
-		{"echo-cluster", "Cluster", OutInstanceModeCluster},
-		{"echo-local", "Local", OutInstanceModeLocal},
+		{"echo-cluster", "Cluster", catalog.OutInstanceModeCluster},
+		{"echo-local", "Local", catalog.OutInstanceModeLocal},
 	} {
-		ann, err := NLBAnnotations(TargetInstance)
+		ann, err := catalog.NLBAnnotations(catalog.TargetInstance)
 		if err != nil {
 			return err
 		}
@@ -325,8 +322,9 @@ func (b *builder) instanceModeNLB() error {
 }
 
 // game2048: an ALB Ingress with IP targets.
-func (b *builder) game2048(groupName, certificateArn string) error {
-	ns, err := b.namespace("game-2048")
+func (b *builder) game2048(s catalog.Sample, args *WorkloadsArgs) error {
+	groupName, certificateArn := args.ALBGroupName, args.ACMCertificateArn
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
@@ -351,10 +349,10 @@ func (b *builder) game2048(groupName, certificateArn string) error {
 	ing, err := networkingv1.NewIngress(b.ctx, b.rname(ns.name, "ingress-2048"), &networkingv1.IngressArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String("ingress-2048"), Namespace: ns.out, Labels: labLabels("app-2048"),
-			Annotations: pulumi.ToStringMap(IngressAnnotations(groupName, certificateArn)),
+			Annotations: pulumi.ToStringMap(catalog.IngressAnnotations(groupName, certificateArn)),
 		},
 		Spec: &networkingv1.IngressSpecArgs{
-			IngressClassName: pulumi.String(ALBClass),
+			IngressClassName: pulumi.String(catalog.ALBClass),
 			Rules: networkingv1.IngressRuleArray{networkingv1.IngressRuleArgs{
 				Http: &networkingv1.HTTPIngressRuleValueArgs{Paths: networkingv1.HTTPIngressPathArray{networkingv1.HTTPIngressPathArgs{
 					Path: pulumi.String("/"), PathType: pulumi.String("Prefix"),
@@ -369,18 +367,18 @@ func (b *builder) game2048(groupName, certificateArn string) error {
 	if err != nil {
 		return fmt.Errorf("ingress ingress-2048: %w", err)
 	}
-	b.urls[OutGame2048] = ingressURL(ing)
+	b.urls[catalog.OutGame2048] = ingressURL(ing)
 	return nil
 }
 
 // tetris: an NLB whose DNS name ExternalDNS publishes as tetris.<domain>.
-func (b *builder) tetris(domain string) error {
-	host := "tetris." + domain
-	ann, err := HostnameAnnotations(host)
+func (b *builder) tetris(s catalog.Sample, args *WorkloadsArgs) error {
+	host := "tetris." + args.Domain
+	ann, err := catalog.HostnameAnnotations(host)
 	if err != nil {
 		return fmt.Errorf("tetris needs eks-lab:domain: %w", err)
 	}
-	ns, err := b.namespace("tetris")
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
@@ -399,7 +397,7 @@ func (b *builder) tetris(domain string) error {
 	// belongs to no resource is outside the context's work group, so the
 	// engine does not wait for what is applied to it (a stack output built
 	// on it could be read before it resolved).
-	b.urls[OutTetris] = svc.Metadata.ApplyT(func(metav1.ObjectMeta) string { return "http://" + host }).(pulumi.StringOutput)
+	b.urls[catalog.OutTetris] = svc.Metadata.ApplyT(func(metav1.ObjectMeta) string { return "http://" + host }).(pulumi.StringOutput)
 	return nil
 }
 
@@ -433,8 +431,8 @@ func AwayFrom(app string) *corev1.AffinityArgs {
 }
 
 // netshoot: three toolboxes, one per node, for kubectl exec.
-func (b *builder) netshoot() error {
-	ns, err := b.namespace("netshoot")
+func (b *builder) netshoot(s catalog.Sample, _ *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
@@ -447,8 +445,8 @@ func (b *builder) netshoot() error {
 
 // iperf3: a server behind a ClusterIP Service and a client that is never on
 // the server's node, so a test crosses the VPC network.
-func (b *builder) iperf3() error {
-	ns, err := b.namespace("iperf3")
+func (b *builder) iperf3(s catalog.Sample, _ *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}
@@ -502,9 +500,9 @@ func KubeOpsViewRules() rbacv1.PolicyRuleArray {
 }
 
 // kubeOpsView: a picture of nodes and pods, reached with kubectl port-forward.
-func (b *builder) kubeOpsView() error {
+func (b *builder) kubeOpsView(s catalog.Sample, _ *WorkloadsArgs) error {
 	const app = "kube-ops-view"
-	ns, err := b.namespace(app)
+	ns, err := b.namespace(s.Namespace)
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,13 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/externaldns"
+	"github.com/eks-study/lab/components/externaldns/extdns"
 	"github.com/eks-study/lab/components/identity"
 	"github.com/eks-study/lab/components/lbcontroller"
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/components/workloads"
-	"github.com/eks-study/lab/internal/cleanup"
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
+	kubecleanup "github.com/eks-study/lab/internal/cleanup"
 )
 
 // deployAddons installs the AWS Load Balancer Controller, ExternalDNS and the
@@ -68,7 +70,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 		}
 		workloadDeps = append(workloadDeps, lbc.Release)
 		serviceDeps = pulumi.DependsOn(append(append([]pulumi.Resource{}, controllerDeps...), lbc.Release))
-		controllers = append(controllers, controller{lbcontroller.ReleaseName, lbc.Release, cleanup.LoadBalancers})
+		controllers = append(controllers, controller{awslbc.ReleaseName, lbc.Release, kubecleanup.LoadBalancers})
 		out["lbControllerRoleArn"] = lbc.RoleArn
 	}
 
@@ -85,7 +87,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			return nil, err
 		}
 		workloadDeps = append(workloadDeps, edns.Release)
-		controllers = append(controllers, controller{externaldns.ReleaseName, edns.Release, cleanup.DNSNames})
+		controllers = append(controllers, controller{extdns.ReleaseName, edns.Release, kubecleanup.DNSNames})
 		out["externalDnsRoleArn"] = edns.RoleArn
 	case cfg.Domain == "" || cfg.HostedZoneID == "":
 		if err := ctx.Log.Info("ExternalDNS is not installed: set "+config.Namespace+":domain and "+
@@ -106,7 +108,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	}
 	workloadDeps = append(workloadDeps, cleanups...)
 
-	if cfg.Samples == (config.Samples{}) {
+	if len(cfg.Samples.Enabled()) == 0 {
 		return out, nil
 	}
 	w, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{

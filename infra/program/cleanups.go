@@ -3,19 +3,19 @@ package program
 import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/eks-study/lab/components/teardown"
-	"github.com/eks-study/lab/internal/cleanup"
+	"github.com/eks-study/lab/components/cleanup"
+	kubecleanup "github.com/eks-study/lab/internal/cleanup"
 )
 
 // controller is an installed controller that deletes AWS resources for
 // Kubernetes objects: its objects must be gone before it is.
 type controller struct {
-	name    string          // its Helm release's name; its Cleanup is "<name>-cleanup"
-	release pulumi.Resource // what its Cleanup depends on
-	targets cleanup.Targets // the objects it holds AWS resources for
+	name    string              // its Helm release's name; its Cleanup is "<name>-cleanup"
+	release pulumi.Resource     // what its Cleanup depends on
+	targets kubecleanup.Targets // the objects it holds AWS resources for
 }
 
-// newCleanups registers the teardown's Cleanups and returns their commands,
+// newCleanups registers the Cleanups and returns their commands,
 // which every workload must depend on. Each Cleanup runs after (and on
 // destroy before) controllerDeps, what the controllers run on, and every
 // controller's release.
@@ -27,13 +27,13 @@ type controller struct {
 // does on destroy. Every Cleanup depends on every release, so no controller
 // goes while any cleanup still needs it (ExternalDNS's cleanup deletes
 // LoadBalancer Services the load balancer controller must release).
-// components/teardown has the whole design.
+// components/cleanup has the whole design.
 func newCleanups(ctx *pulumi.Context, b *base, controllerDeps []pulumi.Resource, controllers []controller) ([]pulumi.Resource, error) {
 	deps := append([]pulumi.Resource{}, controllerDeps...)
 	for _, c := range controllers {
 		deps = append(deps, c.release)
 	}
-	all, err := teardown.NewCleanup(ctx, "cleanup", &teardown.CleanupArgs{
+	all, err := cleanup.NewCleanup(ctx, "cleanup", &cleanup.CleanupArgs{
 		Kubeconfig:  b.cluster.Kubeconfig,
 		ExternalDNS: b.cfg.ExternalDNS,
 		// Only this one, which runs when the cluster goes: volumes would outlive it.
@@ -44,12 +44,12 @@ func newCleanups(ctx *pulumi.Context, b *base, controllerDeps []pulumi.Resource,
 	}
 	commands := []pulumi.Resource{all.Command}
 	for _, c := range controllers {
-		one, err := teardown.NewCleanup(ctx, c.name+"-cleanup", &teardown.CleanupArgs{
+		one, err := cleanup.NewCleanup(ctx, c.name+"-cleanup", &cleanup.CleanupArgs{
 			Kubeconfig: b.cluster.Kubeconfig,
 			Targets:    c.targets,
 			// Only ExternalDNS's own cleanup waits for it: when the load
 			// balancer controller goes alone, ExternalDNS stays and catches up.
-			ExternalDNS: c.targets == cleanup.DNSNames,
+			ExternalDNS: c.targets == kubecleanup.DNSNames,
 		}, pulumi.DependsOn(deps))
 		if err != nil {
 			return nil, err

@@ -10,7 +10,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/cluster"
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 )
 
 // checkClusterName refuses, before anything is registered, a cluster name

@@ -17,10 +17,12 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/eks-study/lab/components/bastion"
+	"github.com/eks-study/lab/components/bastion/userdata"
 	"github.com/eks-study/lab/components/cluster"
-	"github.com/eks-study/lab/components/identity"
+	"github.com/eks-study/lab/components/cluster/iamarn"
+	"github.com/eks-study/lab/components/identity/trust"
 	"github.com/eks-study/lab/components/network"
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 )
 
 // Run is the Pulumi program.
@@ -122,7 +124,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		VpcID: net.VpcID, SubnetID: firstPublicSubnet,
 		InstanceType: cfg.BastionInstanceType, Arm: config.IsArm(cfg.BastionInstanceType),
 		SSHCidr: cfg.SSHCidr, SSHKeyName: cfg.SSHKeyName, PolicyArn: cfg.BastionPolicyArn,
-		UserData: bastion.UserData{
+		UserData: userdata.UserData{
 			ClusterName: cfg.ClusterName, Region: cfg.Region, KubernetesVersion: cfg.KubernetesVersion,
 			Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
 		},
@@ -136,13 +138,16 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	}
 	eks, err := cluster.NewCluster(ctx, cfg.ClusterName, &cluster.ClusterArgs{
 		Name: cfg.ClusterName, Version: cfg.KubernetesVersion, VpcID: net.VpcID,
-		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSubnetIDs: nodeSubnets,
+		PublicSubnetIDs: net.PublicSubnetIDs, PrivateSubnetIDs: net.PrivateSubnetIDs,
 		EndpointPublicAccessCidrs: cfg.EndpointPublicAccessCidrs, AdminRoleArns: cfg.AdminRoleArns, CreatorArn: creator,
-		NodeInstanceType: cfg.NodeInstanceType, NodeArm: config.IsArm(cfg.NodeInstanceType),
-		NodeDesiredSize: cfg.NodeDesiredSize, NodeMinSize: cfg.NodeMinSize, NodeMaxSize: cfg.NodeMaxSize,
-		NodeDiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
-		NodeCapacityType: cfg.NodeCapacityType, NodeSpotInstanceTypes: cfg.NodeSpotInstanceTypes, PodIdentityAgent: cfg.WorkloadIdentity == identity.PodIdentity,
-		BastionRoleArn: bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
+		NodeGroup: cluster.NodeGroupArgs{
+			SubnetIDs: nodeSubnets, InstanceType: cfg.NodeInstanceType, Arm: config.IsArm(cfg.NodeInstanceType),
+			CapacityType: cfg.NodeCapacityType, SpotInstanceTypes: cfg.NodeSpotInstanceTypes,
+			DesiredSize: cfg.NodeDesiredSize, MinSize: cfg.NodeMinSize, MaxSize: cfg.NodeMaxSize,
+			DiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
+		},
+		PodIdentityAgent: cfg.WorkloadIdentity == trust.PodIdentity,
+		BastionRoleArn:   bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
 	}, withAWS)
 	if err != nil {
 		return nil, err
@@ -242,7 +247,7 @@ func clusterCreator(ctx *pulumi.Context, existing *awseks.LookupClusterResult, o
 	if err != nil {
 		return "", fmt.Errorf("caller identity: %w", err)
 	}
-	return cluster.Principal(caller.Arn), nil
+	return iamarn.Principal(caller.Arn), nil
 }
 
 // availabilityZones picks the first AZCount zones that need no opt-in.

@@ -23,7 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	"github.com/eks-study/lab/internal/motoserver"
+	"github.com/eks-study/lab/internal/testing/motoserver"
 )
 
 func iamTagList(tags map[string]string) []iamtypes.Tag {

@@ -3,7 +3,7 @@ package audit
 import (
 	"fmt"
 
-	"github.com/eks-study/lab/internal/config"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 )
 

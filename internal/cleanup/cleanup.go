@@ -20,7 +20,7 @@
 //
 // Objects Pulumi manages are skipped unless --include-pulumi-owned is given:
 // deleting them by hand would make the stack's state drift. `pulumi destroy`
-// passes the flag (components/teardown), since by then Pulumi has deleted its
+// passes the flag (components/cleanup), since by then Pulumi has deleted its
 // own objects and whatever is left must go.
 //
 // Nothing else is deleted: ClusterIP and NodePort Services without a DNS

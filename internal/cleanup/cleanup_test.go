@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/internal/kubetest"
+	"github.com/eks-study/lab/internal/testing/kubetest"
 )
 
 // A kubeconfig the client cannot use fully is refused before any request,

@@ -24,11 +24,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/internal/kubetest"
+	"github.com/eks-study/lab/internal/testing/kubetest"
 )
 
 // These tests run the cleanup against a real kube-apiserver with etcd and
-// the garbage collector (internal/kubetest), one server per package run.
+// the garbage collector (internal/testing/kubetest), one server per package run.
 // The cleanup works on all namespaces, so every test removes what it
 // created before the next one runs.
 

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/internal/kubetest"
+	"github.com/eks-study/lab/internal/testing/kubetest"
 )
 
 // The AWS Load Balancer Controller's pods as the tests run them: scheduled

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eks-study/lab/internal/kubetest"
+	"github.com/eks-study/lab/internal/testing/kubetest"
 )
 
 // volume creates a PersistentVolume bound to the claim of that name in the

@@ -1,3 +1,10 @@
+// Package estimate holds the numbers `lab plan` reports next to the desired
+// state that only the tool needs: what a lab costs per hour and per session
+// (the embedded price table), and how long `pulumi up` and `pulumi destroy`
+// take along the dependency graph's critical path. It is pure: the plan
+// package feeds it facts taken from the recorded resources, and the
+// instance facts (max pods, regions) are infra/awsfacts', which the program
+// checks config against.
 package estimate
 
 import (

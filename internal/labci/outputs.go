@@ -12,7 +12,7 @@ import (
 // may look like. A value is written as NAME=VALUE lines, so one holding a
 // newline (or, for a bare line, an "=") would set variables of its own in a
 // job that holds the deploy role; each pattern admits only what AWS itself
-// allows (the program refuses anything else up front, internal/config).
+// allows (the program refuses anything else up front, infra/config).
 var (
 	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 	clusterPattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`) // EKS: 100 characters

@@ -195,12 +195,3 @@ func fix(err error, proj *workspace.Project, cfg config.Map, stack string) strin
 		return fmt.Sprintf("set a %s: pulumi config set --stack %s %s VALUE", typ, stack, key)
 	}
 }
-
-// RunStackFile runs the program with the config of the stack's file.
-func RunStackFile(root, stack string) (*Plan, error) {
-	cfg, err := LoadStack(root, stack, nil)
-	if err != nil {
-		return nil, err
-	}
-	return Run(cfg)
-}

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/eks-study/lab/components/network/subnetplan"
-	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/infra/awsfacts"
 )
 
 // Resource types the facts read.
@@ -78,8 +78,8 @@ type nodeGroupFact struct {
 	DiskGiB               float64
 	DiskType              string
 	CapacityType          string
-	Type                  estimate.InstanceType // the fewest pods per node
-	AddressType           estimate.InstanceType // the most subnet addresses per node
+	Type                  awsfacts.InstanceType // the fewest pods per node
+	AddressType           awsfacts.InstanceType // the most subnet addresses per node
 	TypeErr               error
 	AllSubnetsPublic      bool
 	UnresolvedSubnetCount int
@@ -184,7 +184,7 @@ func (f *facts) nodeGroup(r Resource) nodeGroupFact {
 	}
 	// Any node may be any of the types: pods are counted with the fewest per
 	// node, subnet addresses with the type that takes the most.
-	g.Type, g.AddressType, g.TypeErr = estimate.NodeGroupTypes(g.InstanceTypes)
+	g.Type, g.AddressType, g.TypeErr = awsfacts.NodeGroupTypes(g.InstanceTypes)
 	g.InstanceType = g.Type.Name
 	g.AllSubnetsPublic = true
 	for _, id := range list(r.Inputs, "subnetIds") {

@@ -33,13 +33,14 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 
-	"github.com/eks-study/lab/components/workloads"
-	"github.com/eks-study/lab/internal/acceptance"
+	"github.com/eks-study/lab/components/workloads/catalog"
+	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/audit"
 	"github.com/eks-study/lab/internal/cleanup"
-	"github.com/eks-study/lab/internal/config"
 	"github.com/eks-study/lab/internal/offline"
+	"github.com/eks-study/lab/internal/offline/mock"
 	"github.com/eks-study/lab/internal/plan"
+	"github.com/eks-study/lab/internal/testing/acceptance"
 )
 
 // How long each wait may take. Load balancers take a few minutes to pass
@@ -172,7 +173,7 @@ func TestDevLab(t *testing.T) {
 			return poll(httpWait, 15*time.Second).Until(work, func(ctx context.Context) error { return c.Check(ctx, httpc, u) })
 		})
 	}
-	l.checkDNS(work, outputs[workloads.OutTetris])
+	l.checkDNS(work, outputs[catalog.OutTetris])
 
 	api, err := cleanup.NewAPI(kubeconfig)
 	if err != nil {
@@ -225,7 +226,7 @@ func (l *lab) prepare(base string, sshCidr netip.Prefix) error {
 	if l.cfg, err = stackCfg.LabConfig(time.Now()); err != nil {
 		return err
 	}
-	p, err := offline.Run(stackCfg)
+	p, err := mock.Run(stackCfg)
 	if err != nil {
 		return fmt.Errorf("lab plan for %s: %w", l.run.Stack, err)
 	}

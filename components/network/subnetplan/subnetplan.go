@@ -1,6 +1,7 @@
 // Package subnetplan is the lab's subnet arithmetic: which CIDR each public and
-// private subnet gets inside the VPC. It is pure so that config validation, the
-// network component and `lab plan` all compute the same layout.
+// private subnet gets inside the VPC, and how many NAT gateways the private
+// subnets route through. It is pure so that config validation, the network
+// component and `lab plan` all compute the same layout.
 package subnetplan
 
 import (
@@ -11,6 +12,23 @@ import (
 // AWSReservedPerSubnet is how many addresses AWS keeps in every subnet (network,
 // VPC router, DNS, future use, broadcast).
 const AWSReservedPerSubnet = 5
+
+// NatMode says how private subnets reach the internet.
+type NatMode string
+
+// NAT gateway modes. "none" is the study's layout (nodes in public subnets)
+// and bills nothing; "single" is one NAT for all AZs; "per-az" survives an AZ outage.
+const (
+	NatNone   NatMode = "none"
+	NatSingle NatMode = "single"
+	NatPerAZ  NatMode = "per-az"
+)
+
+// Gateways is how many NAT gateways the mode creates for zones AZs: none
+// (also for ""), one in the first AZ, or one per AZ.
+func (m NatMode) Gateways(zones int) int {
+	return map[NatMode]int{"": 0, NatNone: 0, NatSingle: 1, NatPerAZ: zones}[m]
+}
 
 // Layout is one subnet per AZ per tier, index i in both slices is AZ i.
 type Layout struct {

@@ -109,3 +109,15 @@ func TestUsableAddresses(t *testing.T) {
 		t.Errorf("/24 usable = %d, want 251", got)
 	}
 }
+
+func TestNatGateways(t *testing.T) {
+	for _, c := range []struct {
+		mode  NatMode
+		zones int
+		want  int
+	}{{"", 3, 0}, {NatNone, 3, 0}, {NatSingle, 3, 1}, {NatPerAZ, 3, 3}, {NatPerAZ, 6, 6}} {
+		if got := c.mode.Gateways(c.zones); got != c.want {
+			t.Errorf("%q with %d AZs: %d NAT gateways, want %d", c.mode, c.zones, got, c.want)
+		}
+	}
+}
