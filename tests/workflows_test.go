@@ -240,6 +240,65 @@ func roleJobs(t *testing.T, workflows map[string]workflow) []roleJob {
 	return out
 }
 
+// ci.yml caches what .ci builds once per machine (~/.cache/eks-lab: the
+// tiers' binaries, in directories named by version) under a key of every
+// file a .ci script reads a pin from, so a new pin is saved again; a key
+// that missed restores the last cache (restore-keys), so only the tier
+// whose pin changed is built anew, not all three (about 25 minutes cold).
+func TestWorkflowCICacheKeyCoversEveryPin(t *testing.T) {
+	var cache *workflowStep
+	for _, s := range readWorkflows(t)["ci.yml"].Jobs["test"].Steps {
+		if strings.HasPrefix(s.Uses, "actions/cache@") && s.With["path"] == "~/.cache/eks-lab" {
+			cache = &s
+		}
+	}
+	if cache == nil {
+		t.Fatal("ci.yml does not cache ~/.cache/eks-lab")
+	}
+	hashed := regexp.MustCompile(`hashFiles\(([^)]*)\)`).FindStringSubmatch(cache.With["key"])
+	if hashed == nil {
+		t.Fatalf("ci.yml's cache key %q hashes no files", cache.With["key"])
+	}
+	var globs []string
+	for _, g := range strings.Split(hashed[1], ",") {
+		globs = append(globs, strings.Trim(strings.TrimSpace(g), "'"))
+	}
+	covered := func(path string) bool {
+		return slices.ContainsFunc(globs, func(g string) bool { ok, _ := filepath.Match(g, path); return ok })
+	}
+	scripts, _ := filepath.Glob(filepath.Join(root, ".ci", "*.sh"))
+	pinFile := regexp.MustCompile(`\b(?:components|internal|cmd)/[\w./-]+\.go\b`)
+	var pins []string
+	for _, script := range scripts {
+		pins = append(pins, ".ci/"+filepath.Base(script))
+		data, err := os.ReadFile(script)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pins = append(pins, pinFile.FindAllString(string(data), -1)...)
+		if strings.Contains(string(data), "go run ./cmd/lab-ci version") {
+			pins = append(pins, "internal/versions/versions.go")
+		}
+	}
+	slices.Sort(pins)
+	pins = slices.Compact(pins)
+	if !slices.Contains(pins, "internal/versions/versions.go") {
+		t.Errorf("found no script reading a pin of internal/versions among %v: is the pin read elsewhere now?", pins)
+	}
+	for _, p := range pins {
+		if _, err := os.Stat(filepath.Join(root, p)); err != nil {
+			t.Errorf("a .ci script reads %s, which does not exist", p)
+		}
+		if !covered(p) {
+			t.Errorf("ci.yml's cache key %q does not hash %s, where a .ci script reads a pin: a new pin would rebuild on every run", cache.With["key"], p)
+		}
+	}
+	prefix := cache.With["restore-keys"]
+	if prefix == "" || !strings.HasPrefix(cache.With["key"], prefix) || strings.Contains(prefix, "hashFiles") {
+		t.Errorf("ci.yml's cache restore-keys %q is not the key's prefix before the hash (key %q): a new pin would rebuild every tier", prefix, cache.With["key"])
+	}
+}
+
 // The deploy role is for jobs in the lab environment, whose OIDC subjects
 // are what its trust policy names; the preview role for pull request jobs.
 // A job waiting for a reviewer (lab-approval) holds no role, no secret and

@@ -392,8 +392,14 @@ func TestWorkflowPulumiCLIIsThePinnedOne(t *testing.T) {
 	}
 	writeScript(t, filepath.Join(cache, "bin", "go"), `if [ "$1 $2" = "run ./cmd/lab-ci" ]; then exec `+realGo+` "$@"; fi
 echo "unexpected: go $*" >&2; exit 1`)
+	gocache, err := exec.Command(realGo, "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
 	script := exec.Command("bash", filepath.Join(root, ".ci", "pulumi-cli.sh"))
-	script.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache, "PATH="+filepath.Join(cache, "bin")+":"+os.Getenv("PATH"))
+	// GOCACHE stays the user's: by default it is under XDG_CACHE_HOME, and an
+	// empty one would compile the standard library anew (half a minute).
+	script.Env = append(os.Environ(), "XDG_CACHE_HOME="+cache, "GOCACHE="+strings.TrimSpace(string(gocache)), "PATH="+filepath.Join(cache, "bin")+":"+os.Getenv("PATH"))
 	out, err := script.Output()
 	if err != nil || strings.TrimSpace(string(out)) != bin {
 		t.Errorf(".ci/pulumi-cli.sh printed %q (%v), want the cached %s", out, err, bin)

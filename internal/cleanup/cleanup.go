@@ -133,6 +133,7 @@ type Options struct {
 	pageSize    int           // objects per list call
 	stuckAfter  time.Duration // DefaultStuckAfter
 	execTimeout time.Duration // DefaultExecTimeout
+	execWait    time.Duration // execWaitDelay
 	resolver    *net.Resolver // the system's
 }
 
@@ -154,7 +155,7 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 	if et, ok := rc.token.(*execToken); ok {
-		et.timeout = opts.execTimeout
+		et.timeout, et.waitDelay = opts.execTimeout, opts.execWait
 	}
 	if opts.resolver != nil {
 		rc.http.Transport.(*http.Transport).DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Resolver: opts.resolver}).DialContext

@@ -194,10 +194,13 @@ users: [{name: u, user: {exec: {command: /bin/sh, args: ["-c", "echo 'Attempting
 // cleanup fails at once, naming the command, what it printed and the fix,
 // instead of reporting after its own timeout that nothing is left.
 func TestHungCredentialPluginIsNamed(t *testing.T) {
+	t.Parallel() // no API server: it can wait beside the other tests
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	// Long enough for the shell to print its line on a busy machine.
-	err := Run(ctx, Options{Kubeconfig: hungPluginKubeconfig("lab-sso"), Timeout: time.Hour, execTimeout: 3 * time.Second})
+	// Long enough for the shell to print its line on a busy machine. The
+	// plugin's sleep holds its output open after the kill: without a wait
+	// delay Run would not return before the sleep ends, after the context.
+	err := Run(ctx, Options{Kubeconfig: hungPluginKubeconfig("lab-sso"), Timeout: time.Hour, execTimeout: 3 * time.Second, execWait: 100 * time.Millisecond})
 	var pe *PermanentError
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want a *PermanentError at once", err)
@@ -217,7 +220,8 @@ func TestHungCredentialPluginIsNamed(t *testing.T) {
 // When the cleanup's own timeout comes first, it says that nothing could be
 // listed and why, not that no object is left.
 func TestTimeoutBeforeAnyListIsNotReportedAsNothingLeft(t *testing.T) {
-	err := Run(context.Background(), Options{Kubeconfig: hungPluginKubeconfig("lab-sso"), Timeout: 300 * time.Millisecond})
+	t.Parallel()
+	err := Run(context.Background(), Options{Kubeconfig: hungPluginKubeconfig("lab-sso"), Timeout: 300 * time.Millisecond, execWait: 100 * time.Millisecond})
 	if err == nil || strings.Contains(err.Error(), "0 object(s)") || !strings.Contains(err.Error(), "before the cluster's objects could be listed") ||
 		!strings.Contains(err.Error(), `kubeconfig exec credential "/bin/sh`) {
 		t.Errorf("err = %v, want the timeout to say nothing could be listed because of the plugin", err)
@@ -263,6 +267,7 @@ func nxdomainResolver(t *testing.T) *net.Resolver {
 // the cleanup fails at once with the way to go on. Another name that does
 // not resolve may be a local DNS problem that passes: it is retried.
 func TestDeletedEKSClusterFailsAtOnce(t *testing.T) {
+	t.Parallel()
 	resolver := nxdomainResolver(t)
 	kubeconfig := func(server string) []byte {
 		return []byte(`current-context: a

@@ -124,3 +124,33 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// The tests shorten every wait through Options; the defaults a user gets
+// (TestParseArgsReadsTheKubeconfig: the flags' too) are the ones
+// docs/lifecycle.md gives.
+func TestDefaultWaitsAreTheDocumentedOnes(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "lifecycle.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(doc)), " ")
+	for _, tc := range []struct {
+		name      string
+		got, want time.Duration
+		docs      []string
+	}{
+		{"DefaultTimeout", DefaultTimeout, 10 * time.Minute, []string{"If objects are still there after 10 minutes", "[--timeout 10m]"}},
+		{"DefaultDNSSyncWait", DefaultDNSSyncWait, 90 * time.Second, []string{"waits one sync interval (90 s)", "[--dns-sync-wait 90s]"}},
+		{"DefaultStuckAfter", DefaultStuckAfter, time.Minute, []string{"3 polls in a row spanning at least a minute"}},
+		{"DefaultExecTimeout", DefaultExecTimeout, time.Minute, []string{"does not answer within a minute"}},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s is %s, the docs say %s", tc.name, tc.got, tc.want)
+		}
+		for _, d := range tc.docs {
+			if !strings.Contains(text, d) {
+				t.Errorf("docs/lifecycle.md no longer says %q (%s, %s)", d, tc.name, tc.want)
+			}
+		}
+	}
+}

@@ -286,8 +286,9 @@ func (staticToken) invalidate()                             {}
 // execToken runs the credential plugin and caches its token until it expires:
 // `aws eks get-token` tokens live about 15 minutes, a cleanup can take longer.
 type execToken struct {
-	cfg     execConfig
-	timeout time.Duration // per run; 0 is DefaultExecTimeout
+	cfg       execConfig
+	timeout   time.Duration // per run; 0 is DefaultExecTimeout
+	waitDelay time.Duration // 0 is execWaitDelay
 
 	mu      sync.Mutex
 	cached  string
@@ -336,7 +337,10 @@ func (e *execToken) token(ctx context.Context) (string, error) {
 	runCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(runCtx, e.cfg.Command, e.cfg.Args...)
-	cmd.WaitDelay = execWaitDelay
+	cmd.WaitDelay = e.waitDelay
+	if cmd.WaitDelay <= 0 {
+		cmd.WaitDelay = execWaitDelay
+	}
 	cmd.Env = os.Environ()
 	for _, kv := range e.cfg.Env {
 		cmd.Env = append(cmd.Env, kv.Name+"="+kv.Value)

@@ -186,19 +186,20 @@ func (c *controller) halt() {
 
 func (c *controller) run(objs []obj) {
 	defer close(c.done)
-	pending := map[string]bool{}
+	pending := map[string]time.Time{} // when the controller saw it being deleted
 	for _, o := range objs {
-		pending[c.f.path(o)] = true
+		pending[c.f.path(o)] = time.Time{}
 	}
 	for len(pending) > 0 {
-		for p := range pending {
-			released, err := c.release(p)
+		for p, seen := range pending {
+			released, seen, err := c.release(p, seen)
 			if err != nil {
 				c.mu.Lock()
 				c.failed = err
 				c.mu.Unlock()
 				return
 			}
+			pending[p] = seen
 			if released {
 				delete(pending, p)
 			}
@@ -211,12 +212,14 @@ func (c *controller) run(objs []obj) {
 	}
 }
 
-// release removes the controller's finalizers of the object at p once it is
-// being deleted; it reports whether it did.
-func (c *controller) release(p string) (bool, error) {
+// release removes the controller's finalizers of the object at p once it
+// has been deleting it for the controller's delay, counted from seen (when
+// it first saw the object being deleted; zero: not yet). It reports whether
+// it did, and when it first saw the deletion.
+func (c *controller) release(p string, seen time.Time) (bool, time.Time, error) {
 	code, data, err := c.f.srv.Do(http.MethodGet, p, "", nil)
 	if err != nil || code != http.StatusOK {
-		return false, fmt.Errorf("GET %s: %d %v", p, code, err)
+		return false, seen, fmt.Errorf("GET %s: %d %v", p, code, err)
 	}
 	var o struct {
 		Metadata struct {
@@ -226,12 +229,17 @@ func (c *controller) release(p string) (bool, error) {
 		} `json:"metadata"`
 	}
 	if err := json.Unmarshal(data, &o); err != nil {
-		return false, err
+		return false, seen, err
 	}
 	if o.Metadata.DeletionTimestamp == nil {
-		return false, nil
+		return false, seen, nil
 	}
-	time.Sleep(c.delay)
+	if seen.IsZero() {
+		seen = time.Now()
+	}
+	if time.Since(seen) < c.delay {
+		return false, seen, nil // still deleting the load balancer
+	}
 	var keep []string
 	for _, fin := range o.Metadata.Finalizers {
 		if !isLBControllerFinalizer(fin) {
@@ -242,13 +250,13 @@ func (c *controller) release(p string) (bool, error) {
 	code, data, err = c.f.srv.Do(http.MethodPatch, p, "application/merge-patch+json", patch)
 	switch {
 	case err != nil:
-		return false, err
+		return false, seen, err
 	case code == http.StatusConflict:
-		return false, nil // changed meanwhile: look again
+		return false, seen, nil // changed meanwhile (the garbage collector): look again
 	case code != http.StatusOK:
-		return false, fmt.Errorf("PATCH %s: %d %s", p, code, data)
+		return false, seen, fmt.Errorf("PATCH %s: %d %s", p, code, data)
 	}
-	return true, nil
+	return true, seen, nil
 }
 
 // check fails the test if the controller could not do its job.
@@ -377,11 +385,15 @@ func (f *fixture) patchFinalizersNull(o obj) (int, string) {
 	return code, string(data)
 }
 
-// runUntilTimeout runs the cleanup for two seconds and returns its
+// untilTimeout is runUntilTimeout's timeout: many rounds of the cleanup,
+// whose longest under the race detector takes about 0.1s.
+const untilTimeout = time.Second
+
+// runUntilTimeout runs the cleanup for untilTimeout and returns its
 // *TimeoutError: the test's objects never lose their finalizers.
 func (f *fixture) runUntilTimeout(o Options) *TimeoutError {
 	f.t.Helper()
-	o.Timeout = 2 * time.Second
+	o.Timeout = untilTimeout
 	err := Run(context.Background(), o)
 	var te *TimeoutError
 	if !errors.As(err, &te) {
@@ -404,7 +416,7 @@ func TestTimeoutNamesLeftoversAndTheFix(t *testing.T) {
 
 	msg := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil)).Error()
 	for _, want := range []string{
-		"timed out after 2s; 2 object(s)",
+		"timed out after " + untilTimeout.String() + "; 2 object(s)",
 		"Service " + f.ns + "/stuck (load balancer k8s-stuck-0123456789.elb.ap-northeast-2.amazonaws.com; finalizers service.k8s.aws/resources [AWS Load Balancer Controller])",
 		"Ingress " + f.ns + "/grouped (load balancer k8s-ekslab-0123456789.ap-northeast-2.elb.amazonaws.com; finalizers group.ingress.k8s.aws/eks-lab [AWS Load Balancer Controller]",
 		"kubectl -n kube-system logs deployment/aws-load-balancer-controller",

@@ -38,6 +38,12 @@ func (f *fixture) volume(suffix, claim, reclaim string, dynamic bool, ebs string
 			f.srv.Must(f.t, http.StatusOK, http.MethodDelete, p, nil)
 		}
 	})
+	// The claim only after the binder has seen the volume (it marks it
+	// Available): a claim it syncs before is left Pending until its
+	// periodic resync, 15s later (pv_controller.go of kubernetes v1.35.4,
+	// syncUnboundClaim: "volume requested and not found, will try again
+	// next time"; syncVolume leaves a pre-bound volume to the claim's sync).
+	f.waitPhase(name, "Available")
 	f.srv.Must(f.t, http.StatusCreated, http.MethodPost, claimKind.namespacePath(f.ns), map[string]any{
 		"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": map[string]any{"name": claim, "namespace": f.ns},
 		"spec": map[string]any{
@@ -52,21 +58,27 @@ func (f *fixture) volume(suffix, claim, reclaim string, dynamic bool, ebs string
 func (f *fixture) waitBound(volumes ...string) {
 	f.t.Helper()
 	for _, v := range volumes {
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-			var pv struct {
-				Status struct {
-					Phase string `json:"phase"`
-				} `json:"status"`
-			}
-			if err := json.Unmarshal(f.srv.Must(f.t, http.StatusOK, http.MethodGet, volumeKind.objectPath("", v), nil), &pv); err != nil {
-				f.t.Fatal(err)
-			}
-			if pv.Status.Phase == "Bound" {
-				break
-			}
-			if time.Now().After(deadline) {
-				f.t.Fatalf("PersistentVolume %s is %s after a minute, not Bound", v, pv.Status.Phase)
-			}
+		f.waitPhase(v, "Bound")
+	}
+}
+
+// waitPhase waits until the PersistentVolume is in phase.
+func (f *fixture) waitPhase(volume, phase string) {
+	f.t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
+		var pv struct {
+			Status struct {
+				Phase string `json:"phase"`
+			} `json:"status"`
+		}
+		if err := json.Unmarshal(f.srv.Must(f.t, http.StatusOK, http.MethodGet, volumeKind.objectPath("", volume), nil), &pv); err != nil {
+			f.t.Fatal(err)
+		}
+		if pv.Status.Phase == phase {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("PersistentVolume %s is %s after a minute, not %s", volume, pv.Status.Phase, phase)
 		}
 	}
 }
