@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Mutation testing of the packages of pure logic: gremlins (the pin of that
+# name in internal/versions, installed by .ci/install-tools.sh) changes one
+# operator at a time (< to <=, + to -, == to !=, ...) and runs the package's
+# own tests against each change, the mutant. A mutant the tests do not notice
+# LIVED: the behaviour it changed is guarded by nothing. Per package it prints
+# test efficacy (killed / (killed + lived)) and mutator coverage (mutants some
+# test runs / all mutants), and fails when either is under 90%.
+#
+# Exceptions are in .ci/mutation.txt, each with its reason: an equivalent
+# mutant (a change no input can tell from the original), or a function doing
+# only I/O against the Kubernetes API or AWS, whose behaviour the test tiers
+# measure with the real part instead. A mutant that lives because nothing
+# tests the code gets a test, not an exception.
+#
+# The test tiers are off (every LAB_* variable unset, so their tests skip):
+# what is measured is the unit tests beside the code.
+#
+# Usage: bash .ci/mutation.sh [PACKAGE...]    (default: all of them)
+#   MUTATION_WORKERS (default 2): mutants tested at once.
+#   The JSON reports are kept in ${TMPDIR:-/tmp}/eks-lab-mutation/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PATH="$(bash .ci/install-tools.sh):$PATH" # gremlins, gojq
+
+packages=(
+	components/network/subnetplan # subnet math
+	infra/awsfacts                # instance and region facts, max pods, the EKS calendar
+	internal/estimate             # prices and durations
+	infra/config                  # config validation
+	internal/labci                # the CI's decisions
+	internal/cleanup              # the cleanup's decisions
+	internal/audit                # the audit's decisions
+)
+if [ $# -gt 0 ]; then
+	packages=("${@%/}")
+fi
+goal=90
+
+while read -r v; do unset "$v"; done < <(compgen -e | grep '^LAB_' || true)
+
+exceptions=.ci/mutation.txt
+out="${TMPDIR:-/tmp}/eks-lab-mutation"
+mkdir -p "$out"
+
+# funcAt FILE LINE: the top-level function LINE is in ("-" outside one).
+# gofmt puts a top-level function's "func" and its closing "}" in column 0.
+funcAt() {
+	awk -v L="$2" '
+		NR > L { exit }
+		/^func / { f = $0; sub(/^func (\([^)]*\) )?/, "", f); sub(/[\[(].*/, "", f); next }
+		/^}/ { f = "" }
+		END { print (f == "" ? "-" : f) }' "$1"
+}
+
+# exception KIND FILE FUNC TYPE SOURCE: the reason .ci/mutation.txt gives,
+# or nothing. Lines: "equivalent | FILE | TYPE | fragment of the line | why"
+# and "io | FILE | FUNCTION | why".
+exception() {
+	local kind=$1 file=$2 fn=$3 typ=$4 src=$5
+	awk -F' [|] ' -v kind="$kind" -v file="$file" -v fn="$fn" -v typ="$typ" -v src="$src" '
+		/^#/ || NF < 4 { next }
+		kind == "equivalent" && $1 == "equivalent" && $2 == file && $3 == typ && index(src, $4) { print $5; exit }
+		kind == "io" && $1 == "io" && $2 == file && $3 == fn { print $4; exit }' "$exceptions"
+}
+
+failed=()
+summary=()
+for pkg in "${packages[@]}"; do
+	json="$out/${pkg//\//_}.json"
+	echo "== $pkg"
+	gremlins unleash --output-statuses t --workers "${MUTATION_WORKERS:-2}" --timeout-coefficient 5 --output "$json" "./$pkg"
+	killed=0 lived=0 timedout=0 uncovered=0 equivalent=0 io=0
+	while IFS=$'\t' read -r file line col typ status; do
+		[ "$status" = "NOT VIABLE" ] && continue
+		path="$pkg/$file"
+		fn="$(funcAt "$path" "$line")"
+		src="$(sed -n "${line}p" "$path")"
+		if [ -n "$(exception io "$path" "$fn" "$typ" "$src")" ]; then
+			io=$((io + 1))
+			continue
+		fi
+		case "$status" in
+		KILLED) killed=$((killed + 1)) ;;
+		"TIMED OUT") timedout=$((timedout + 1)) ;;
+		LIVED | "NOT COVERED")
+			if [ "$status" = LIVED ] && [ -n "$(exception equivalent "$path" "$fn" "$typ" "$src")" ]; then
+				equivalent=$((equivalent + 1))
+				continue
+			fi
+			[ "$status" = LIVED ] && lived=$((lived + 1)) || uncovered=$((uncovered + 1))
+			printf '  %-11s %-22s %s:%s:%s in %s: %s\n' "$status" "$typ" "$path" "$line" "$col" "$fn" "$(echo "$src" | sed 's/^[[:space:]]*//')"
+			;;
+		esac
+	done < <(gojq -r '.files[] | .file_name as $f | .mutations[] | [$f, .line, .column, .type, .status] | @tsv' "$json" | sort -t$'\t' -k1,1 -k2,2n -k3,3n)
+	covered=$((killed + lived + timedout))
+	efficacy="$(awk -v k=$killed -v l=$lived 'BEGIN { printf "%.1f", (k + l) ? 100 * k / (k + l) : 100 }')"
+	coverage="$(awk -v c=$covered -v u=$uncovered 'BEGIN { printf "%.1f", (c + u) ? 100 * c / (c + u) : 100 }')"
+	row="$(printf '%-30s %6s %6s %6s %6s %6s %6s %6s %9s%% %8s%%' "$pkg" $killed $lived $timedout $uncovered $equivalent $io "" "$efficacy" "$coverage")"
+	summary+=("$row")
+	if awk -v e="$efficacy" -v c="$coverage" -v g=$goal 'BEGIN { exit !(e < g || c < g) }'; then
+		failed+=("$pkg")
+	fi
+done
+
+echo
+echo "== mutation testing: efficacy = killed / (killed + lived), coverage = mutants run / all; goal $goal% each"
+printf '%-30s %6s %6s %6s %6s %6s %6s %6s %10s %9s\n' package killed lived t/o uncov equiv io "" efficacy coverage
+printf '%s\n' "${summary[@]}"
+echo "(t/o: timed out, counted as covered, not in efficacy; equiv and io: exceptions listed in $exceptions, in neither)"
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "under $goal%: ${failed[*]}; test the LIVED and NOT COVERED mutants above, or list a truly equivalent one in $exceptions with its reason" >&2
+	exit 1
+fi
