@@ -69,7 +69,7 @@ summary=()
 for pkg in "${packages[@]}"; do
 	json="$out/${pkg//\//_}.json"
 	echo "== $pkg"
-	gremlins unleash --output-statuses t --workers "${MUTATION_WORKERS:-2}" --timeout-coefficient 5 --output "$json" "./$pkg"
+	gremlins unleash --output-statuses t --workers "${MUTATION_WORKERS:-2}" --timeout-coefficient "${MUTATION_TIMEOUT_COEFFICIENT:-20}" --output "$json" "./$pkg"
 	killed=0 lived=0 timedout=0 uncovered=0 equivalent=0 io=0
 	while IFS=$'\t' read -r file line col typ status; do
 		[ "$status" = "NOT VIABLE" ] && continue
