@@ -64,6 +64,46 @@ exception() {
 		kind == "io" && $1 == "io" && $2 == file && $3 == fn { print $4; exit }' "$exceptions"
 }
 
+# ownMutant FILE LINE COL TYPE: runs the package's tests against one mutant
+# gremlins reports NOT COVERED without running it, where Go's coverage
+# profile has no block although the code runs: a condition of a tagless
+# switch's case (the switch's block ends at its "{", each clause's begins
+# after its ":"; https://github.com/go-gremlins/gremlins/issues/298, open
+# for v0.6.0) and a package-level declaration. The mutant is made as
+# gremlins makes it (internal/engine/mappings.go at v0.6.0) and given to
+# `go test -overlay`, which leaves the file alone. Prints its status.
+ownMutant() {
+	local file=$1 line=$2 col=$3 typ=$4 dir
+	dir="$(mktemp -d)"
+	LC_ALL=C awk -v L="$line" -v C="$col" -v T="$typ" '
+		NR == L {
+			two = substr($0, C, 2); one = substr($0, C, 1)
+			if (two ~ /^(<=|>=|==|!=)$/) { op = two } else { op = one }
+			m["CONDITIONALS_BOUNDARY", ">="] = ">"; m["CONDITIONALS_BOUNDARY", ">"] = ">="
+			m["CONDITIONALS_BOUNDARY", "<="] = "<"; m["CONDITIONALS_BOUNDARY", "<"] = "<="
+			m["CONDITIONALS_NEGATION", "=="] = "!="; m["CONDITIONALS_NEGATION", "!="] = "=="
+			m["CONDITIONALS_NEGATION", ">="] = "<"; m["CONDITIONALS_NEGATION", ">"] = "<="
+			m["CONDITIONALS_NEGATION", "<="] = ">"; m["CONDITIONALS_NEGATION", "<"] = ">="
+			m["ARITHMETIC_BASE", "+"] = "-"; m["ARITHMETIC_BASE", "-"] = "+"; m["ARITHMETIC_BASE", "*"] = "/"
+			m["ARITHMETIC_BASE", "/"] = "*"; m["ARITHMETIC_BASE", "%"] = "*"; m["INVERT_NEGATIVES", "-"] = "+"
+			if (!((T, op) in m)) { exit 3 }
+			$0 = substr($0, 1, C - 1) m[T, op] substr($0, C + length(op))
+		}
+		{ print }' "$file" >"$dir/mutant.go" || { echo "NOT VIABLE"; rm -rf "$dir"; return; }
+	printf '{"Replace":{"%s":"%s"}}' "$PWD/$file" "$dir/mutant.go" >"$dir/overlay.json"
+	local log
+	if log="$(go test -count=1 -failfast -timeout 2m -overlay "$dir/overlay.json" "./$(dirname "$file")" 2>&1)"; then
+		echo LIVED
+	elif grep -q 'build failed\|setup failed' <<<"$log"; then
+		echo "NOT VIABLE"
+	elif grep -q 'test timed out' <<<"$log"; then
+		echo "TIMED OUT"
+	else
+		echo KILLED
+	fi
+	rm -rf "$dir"
+}
+
 failed=()
 summary=()
 for pkg in "${packages[@]}"; do
@@ -79,6 +119,10 @@ for pkg in "${packages[@]}"; do
 		if [ -n "$(exception io "$path" "$fn" "$typ" "$src")" ]; then
 			io=$((io + 1))
 			continue
+		fi
+		if [ "$status" = "NOT COVERED" ] && { [[ "$src" =~ ^[[:space:]]*case\  ]] || [ "$fn" = - ]; }; then
+			status="$(ownMutant "$path" "$line" "$col" "$typ")"
+			[ "$status" = "NOT VIABLE" ] && continue
 		fi
 		case "$status" in
 		KILLED) killed=$((killed + 1)) ;;
