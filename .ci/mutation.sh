@@ -37,6 +37,12 @@ if [ $# -gt 0 ]; then
 fi
 goal=90
 
+# Packages whose behaviour is also tested through a command: their
+# mutants are also run against the command's tests.
+declare -A alsoTestedBy=(
+	[internal/labci]=./cmd/lab-ci # the commands the workflows run, with a fake pulumi and a real git
+)
+
 while read -r v; do unset "$v"; done < <(compgen -e | grep '^LAB_' || true)
 
 exceptions=.ci/mutation.txt
@@ -64,8 +70,10 @@ exception() {
 		kind == "io" && $1 == "io" && $2 == file && $3 == fn { print $4; exit }' "$exceptions"
 }
 
-# ownMutant FILE LINE COL TYPE: runs the package's tests against one mutant
-# gremlins reported NOT COVERED although the line ran. gremlins v0.6.0 takes
+# ownMutant FILE LINE COL TYPE PACKAGE...: runs the tests of the packages
+# against one mutant: one gremlins did not run against all of them (see
+# alsoTestedBy), or one it
+# reported NOT COVERED although the line ran. gremlins v0.6.0 takes
 # a mutant for covered only when its column lies inside a block of Go's
 # coverage profile that ran, and some code that runs lies in no block: a
 # condition of a tagless switch's case (the switch's block ends at its "{",
@@ -76,6 +84,7 @@ exception() {
 # to `go test -overlay`, which leaves the file alone. Prints its status.
 ownMutant() {
 	local file=$1 line=$2 col=$3 typ=$4 dir
+	shift 4
 	dir="$(mktemp -d)"
 	LC_ALL=C awk -v L="$line" -v C="$col" -v T="$typ" '
 		NR == L {
@@ -94,7 +103,7 @@ ownMutant() {
 		{ print }' "$file" >"$dir/mutant.go" || { echo "NOT VIABLE"; rm -rf "$dir"; return; }
 	printf '{"Replace":{"%s":"%s"}}' "$PWD/$file" "$dir/mutant.go" >"$dir/overlay.json"
 	local log
-	if log="$(go test -count=1 -failfast -timeout 2m -overlay "$dir/overlay.json" "./$(dirname "$file")" 2>&1)"; then
+	if log="$(go test -count=1 -failfast -timeout 2m -overlay "$dir/overlay.json" "$@" 2>&1)"; then
 		echo LIVED
 	elif grep -q 'build failed\|setup failed' <<<"$log"; then
 		echo "NOT VIABLE"
@@ -123,7 +132,8 @@ summary=()
 for pkg in "${packages[@]}"; do
 	json="$out/${pkg//\//_}.json"
 	echo "== $pkg"
-	go test -count=1 -coverprofile "$out/${pkg//\//_}.cover" "./$pkg" >/dev/null
+	tests=("./$pkg" ${alsoTestedBy[$pkg]:-})
+	go test -count=1 -coverpkg "./$pkg" -coverprofile "$out/${pkg//\//_}.cover" "${tests[@]}" >/dev/null
 	gremlins unleash --output-statuses t --workers "${MUTATION_WORKERS:-2}" --timeout-coefficient "${MUTATION_TIMEOUT_COEFFICIENT:-20}" --output "$json" "./$pkg"
 	killed=0 lived=0 timedout=0 uncovered=0 equivalent=0 io=0
 	while IFS=$'\t' read -r file line col typ status; do
@@ -135,8 +145,9 @@ for pkg in "${packages[@]}"; do
 			io=$((io + 1))
 			continue
 		fi
-		if [ "$status" = "NOT COVERED" ] && { [[ "$src" =~ ^[[:space:]]*case\  ]] || [ "$fn" = - ] || ran "$out/${pkg//\//_}.cover" "$path" "$line"; }; then
-			status="$(ownMutant "$path" "$line" "$col" "$typ")"
+		if { [ "$status" = "NOT COVERED" ] && { [[ "$src" =~ ^[[:space:]]*case\  ]] || [ "$fn" = - ] || ran "$out/${pkg//\//_}.cover" "$path" "$line"; }; } ||
+			{ [ "$status" = LIVED ] && [ ${#tests[@]} -gt 1 ]; }; then
+			status="$(ownMutant "$path" "$line" "$col" "$typ" "${tests[@]}")"
 			[ "$status" = "NOT VIABLE" ] && continue
 		fi
 		case "$status" in
