@@ -205,3 +205,65 @@ func TestVolumes(t *testing.T) {
 		}
 	}
 }
+
+// A kept volume is named once, with its storage, its claim and how to
+// delete it by hand; one not on EBS gets no EC2 command.
+func TestLogKept(t *testing.T) {
+	var b strings.Builder
+	r := &run{opts: Options{Log: &b}, announced: map[string]bool{}}
+	claim := decode[claimObject](t, `{"metadata":{"namespace":"db","name":"data"}}`)
+	r.logKept(leftover{kind: volumeKind, name: "pvc-1", volume: volumeSource{ebs: "vol-1"}}, &claim, "its reclaim policy is Retain")
+	r.logKept(leftover{kind: volumeKind, name: "pvc-1", volume: volumeSource{ebs: "vol-1"}}, &claim, "its reclaim policy is Retain")
+	r.logKept(leftover{kind: volumeKind, name: "nfs"}, nil, "it was created by hand, not provisioned for a claim")
+	want := "lab cleanup: keeping PersistentVolume pvc-1 (EBS volume vol-1, claim db/data): its reclaim policy is Retain, so the volume outlives the cluster and bills until you delete it (aws ec2 delete-volume --volume-id vol-1; lab audit lists the EBS volumes left behind)\n" +
+		"lab cleanup: keeping PersistentVolume nfs: it was created by hand, not provisioned for a claim, so the volume outlives the cluster and bills until you delete it\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// The login to advise is the profile the plugin runs with: its --profile
+// argument over its env over the cleanup's own AWS_PROFILE.
+func TestLoginAdvice(t *testing.T) {
+	t.Setenv("AWS_PROFILE", "outer")
+	for _, tc := range []struct {
+		args    []string
+		env     string
+		profile string
+	}{
+		{[]string{"eks", "get-token", "--profile", "lab"}, "env", "--profile lab`"},
+		{[]string{"eks", "get-token"}, "env", "--profile env`"},
+		{[]string{"eks", "get-token"}, "", "--profile outer`"},
+		{[]string{"eks", "get-token", "--profile"}, "", "--profile outer`"}, // a cut-off flag
+	} {
+		e := &execToken{}
+		e.cfg.Args = tc.args
+		if tc.env != "" {
+			e.cfg.Env = append(e.cfg.Env, decode[execConfig](t, `{"env":[{"name":"AWS_PROFILE","value":"`+tc.env+`"}]}`).Env...)
+		}
+		if got := e.loginAdvice(); !strings.Contains(got, "aws sso login "+tc.profile) {
+			t.Errorf("args %v, env %q: %s; want aws sso login %s", tc.args, tc.env, got, tc.profile)
+		}
+	}
+}
+
+// Relative paths in a kubeconfig file are relative to its directory.
+func TestResolvePath(t *testing.T) {
+	for _, tc := range [][3]string{{"/etc/kube", "ca.crt", "/etc/kube/ca.crt"}, {"/etc/kube", "/abs/ca.crt", "/abs/ca.crt"}, {"", "ca.crt", "ca.crt"}} {
+		if got := resolvePath(tc[0], tc[1]); got != tc[2] {
+			t.Errorf("resolvePath(%q, %q) = %q, want %q", tc[0], tc[1], got, tc[2])
+		}
+	}
+}
+
+// Every request has a deadline: a server that accepts and never answers
+// does not hold the cleanup until its own timeout.
+func TestRequestsHaveATimeout(t *testing.T) {
+	rc, err := parseKubeconfig([]byte(`current-context: a
+contexts: [{name: a, context: {cluster: c, user: u}}]
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]`), "")
+	if err != nil || rc.http.Timeout != 30*time.Second {
+		t.Fatalf("%v; request timeout %v, want 30s", err, rc)
+	}
+}
