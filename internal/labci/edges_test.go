@@ -49,3 +49,25 @@ func TestCheckRunnerPrivateEndpoint(t *testing.T) {
 		t.Errorf("a public endpoint open to all: %v", err)
 	}
 }
+
+// endpoint-open writes the access that admits the runner, nothing when the
+// cluster admits it already, and fails on input it cannot read.
+func TestEndpointOpenCommand(t *testing.T) {
+	cluster := func(cidr string) *strings.Reader {
+		return strings.NewReader(`{"cluster":{"resourcesVpcConfig":{"endpointPublicAccess":true,"endpointPrivateAccess":true,"publicAccessCidrs":["` + cidr + `"]}}}`)
+	}
+	var out strings.Builder
+	if err := EndpointOpen(cluster("203.0.113.7/32"), "198.51.100.20", &out); err != nil || out.String() != `{"endpointPublicAccess":true,"endpointPrivateAccess":true,"publicAccessCidrs":["203.0.113.7/32","198.51.100.20/32"]}`+"\n" {
+		t.Errorf("open: %q, %v", out.String(), err)
+	}
+	out.Reset()
+	if err := EndpointOpen(cluster("198.51.100.0/24"), "198.51.100.20", &out); err != nil || out.Len() != 0 {
+		t.Errorf("already open: %q, %v; want nothing", out.String(), err)
+	}
+	if err := EndpointOpen(cluster("203.0.113.7/32"), "not-an-ip", &out); err == nil {
+		t.Error("a bad runner address is accepted")
+	}
+	if err := EndpointOpen(strings.NewReader(`{"cluster":{}}`), "198.51.100.20", &out); err == nil {
+		t.Error("a cluster without resourcesVpcConfig is accepted")
+	}
+}
