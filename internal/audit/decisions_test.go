@@ -259,3 +259,18 @@ func TestVolumes(t *testing.T) {
 		t.Errorf("a deleted volume: %+v", got)
 	}
 }
+
+// A leftover's block: its detail only when it has one, then its delete
+// command or where to find it.
+func TestReportWritesLeftoverBlocks(t *testing.T) {
+	var b strings.Builder
+	Report{Complete: true, Leftovers: []Leftover{
+		{Kind: "volume", ID: "vol-1", Detail: "4 GiB gp3", Delete: "aws ec2 delete-volume --volume-id vol-1"},
+		{Kind: UnconfirmedKind, ID: "arn:aws:sqs:r:1:q"},
+	}}.Write(&b, false)
+	want := "LEFTOVER volume vol-1\n  4 GiB gp3\n  delete: aws ec2 delete-volume --volume-id vol-1\n" +
+		"LEFTOVER tagged resource arn:aws:sqs:r:1:q\n  no delete command:"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("report:\n%s\nwant it to hold:\n%s", b.String(), want)
+	}
+}
