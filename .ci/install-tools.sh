@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the CI's Go tools at pinned versions with `go install`: actionlint
-# (lints .github/workflows), staticcheck (Go bugs, dead code) and gojq (jq in
-# Go, which the workflows' steps use; tests/workflows_test.go runs them). Idempotent: a tool
+# (lints .github/workflows), staticcheck (Go bugs, dead code), gojq (jq in
+# Go, which the workflows' steps use; tests/workflows_test.go runs them) and
+# gremlins (mutation testing, .ci/mutation.sh). Idempotent: a tool
 # already built at its pinned version is kept. Prints the directory the tools
 # are in, so that .ci/run can do PATH="$(bash .ci/install-tools.sh):$PATH".
 # The versions are internal/versions' pins of the same names.
@@ -11,6 +12,7 @@ tools=(
 	"actionlint github.com/rhysd/actionlint/cmd/actionlint"
 	"staticcheck honnef.co/go/tools/cmd/staticcheck"
 	"gojq github.com/itchyny/gojq/cmd/gojq" # jq, for tests that run workflow steps
+	"gremlins github.com/go-gremlins/gremlins/cmd/gremlins" # mutation testing, .ci/mutation.sh
 )
 
 bindir="$(go env GOBIN)"

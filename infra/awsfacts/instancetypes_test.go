@@ -51,6 +51,17 @@ func TestMaxPods(t *testing.T) {
 	}
 }
 
+// The cap is 110 only below 30 vCPUs: at 30 it is 250. No type in the table
+// has 30 vCPUs today, so the case is built.
+func TestMaxPodsCapAtThirtyVCPUs(t *testing.T) {
+	for _, tc := range []struct{ vcpus, want int }{{29, 110}, {30, 234}, {31, 234}} {
+		it := InstanceType{Name: "x.30", VCPUs: tc.vcpus, ENIs: 8, IPv4PerENI: 30}
+		if got := it.MaxPods(); got != tc.want {
+			t.Errorf("%d vCPUs, ENI limit %d: max pods %d, want %d", tc.vcpus, it.ENIMaxPods(), got, tc.want)
+		}
+	}
+}
+
 func TestAddressesAtMaxPods(t *testing.T) {
 	for typ, want := range map[string]int{
 		"t3.medium":   18,  // 3 ENIs x 6: every ENI full
@@ -119,6 +130,14 @@ func TestNodeGroupTypes(t *testing.T) {
 	if fewest.MaxPods() != 17 || widest.MaxPods() != 17 || widest.Addresses() != 20 {
 		t.Errorf("group max pods %d and %d, c5.large takes %d addresses; want 17, 17 and 20",
 			fewest.MaxPods(), widest.MaxPods(), widest.Addresses())
+	}
+	// The order of the names does not matter...
+	if f, w, err := NodeGroupTypes([]string{"t3.medium", "c5.large"}); err != nil || f.Name != "t3.medium" || w.Name != "c5.large" {
+		t.Errorf("t3.medium first: fewest pods %s, most addresses %s, %v; want t3.medium and c5.large", f.Name, w.Name, err)
+	}
+	// ...except between equals, where the first named is the one shown.
+	if f, w, err := NodeGroupTypes([]string{"t3.medium", "t4g.medium"}); err != nil || f.Name != "t3.medium" || w.Name != "t3.medium" {
+		t.Errorf("t3.medium and t4g.medium (17 pods, 18 addresses each): %s and %s, %v; want t3.medium for both", f.Name, w.Name, err)
 	}
 	if f, w, err := NodeGroupTypes([]string{"t3.medium", "t3.mediumm"}); err == nil || f.Name != "t3.mediumm" || w.Name != "t3.mediumm" {
 		t.Errorf("an unknown type: %s, %s, %v; want its name and an error", f.Name, w.Name, err)

@@ -23,6 +23,15 @@ func TestSizeOf(t *testing.T) {
 	}
 }
 
+// A size reads as config's errors show it (a spot type of another size).
+func TestSizeString(t *testing.T) {
+	for s, want := range map[Size]string{{2, 4096}: "2 vCPUs and 4 GiB", {1, 512}: "1 vCPUs and 0.5 GiB", {192, 786432}: "192 vCPUs and 768 GiB"} {
+		if got := s.String(); got != want {
+			t.Errorf("%#v reads %q, want %q", s, got, want)
+		}
+	}
+}
+
 // Every type the size table knows is an instance type the lab knows, whose
 // vCPUs (the instance table's, from the EC2 API) SizeOf gives.
 func TestSizeTableTypesAreKnown(t *testing.T) {

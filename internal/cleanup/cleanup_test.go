@@ -208,7 +208,8 @@ func TestHungCredentialPluginIsNamed(t *testing.T) {
 	for _, want := range []string{
 		`kubeconfig exec credential "/bin/sh -c`,
 		"no answer within 3s",
-		"Attempting to automatically open the SSO authorization page",
+		// What it printed, quoted (the command line holds the same words).
+		`(it printed: "Attempting to automatically open the SSO authorization page in your default browser.")`,
 		"aws sso login --profile lab-sso",
 	} {
 		if !strings.Contains(err.Error(), want) {

@@ -172,3 +172,102 @@ func TestCriticalPathsRejectCycles(t *testing.T) {
 		t.Errorf("got %v, want a cycle error", err)
 	}
 }
+
+// Each item shows its unit price and its hourly cost, quantity times price.
+func TestItemsShowUnitAndHourlyPrice(t *testing.T) {
+	p, _ := Prices()
+	c := Estimate(Inputs{Region: "us-east-1", SessionHours: 8,
+		Instances: []InstanceGroup{{What: "nodes", InstanceType: "t3.medium", Count: 3}}}, p)
+	if len(c.Items) != 1 || c.Items[0].UnitHourly != 0.0416 || c.Items[0].Hourly != 0.1248 {
+		t.Errorf("items %+v; want 3 x t3.medium at 0.0416, 0.1248 an hour", c.Items)
+	}
+}
+
+// A rate the table lacks for a region leaves its item unpriced, never priced
+// at zero, and the rates no source confirmed are named.
+func TestMissingRatesAreUnpricedAndUnverifiedOnesNamed(t *testing.T) {
+	p, _ := Prices()
+	table := *p
+	us, _ := p.Region("us-east-1")
+	gaps := us
+	gaps.NATGatewayHourly, gaps.ALBHourly, gaps.EBSGp3GBMonth, gaps.Unverified = 0, 0, 0, []string{"nlbHourly"}
+	full := us
+	full.Unverified = nil
+	table.Regions = map[string]RegionPrices{"xx-gaps-1": gaps, "xx-full-1": full}
+	in := Inputs{SessionHours: 8, NATGateways: []string{"nat"}, LoadBalancers: []LoadBalancer{{What: "ing", Kind: "ALB"}},
+		Volumes: []Volume{{What: "disks", VolumeType: "gp3", GiB: 30, Count: 1}}}
+
+	in.Region = "xx-gaps-1"
+	c := Estimate(in, &table)
+	unpriced := strings.Join(c.Unpriced, "\n")
+	for _, want := range []string{"no NAT gateway rate", "no rate for ALB", "only gp3 volumes are priced"} {
+		if !strings.Contains(unpriced, want) {
+			t.Errorf("unpriced %q lacks %q", unpriced, want)
+		}
+	}
+	if c.HourlyTotal != 0 || len(c.Unpriced) != 3 {
+		t.Errorf("total %g, unpriced %v; want nothing priced", c.HourlyTotal, c.Unpriced)
+	}
+	if a := strings.Join(c.Assumptions, "\n"); !strings.Contains(a, "Unverified xx-gaps-1 rates (see the price file's notes): nlbHourly.") {
+		t.Errorf("assumptions do not name the unverified rate:\n%s", a)
+	}
+
+	in.Region = "xx-full-1"
+	c = Estimate(in, &table)
+	if len(c.Unpriced) != 0 || strings.Contains(strings.Join(c.Assumptions, "\n"), "Unverified") {
+		t.Errorf("every rate known and verified: unpriced %v, assumptions %v", c.Unpriced, c.Assumptions)
+	}
+}
+
+func timed(urn, typ, parent string, deps ...string) Node {
+	return Node{URN: urn, Type: typ, Name: urn, Parent: parent, Dependencies: deps, Timing: TimingOf(typ, "ap-northeast-2", false)}
+}
+
+// A resource that depends on its own component waits for the component's
+// start only, not for its siblings: parenthood already orders them.
+func TestCriticalPathsDependencyOnTheParentWaitsForNoSibling(t *testing.T) {
+	d, err := CriticalPaths([]Node{
+		timed("net", "eks-lab:network:Network", ""),
+		timed("nat", "aws:ec2/natGateway:NatGateway", "net"),
+		timed("role", "aws:iam/role:Role", "net", "net"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.UpMinutes != 2 || len(d.UpPath) != 1 || d.UpPath[0].Name != "nat" {
+		t.Errorf("up %g min along %+v; want the NAT gateway's 2 min alone", d.UpMinutes, d.UpPath)
+	}
+}
+
+// Ties resolve to the first URN: between two predecessors of equal finish,
+// and between two ends of equal length.
+func TestCriticalPathsTiesGoToTheFirstURN(t *testing.T) {
+	d, err := CriticalPaths([]Node{
+		timed("a", "aws:ec2/natGateway:NatGateway", ""),
+		timed("b", "aws:ec2/natGateway:NatGateway", ""),
+		timed("c", "aws:iam/role:Role", "", "a", "b"),
+		timed("d", "aws:ec2/natGateway:NatGateway", ""),
+		timed("e", "aws:iam/role:Role", "", "d"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range d.UpPath {
+		names = append(names, s.Name)
+	}
+	if got := strings.Join(names, " "); got != "a c" || math.Abs(d.UpMinutes-2.1) > 1e-9 {
+		t.Errorf("up path %q, %g min; want a c, 2.1", got, d.UpMinutes)
+	}
+}
+
+// A plan shorter than a minute still has its path.
+func TestCriticalPathsUnderAMinute(t *testing.T) {
+	d, err := CriticalPaths([]Node{timed("role", "aws:iam/role:Role", "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.UpMinutes != 0.1 || len(d.UpPath) != 1 || d.DestroyMinutes != 0.1 || len(d.DestroyPath) != 1 {
+		t.Errorf("one IAM role: up %g along %+v, destroy %g along %+v; want 0.1 min and the role each way", d.UpMinutes, d.UpPath, d.DestroyMinutes, d.DestroyPath)
+	}
+}

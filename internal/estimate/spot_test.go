@@ -1,6 +1,7 @@
 package estimate
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -26,11 +27,12 @@ func TestSpotIsPricedOnDemandWithTheAssumedDiscountRange(t *testing.T) {
 	}
 	d := p.SpotDiscount
 	if math.Abs(c.Spot.HourlyLow-(onDemand-spot*d.Max)) > 1e-6 || math.Abs(c.Spot.HourlyHigh-(onDemand-spot*d.Min)) > 1e-6 ||
-		math.Abs(c.Spot.SessionLow-8*c.Spot.HourlyLow) > 1e-5 || c.Spot.AsOf != d.AsOf {
+		math.Abs(c.Spot.SessionLow-8*c.Spot.HourlyLow) > 1e-5 || math.Abs(c.Spot.SessionHigh-8*c.Spot.HourlyHigh) > 1e-5 || c.Spot.AsOf != d.AsOf {
 		t.Errorf("spot range %+v", c.Spot)
 	}
 	a := strings.Join(c.Assumptions, "\n")
-	for _, want := range []string{"upper bound", d.AsOf, "reclaimed mid-lab", "two-minute notice"} {
+	discount := fmt.Sprintf("at the %.0f%%-%.0f%% discount below on-demand", d.Min*100, d.Max*100)
+	for _, want := range []string{"upper bound", d.AsOf, discount, "reclaimed mid-lab", "two-minute notice"} {
 		if !strings.Contains(a, want) {
 			t.Errorf("assumptions lack %q:\n%s", want, a)
 		}

@@ -133,12 +133,14 @@ const (
 )
 
 // The CI's Go tools (.ci/install-tools.sh): actionlint lints the workflows,
-// staticcheck the Go code, and gojq is the jq the workflows' steps (and
-// tests/workflows_test.go) run.
+// staticcheck the Go code, gojq is the jq the workflows' steps (and
+// tests/workflows_test.go) run, and gremlins mutates the pure packages
+// to measure their tests (.ci/mutation.sh).
 const (
 	Actionlint  = "v1.7.9"
 	Staticcheck = "v0.8.2"
 	Gojq        = "v0.12.17"
+	Gremlins    = "v0.6.0"
 )
 
 // Pin is one pinned version, by the name `lab-ci version` knows it by.
@@ -174,6 +176,7 @@ func Pins() []Pin {
 		Pin{"actionlint", Actionlint, "actionlint, the CI's workflow linter", false},
 		Pin{"staticcheck", Staticcheck, "staticcheck, the CI's Go linter", false},
 		Pin{"gojq", Gojq, "gojq, the jq of the workflows' steps", false},
+		Pin{"gremlins", Gremlins, "gremlins, the mutation tester of `.ci/mutation.sh`", false},
 	)
 }
 

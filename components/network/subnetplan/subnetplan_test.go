@@ -2,6 +2,7 @@ package subnetplan
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -83,6 +84,11 @@ func TestPlanTooSmall(t *testing.T) {
 	if _, err := Plan(netip.MustParsePrefix("192.168.0.0/20"), 3, 22); err == nil {
 		t.Fatal("a /20 cannot hold six /22 subnets")
 	}
+	// A subnet as large as its VPC is a size AWS takes: what is wrong is that
+	// six of them do not fit, and the error says so.
+	if _, err := Plan(netip.MustParsePrefix("10.1.2.0/24"), 3, 24); err == nil || !strings.Contains(err.Error(), "holds 1 subnets of /24, the lab needs 6") {
+		t.Errorf("six /24 subnets in a /24 VPC: error %v, want that it holds 1 and the lab needs 6", err)
+	}
 	if _, err := Plan(netip.MustParsePrefix("192.168.0.0/16"), 3, 29); err == nil {
 		t.Fatal("AWS subnets are at most /28")
 	}
@@ -98,6 +104,10 @@ func TestCheck(t *testing.T) {
 	}
 	if err := Check(vpc, []netip.Prefix{netip.MustParsePrefix("192.168.0.0/15")}); err == nil {
 		t.Error("a subnet larger than the VPC is not inside it")
+	}
+	// AWS takes a subnet with the VPC's own CIDR.
+	if err := Check(vpc, []netip.Prefix{vpc}); err != nil {
+		t.Errorf("a subnet as large as the VPC: %v", err)
 	}
 }
 
