@@ -125,7 +125,7 @@ func newLab(t *testing.T) *lab {
 // values are the chart values the program gives ExternalDNS for cfg
 // (infra/program/addons.go, components/externaldns).
 func values(cfg *config.Config) map[string]any {
-	return extdns.HelmValues(cfg.Domain, cfg.HostedZoneID, cfg.Region, cfg.TxtOwnerID(), trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
+	return extdns.HelmValues(cfg.Domain, cfg.HostedZoneID, cfg.Region, cfg.TxtOwnerID(), trust.IRSA, "arn:aws:iam::123456789012:role/external-dns", cfg.Samples.GatewayAPI())
 }
 
 func (l *lab) namespace(prefix string) string {

@@ -308,7 +308,7 @@ func TestURLs(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	want := []string{"echoNlbUrl", "game2048Url", "instanceModeClusterUrl", "instanceModeLocalUrl", "proxyProtocolNlbUrl", "tetrisUrl"}
+	want := []string{"echoNlbUrl", "game2048Url", "gatewayAlbUrl", "gatewayNlbUrl", "instanceModeClusterUrl", "instanceModeLocalUrl", "proxyProtocolNlbUrl", "tetrisUrl"}
 	if !slices.Equal(keys, want) {
 		t.Errorf("URL outputs %v, want %v", keys, want)
 	}
