@@ -79,7 +79,6 @@ func (f *fixture) setGatewayAddress(o obj, host string) {
 	})
 }
 
-
 func findKind(name string) kind {
 	for _, k := range routeKinds {
 		if k.name == name {
