@@ -48,7 +48,7 @@ type LoadBalancerControllerArgs struct {
 type LoadBalancerController struct {
 	pulumi.ResourceState
 
-	// Release is the Helm release. Make every LoadBalancer Service and Ingress
+	// Release is the Helm release. Make every LoadBalancer Service, Ingress and Gateway
 	// depend on it, so that `pulumi destroy` deletes them while the controller
 	// still runs and removes their load balancers.
 	Release   *helmv3.Release
