@@ -437,7 +437,7 @@ func (b *builder) custom(ns space, apiVersion, kind, name string, annotations ma
 			Annotations: pulumi.ToStringMap(annotations),
 		},
 		OtherFields: kubernetes.UntypedArgs{"spec": spec},
-	}, append(b.opts, pulumi.DependsOn(deps))...)
+	}, append(slices.Clip(b.opts), pulumi.DependsOn(deps))...)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", kind, name, err)
 	}
@@ -490,7 +490,7 @@ func (b *builder) gateway(ns space, name, class, listener, protocol string, lbc 
 			"name": pulumi.String(listener), "protocol": pulumi.String(protocol), "port": pulumi.Int(80),
 			"allowedRoutes": pulumi.Map{"namespaces": pulumi.Map{"from": pulumi.String("Same")}},
 		}},
-	}, append(deps, lbc)...)
+	}, append(slices.Clip(deps), lbc)...)
 }
 
 // parentRef is a route's reference to a listener of a Gateway.
@@ -575,7 +575,7 @@ func (b *builder) gatewayALB(s catalog.Sample, args *WorkloadsArgs) error {
 			pulumi.Map{"matches": prefix("/green"), "backendRefs": pulumi.Array{backend("green", 0)}},
 			pulumi.Map{"matches": prefix("/"), "backendRefs": pulumi.Array{backend("blue", 90), backend("green", 10)}},
 		},
-	}, append(deps, gw)...); err != nil {
+	}, append(slices.Clip(deps), gw)...); err != nil {
 		return err
 	}
 	b.urls[catalog.OutGatewayALB] = gatewayURL(gw)

@@ -10,29 +10,42 @@ import (
 	"github.com/eks-study/lab/internal/testing/kubetest"
 )
 
-// installGatewayAPI really applies Gateway API's standard channel, as the
-// program does with a Gateway sample on, and removes it when t ends, so
-// the other tests run on a cluster without it.
-func (f *fixture) installGatewayAPI() {
-	f.t.Helper()
+// TestGatewayAPI really applies Gateway API's standard channel, as the
+// program does with a Gateway sample on, runs its cases, and removes it
+// again, so the other tests run on a cluster without it. Installing and
+// removing the CRDs takes most of the time: once for all the cases.
+func TestGatewayAPI(t *testing.T) {
+	srv := kubetest.Shared(t)
 	text, err := awslbc.CRDs(awslbc.GatewayAPIFile)
 	if err != nil {
-		f.t.Fatal(err)
+		t.Fatal(err)
 	}
-	paths := f.srv.Install(f.t, text)
-	f.t.Cleanup(func() {
-		// Finalizers no controller removes would hold the CRDs.
-		for _, k := range append([]kind{gatewayKind}, routeKinds...) {
-			var items list[object]
-			if err := json.Unmarshal(f.srv.Must(f.t, http.StatusOK, http.MethodGet, k.namespacePath(f.ns), nil), &items); err != nil {
-				f.t.Fatal(err)
-			}
-			for _, o := range items.Items {
-				f.srv.Must(f.t, http.StatusOK, http.MethodPatch, k.objectPath(f.ns, o.Metadata.Name), map[string]any{"metadata": map[string]any{"finalizers": nil}})
-			}
+	paths := srv.Install(t, text)
+	defer srv.Uninstall(t, paths)
+	t.Run("DeletesGatewaysAndTheirRoutesAndWaitsForTheController", deletesGatewaysAndTheirRoutesAndWaitsForTheController)
+	t.Run("TimeoutNamesAGatewayAndItsPatch", timeoutNamesAGatewayAndItsPatch)
+	t.Run("DNSNamesTargetsHTTPRoutes", dnsNamesTargetsHTTPRoutes)
+}
+
+// removeGatewayAPIObjects strips the finalizers no controller removes from
+// the namespace's Gateways and routes, which would hold the CRDs' deletion.
+func (f *fixture) removeGatewayAPIObjects() {
+	for _, k := range append([]kind{gatewayKind}, routeKinds...) {
+		var items list[object]
+		if err := json.Unmarshal(f.srv.Must(f.t, http.StatusOK, http.MethodGet, k.namespacePath(f.ns), nil), &items); err != nil {
+			f.t.Fatal(err)
 		}
-		f.srv.Uninstall(f.t, paths)
-	})
+		for _, o := range items.Items {
+			f.srv.Must(f.t, http.StatusOK, http.MethodPatch, k.objectPath(f.ns, o.Metadata.Name), map[string]any{"metadata": map[string]any{"finalizers": nil}})
+		}
+	}
+}
+
+// newGatewayFixture is a test namespace on the server with Gateway API.
+func newGatewayFixture(t *testing.T) *fixture {
+	f := newFixture(t)
+	t.Cleanup(f.removeGatewayAPIObjects)
+	return f
 }
 
 // gatewayObj is a Gateway of class alb with one HTTP listener (with
@@ -91,9 +104,8 @@ func findKind(name string) kind {
 // A member's Gateway holds the controller's finalizer like an Ingress: the
 // cleanup deletes it and every route attached to a Gateway, waits for the
 // controller to delete the ALB, and leaves a route attached to nothing.
-func TestDeletesGatewaysAndTheirRoutesAndWaitsForTheController(t *testing.T) {
-	f := newFixture(t)
-	f.installGatewayAPI()
+func deletesGatewaysAndTheirRoutesAndWaitsForTheController(t *testing.T) {
+	f := newGatewayFixture(t)
 	gw := f.createGateway("gw", "", nil, "gateway.k8s.aws/alb")
 	f.setGatewayAddress(gw, "k8s-default-gw-0123456789.ap-northeast-2.elb.amazonaws.com")
 	route := f.createRoute(httpRouteKind, "route", nil, map[string]any{"name": "gw"})
@@ -114,7 +126,7 @@ func TestDeletesGatewaysAndTheirRoutesAndWaitsForTheController(t *testing.T) {
 	if !f.exists(pulumiGW) {
 		t.Error("a Gateway Pulumi manages was deleted without --include-pulumi-owned")
 	}
-	for _, want := range []string{"deleting Gateway " + f.ns + "/gw (load balancer k8s-default-gw-0123456789.ap-northeast-2.elb.amazonaws.com; finalizers gateway.k8s.aws/alb [AWS Load Balancer Controller])", "deleting HTTPRoute " + f.ns + "/route", "deleting TCPRoute " + f.ns + "/tcp-elsewhere"} {
+	for _, want := range []string{"deleting Gateway " + f.ns + "/gw (load balancer k8s-default-gw-0123456789.ap-northeast-2.elb.amazonaws.com; finalizers gateway.k8s.aws/alb [AWS Load Balancer Controller]", "deleting HTTPRoute " + f.ns + "/route", "deleting TCPRoute " + f.ns + "/tcp-elsewhere"} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())
 		}
@@ -124,14 +136,13 @@ func TestDeletesGatewaysAndTheirRoutesAndWaitsForTheController(t *testing.T) {
 
 // Without the controller a Gateway stays: the report names its load
 // balancer and the kubectl patch with Gateway API's full resource name.
-func TestTimeoutNamesAGatewayAndItsPatch(t *testing.T) {
-	f := newFixture(t)
-	f.installGatewayAPI()
+func timeoutNamesAGatewayAndItsPatch(t *testing.T) {
+	f := newGatewayFixture(t)
 	gw := f.createGateway("stuck", "", nil, "gateway.k8s.aws/nlb")
 	f.setGatewayAddress(gw, "k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com")
 	msg := f.runUntilTimeout(f.opts(kubetest.AdminToken, nil)).Error()
 	for _, want := range []string{
-		"Gateway " + f.ns + "/stuck (load balancer k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com; finalizers gateway.k8s.aws/nlb [AWS Load Balancer Controller])",
+		"Gateway " + f.ns + "/stuck (load balancer k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com; finalizers gateway.k8s.aws/nlb [AWS Load Balancer Controller]",
 		`aws elbv2 describe-load-balancers --query "LoadBalancers[?DNSName=='k8s-default-stuck-0123456789.elb.ap-northeast-2.amazonaws.com'].LoadBalancerArn"`,
 		"kubectl get gateways.gateway.networking.k8s.io -A",
 		"kubectl -n " + f.ns + " patch gateways.gateway.networking.k8s.io stuck --type merge -p '{\"metadata\":{\"finalizers\":null}}'",
@@ -148,9 +159,8 @@ func TestTimeoutNamesAGatewayAndItsPatch(t *testing.T) {
 // Before ExternalDNS goes, the HTTPRoutes it has records for go: with
 // hostnames, the hostname annotation, or a Gateway listener's hostname.
 // Gateways themselves and other routes are the load balancer cleanup's.
-func TestDNSNamesTargetsHTTPRoutes(t *testing.T) {
-	f := newFixture(t)
-	f.installGatewayAPI()
+func dnsNamesTargetsHTTPRoutes(t *testing.T) {
+	f := newGatewayFixture(t)
 	plain := f.createGateway("plain", "", nil)
 	f.createGateway("named", "web.lab.example.com", nil)
 	annotated := f.createRoute(httpRouteKind, "annotated", map[string]string{annHostname: "route.lab.example.com"}, map[string]any{"name": "plain"})
