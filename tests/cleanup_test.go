@@ -137,11 +137,16 @@ func TestEveryCleanupRunsBeforeEveryControllerOnDestroy(t *testing.T) {
 			t.Errorf("command %s runs %q: on destroy every object must go", c.Name, deleteCommand(c))
 		}
 	}
-	for _, r := range p.Resources {
-		if r.Custom && strings.HasPrefix(r.Type, "kubernetes:") && r.Type != tRelease {
-			for _, c := range commands {
-				if !slices.Contains(r.Dependencies, c.URN) {
-					t.Errorf("%s %s is not deleted before the %s command runs", r.Type, r.Name, c.Name)
+	// dev has the Gateway samples: their Gateways, routes and the
+	// controller's configurations too. The GatewayClasses are never deleted.
+	for _, p := range []*offline.Plan{p, stackPlan(t, "dev")} {
+		commands := p.OfType(tCommand)
+		for _, r := range p.Resources {
+			if r.Custom && strings.HasPrefix(r.Type, "kubernetes:") && r.Type != tRelease && !r.RetainOnDelete {
+				for _, c := range commands {
+					if !slices.Contains(r.Dependencies, c.URN) {
+						t.Errorf("%s: %s %s is not deleted before the %s command runs", p.Stack, r.Type, r.Name, c.Name)
+					}
 				}
 			}
 		}

@@ -55,7 +55,8 @@ func TestExternalDNSReadsTheSamplesAnnotations(t *testing.T) {
 }
 
 // The load balancer controller's chart registers webhooks with failurePolicy
-// Fail for the creation of every Service and Ingress: every other release
+// Fail for the creation of every Service and Ingress (and deletes a
+// Gateway's load balancer only while it runs): every other release
 // (ExternalDNS's chart creates a Service) and every Service or Ingress the
 // lab creates must wait until the controller's release is ready, and so go
 // before it on destroy. Without the controller, ExternalDNS waits for nothing
@@ -82,7 +83,10 @@ func TestServicesAndIngressesWaitForTheControllersWebhook(t *testing.T) {
 			switch {
 			case r.URN == lbc.URN:
 				continue
-			case r.Type == tRelease, r.Type == "kubernetes:core/v1:Service", r.Type == "kubernetes:networking.k8s.io/v1:Ingress":
+			case r.Type == tRelease, r.Type == "kubernetes:core/v1:Service", r.Type == "kubernetes:networking.k8s.io/v1:Ingress",
+				// Gateway API objects and the controller's configurations: its
+				// finalizers, and its load balancers, go with it.
+				strings.HasPrefix(r.Type, "kubernetes:gateway.networking.k8s.io/"), strings.HasPrefix(r.Type, "kubernetes:gateway.k8s.aws/"):
 				waiting++
 				if !slices.Contains(r.Dependencies, lbc.URN) {
 					t.Errorf("%s: %s %s is created while the controller's webhook may not serve yet", name, r.Type, r.Name)

@@ -101,8 +101,7 @@ func checkWorkloadIdentity(t *testing.T, stack string, mode trust.Mode, p *offli
 		saValues, _ := offline.Get(rel.Inputs, "values.serviceAccount").(map[string]any)
 		// The pods carry the mode, so that switching it restarts them with
 		// their new credentials.
-		expectEqual(t, what+" "+release+" pod annotations", offline.Get(rel.Inputs, "values.podAnnotations"),
-			map[string]any{trust.ModeAnnotation: string(mode)})
+		expectEqual(t, what+" "+release+" pod annotation "+trust.ModeAnnotation, offline.Get(rel.Inputs, "values.podAnnotations."+trust.ModeAnnotation), string(mode))
 		switch mode {
 		case trust.IRSA:
 			checkIRSARole(t, p, what+" "+release, role, ns, name)

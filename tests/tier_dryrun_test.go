@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -111,8 +112,23 @@ var dryRunClusterObjects = []map[string]any{{
 	"spec":     map[string]any{"controller": "ingress.k8s.aws/alb"},
 }}
 
+// installTheCRDs really applies the files the program applies before the
+// objects that need them: the load balancer controller's CRDs and Gateway
+// API's standard channel, each served once it returns.
+func installTheCRDs(t *testing.T, srv *kubetest.Server) {
+	t.Helper()
+	for _, f := range append(slices.Clone(awslbc.CRDFiles), awslbc.GatewayAPIFile) {
+		text, err := awslbc.CRDs(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Install(t, text)
+	}
+}
+
 func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {
 	srv := kubetest.Shared(t)
+	installTheCRDs(t, srv)
 	for _, obj := range dryRunClusterObjects {
 		if code, body, err := dryRunApply(srv, dryRunPath(t, srv, obj), obj, false); err != nil || code >= 300 {
 			t.Fatalf("creating the cluster's %s: HTTP %d %s %v", obj["kind"], code, body, err)
@@ -157,7 +173,7 @@ func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {
 func TestTheVendoredCRDsAreAcceptedByTheAPIServer(t *testing.T) {
 	srv := kubetest.Shared(t)
 	var names []string
-	for _, f := range awslbc.CRDFiles {
+	for _, f := range append(slices.Clone(awslbc.CRDFiles), awslbc.GatewayAPIFile) {
 		text, err := awslbc.CRDs(f)
 		if err != nil {
 			t.Fatal(err)
@@ -173,8 +189,8 @@ func TestTheVendoredCRDsAreAcceptedByTheAPIServer(t *testing.T) {
 			if obj == nil {
 				continue
 			}
-			if obj["kind"] != "CustomResourceDefinition" {
-				t.Errorf("%s holds a %v, not only CRDs", f, obj["kind"])
+			if kind := obj["kind"]; kind != "CustomResourceDefinition" && (f != awslbc.GatewayAPIFile || kind != "ValidatingAdmissionPolicy" && kind != "ValidatingAdmissionPolicyBinding") {
+				t.Errorf("%s holds a %v, not only CRDs (and Gateway API's admission policy)", f, kind)
 				continue
 			}
 			p := dryRunPath(t, srv, obj)
@@ -184,8 +200,10 @@ func TestTheVendoredCRDsAreAcceptedByTheAPIServer(t *testing.T) {
 			names = append(names, p[strings.LastIndex(p, "/")+1:])
 		}
 	}
-	// crds.yaml: 4 (elbv2 and aga), gateway-crds.yaml: 3 (gateway.k8s.aws).
-	if len(names) != 7 {
-		t.Errorf("applied %v, want the chart's 7 CRDs", names)
+	// crds.yaml: 4 (elbv2 and aga), gateway-crds.yaml: 3 (gateway.k8s.aws),
+	// Gateway API v1.6.0's standard channel: 10 CRDs, the safe-upgrades
+	// ValidatingAdmissionPolicy and its binding.
+	if len(names) != 19 {
+		t.Errorf("applied %v, want the chart's 7 CRDs and Gateway API's 12 objects", names)
 	}
 }

@@ -77,6 +77,13 @@ const (
 // ExternalDNS owns, then starts this lab's ExternalDNS with the program's values.
 func newLab(t *testing.T) *lab {
 	t.Helper()
+	return newLabWith(t, nil)
+}
+
+// newLabWith is newLab for a stack that turns samples on: their needs
+// decide ExternalDNS's sources (a Gateway sample adds HTTPRoutes).
+func newLabWith(t *testing.T, samples catalog.Selection) *lab {
+	t.Helper()
 	externaldnstest.Binary(t) // skips before the servers start, without it
 	kube := kubetest.Shared(t)
 	l := &lab{t: t, ctx: t.Context(), kube: kube}
@@ -93,6 +100,7 @@ func newLab(t *testing.T) *lab {
 	l.cfg = &config.Config{
 		Project: audit.DefaultProject, Stack: "dev", Region: motoserver.Region, ClusterName: "myeks",
 		Domain: domain, HostedZoneID: strings.TrimPrefix(aws.ToString(zone.HostedZone.Id), "/hostedzone/"),
+		Samples: samples,
 	}
 
 	// Another lab sharing the zone (another stack, another cluster).
@@ -125,7 +133,7 @@ func newLab(t *testing.T) *lab {
 // values are the chart values the program gives ExternalDNS for cfg
 // (infra/program/addons.go, components/externaldns).
 func values(cfg *config.Config) map[string]any {
-	return extdns.HelmValues(cfg.Domain, cfg.HostedZoneID, cfg.Region, cfg.TxtOwnerID(), trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
+	return extdns.HelmValues(cfg.Domain, cfg.HostedZoneID, cfg.Region, cfg.TxtOwnerID(), trust.IRSA, "arn:aws:iam::123456789012:role/external-dns", cfg.Samples.GatewayAPI())
 }
 
 func (l *lab) namespace(prefix string) string {
@@ -425,4 +433,87 @@ func recordValues(rs []r53types.ResourceRecord) []string {
 		out = append(out, aws.ToString(r.Value))
 	}
 	return out
+}
+
+// albZone is the canonical hosted zone of ALBs in ap-northeast-2
+// (external-dns v0.22.0 provider/aws/aws.go, canonicalHostedZones).
+const albZone = "ZWKZPGTI48KDX"
+
+// A member's HTTPRoute (the ALB Gateway sample's kind of route: no
+// spec.hostnames, the hostname annotation) gets an alias to its Gateway's
+// ALB from ExternalDNS run with the program's values for a stack with a
+// Gateway sample (--source=gateway-httproute) on a cluster with Gateway API
+// v1.6.0; the dns-names cleanup deletes the route and ExternalDNS its records.
+func TestGatewayHTTPRouteGetsARecordAndTheCleanupRemovesIt(t *testing.T) {
+	externaldnstest.Binary(t)
+	installTheCRDs(t, kubetest.Shared(t))
+	l := newLabWith(t, catalog.Selection{catalog.GatewayALB: true})
+	if flags, err := externaldnstest.Flags(values(l.cfg)); err != nil || !slices.Contains(flags, "--source=gateway-httproute") {
+		t.Fatalf("ExternalDNS runs %q (%v), without the HTTPRoute source", flags, err)
+	}
+	const albHostname = "k8s-gatewaya-web-0123456789.ap-northeast-2.elb.amazonaws.com"
+	routeHost := "route." + domain
+	gateways := "/apis/gateway.networking.k8s.io/v1/namespaces/" + l.ns + "/gateways"
+	routes := "/apis/gateway.networking.k8s.io/v1/namespaces/" + l.ns + "/httproutes"
+	l.kube.Must(t, http.StatusCreated, http.MethodPost, gateways, map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway", "metadata": map[string]any{"name": "web"},
+		"spec": map[string]any{"gatewayClassName": "alb", "listeners": []any{map[string]any{"name": "http", "protocol": "HTTP", "port": 80}}},
+	})
+	t.Cleanup(func() { _, _, _ = l.kube.Do(http.MethodDelete, gateways+"/web", "", nil) })
+	// What the controller writes once the ALB exists (gateway_controller.go at v3.5.0).
+	l.kube.Must(t, http.StatusOK, http.MethodPatch, gateways+"/web/status", map[string]any{
+		"status": map[string]any{"addresses": []any{map[string]any{"type": "Hostname", "value": albHostname}}},
+	})
+	ann, err := catalog.HostnameAnnotations(routeHost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.kube.Must(t, http.StatusCreated, http.MethodPost, routes, map[string]any{
+		"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": map[string]any{"name": "blue-green", "annotations": ann},
+		"spec": map[string]any{
+			"parentRefs": []any{map[string]any{"name": "web", "sectionName": "http"}},
+			"rules":      []any{map[string]any{"backendRefs": []any{map[string]any{"name": "blue", "port": 80}}}},
+		},
+	})
+	t.Cleanup(func() { _, _, _ = l.kube.Do(http.MethodDelete, routes+"/blue-green", "", nil) })
+	// The controller accepts the route (ExternalDNS publishes accepted routes only).
+	l.kube.Must(t, http.StatusOK, http.MethodPatch, routes+"/blue-green/status", map[string]any{
+		"status": map[string]any{"parents": []any{map[string]any{
+			"parentRef": map[string]any{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "web", "sectionName": "http"}, "controllerName": "gateway.k8s.aws/alb",
+			"conditions": []any{map[string]any{"type": "Accepted", "status": "True", "reason": "Accepted", "message": "", "lastTransitionTime": time.Now().UTC().Format(time.RFC3339)}},
+		}}},
+	})
+	l.edns.WaitFor(t, "ExternalDNS's records for "+routeHost, func(ctx context.Context) (bool, error) {
+		sets, err := l.listRecords(ctx)
+		_, a := sets[routeHost+". A"]
+		_, txt := sets["a-"+routeHost+". TXT"]
+		return a && txt, err
+	})
+	if a := l.records()[routeHost+". A"].AliasTarget; a == nil || strings.TrimSuffix(aws.ToString(a.DNSName), ".") != albHostname || aws.ToString(a.HostedZoneId) != albZone {
+		t.Errorf("%s A: alias %+v, want an alias to %s in zone %s", routeHost, a, albHostname, albZone)
+	}
+
+	// ExternalDNS's own Cleanup, as in the test above.
+	t.Setenv(cleanupstep.KubeconfigEnv, string(l.kube.Kubeconfig(kubetest.AdminToken)))
+	opts, err := cleanup.ParseArgs(cleanupstep.DeleteCommand(cleanupstep.CleanupArgs{Targets: cleanup.DNSNames, ExternalDNS: true})[3:], io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DNSSyncWait = tierDNSSyncWait
+	var log strings.Builder
+	opts.Log = &log
+	if err := cleanup.Run(l.ctx, opts); err != nil {
+		t.Fatalf("cleanup: %v\n%s", err, log.String())
+	}
+	if l.kube.Exists(t, routes+"/blue-green") || !l.kube.Exists(t, gateways+"/web") {
+		t.Errorf("after the dns-names cleanup: route left %v, Gateway deleted %v; want the route gone and the Gateway kept", l.kube.Exists(t, routes+"/blue-green"), !l.kube.Exists(t, gateways+"/web"))
+	}
+	for k := range l.records() {
+		if strings.Contains(k, routeHost) {
+			t.Errorf("%s is still in the zone after the cleanup's wait for ExternalDNS", k)
+		}
+	}
+	if !l.edns.Running() {
+		t.Fatalf("ExternalDNS exited:\n%s", l.edns.LogTail())
+	}
 }

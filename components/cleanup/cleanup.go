@@ -1,5 +1,5 @@
 // Package cleanup runs `lab cleanup` when a Cleanup is deleted, so that
-// Pulumi deletes the LoadBalancer Services and Ingresses the lab's members
+// Pulumi deletes the LoadBalancer Services, Ingresses and Gateways the lab's members
 // created with kubectl (which Pulumi does not own) while the AWS Load
 // Balancer Controller and ExternalDNS still run to delete their load
 // balancers and DNS records.

@@ -30,6 +30,11 @@ type ExternalDNSArgs struct {
 	// Cluster is the EKS cluster ExternalDNS runs in, and how its pods get
 	// IAM roles. Required.
 	Cluster identity.Cluster
+	// GatewayHTTPRoutes also publishes HTTPRoutes' hostnames (extdns.Sources).
+	// Set it only while Gateway API's CRDs are installed, and make the
+	// release depend on them: ExternalDNS v0.22.0 exits when a source's CRD
+	// is missing. Optional. Default false.
+	GatewayHTTPRoutes bool
 }
 
 // ExternalDNS is the installed controller.
@@ -86,7 +91,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	}
 
 	values := role.Arn.ApplyT(func(roleArn string) map[string]any {
-		return extdns.HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, role.Mode, roleArn)
+		return extdns.HelmValues(args.Domain, args.HostedZoneID, args.Region, args.TxtOwnerID, role.Mode, roleArn, args.GatewayHTTPRoutes)
 	}).(pulumi.MapOutput)
 	// Created after the role, its policy attachment and its pod identity
 	// association, so the first pod gets credentials; deleted before them,

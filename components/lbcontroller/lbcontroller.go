@@ -7,10 +7,14 @@ package lbcontroller
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	helmv3 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	yamlv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/yaml/v2"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -33,18 +37,30 @@ type LoadBalancerControllerArgs struct {
 	// DefaultTags go on every NLB, ALB, target group and security group the
 	// controller creates, so an audit finds them by the lab's tags. Optional.
 	DefaultTags map[string]string
+	// GatewayAPI installs Gateway API's standard channel (awslbc.GatewayAPIFile,
+	// versions.GatewayAPI) before the release, and the GatewayClasses alb and
+	// nlb after it, and rolls the controller's pods so that they serve
+	// Gateways. Optional. Default false.
+	GatewayAPI bool
 }
 
 // LoadBalancerController is the installed controller.
 type LoadBalancerController struct {
 	pulumi.ResourceState
 
-	// Release is the Helm release. Make every LoadBalancer Service and Ingress
+	// Release is the Helm release. Make every LoadBalancer Service, Ingress and Gateway
 	// depend on it, so that `pulumi destroy` deletes them while the controller
 	// still runs and removes their load balancers.
 	Release   *helmv3.Release
 	RoleArn   pulumi.StringOutput
 	PolicyArn pulumi.StringOutput
+	// GatewayAPI is the Gateway API CRDs' ConfigGroup (nil without
+	// Args.GatewayAPI): a release that reads Gateway API objects (ExternalDNS)
+	// depends on it.
+	GatewayAPI pulumi.Resource
+	// GatewayClasses are the classes alb and nlb (none without
+	// Args.GatewayAPI). Make every Gateway depend on them.
+	GatewayClasses []pulumi.Resource
 }
 
 // NewLoadBalancerController registers the policy, the role and the release.
@@ -102,9 +118,25 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		}
 		crds = append(crds, cg)
 	}
+	// Gateway API, before the release: the controller detects its CRDs once,
+	// at start. A fixed name, so a new version is an update of the group.
+	if args.GatewayAPI {
+		text, err := awslbc.CRDs(awslbc.GatewayAPIFile)
+		if err != nil {
+			return nil, fmt.Errorf("lbcontroller %s: Gateway API: %w", name, err)
+		}
+		cg, err := yamlv2.NewConfigGroup(ctx, name+"-gateway-api", &yamlv2.ConfigGroupArgs{
+			Yaml: pulumi.String(text),
+		}, pulumi.Parent(c), pulumi.Transforms([]pulumi.ResourceTransform{KeepCRDs}))
+		if err != nil {
+			return nil, fmt.Errorf("lbcontroller %s: Gateway API: %w", name, err)
+		}
+		crds = append(crds, cg)
+		c.GatewayAPI = cg
+	}
 
 	values := pulumi.All(args.Cluster.Name, args.VpcID, role.Arn).ApplyT(func(v []any) map[string]any {
-		return awslbc.HelmValues(v[0].(string), args.Region, v[1].(string), role.Mode, v[2].(string), args.DefaultTags)
+		return awslbc.HelmValues(v[0].(string), args.Region, v[1].(string), role.Mode, v[2].(string), args.DefaultTags, args.GatewayAPI)
 	}).(pulumi.MapOutput)
 	// The release depends on the role, its policy attachment and its pod
 	// identity association: created after them, so the controller's first pod
@@ -123,6 +155,12 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 		return nil, fmt.Errorf("lbcontroller %s: helm release: %w", name, err)
 	}
 
+	if args.GatewayAPI {
+		if c.GatewayClasses, err = gatewayClasses(ctx, name, c, release); err != nil {
+			return nil, err
+		}
+	}
+
 	c.Release, c.RoleArn, c.PolicyArn = release, role.Arn, policy.Arn
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"roleArn":   role.Arn,
@@ -130,8 +168,46 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	})
 }
 
-// crdType is the type of a CustomResourceDefinition in pulumi-kubernetes.
-const crdType = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
+// gatewayClasses registers the classes alb and nlb, after the release. They
+// are kept on delete like the CRDs: a member's Gateway holds the class's
+// finalizer (gateway.k8s.aws/gatewayclass, gateway_class_controller.go at
+// versions.LBController) and turning the samples off runs no cleanup, so
+// deleting the class would wait until the provider's timeout; and members'
+// Gateways keep their class beside the kept CRDs. Turned on again, the
+// server-side apply of pulumi-kubernetes v4.25.0 takes the kept class over.
+func gatewayClasses(ctx *pulumi.Context, name string, parent pulumi.Resource, release pulumi.Resource) ([]pulumi.Resource, error) {
+	var out []pulumi.Resource
+	for _, gc := range []struct{ class, controller, lb string }{
+		{awslbc.ALBGatewayClass, awslbc.ALBGatewayController, "ALB"},
+		{awslbc.NLBGatewayClass, awslbc.NLBGatewayController, "NLB"},
+	} {
+		r, err := apiextensions.NewCustomResource(ctx, name+"-"+gc.class, &apiextensions.CustomResourceArgs{
+			ApiVersion: pulumi.String("gateway.networking.k8s.io/v1"),
+			Kind:       pulumi.String("GatewayClass"),
+			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(gc.class), Labels: pulumi.StringMap{
+				"app.kubernetes.io/part-of": pulumi.String("eks-lab"),
+			}},
+			OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+				"controllerName": pulumi.String(gc.controller),
+				// At most 64 characters (the CRD's schema).
+				"description": pulumi.String("AWS Load Balancer Controller: one " + gc.lb + " per Gateway"),
+			}},
+		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{release}), pulumi.RetainOnDelete(true))
+		if err != nil {
+			return nil, fmt.Errorf("lbcontroller %s: GatewayClass %s: %w", name, gc.class, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// keptTypes are the types KeepCRDs retains: the CRDs, and Gateway API's
+// safe-upgrades ValidatingAdmissionPolicy and its binding, which guard them.
+var keptTypes = []string{
+	"kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+	"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy",
+	"kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding",
+}
 
 // KeepCRDs is the transform of the CRD files' children. It forces the
 // server-side apply of each CRD (pulumi.com/patchForce): in a lab created
@@ -140,9 +216,10 @@ const crdType = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 // And it retains the CRDs on delete, as Helm does: deleting a CRD deletes
 // every TargetGroupBinding, and a finalizer no controller removes any more
 // would hold the CRD, and `pulumi destroy`, until it times out. The cluster's
-// deletion removes them.
+// deletion removes them. Gateway API's admission policy and binding are kept
+// with its CRDs, and forced over a member's own install of Gateway API.
 func KeepCRDs(_ context.Context, args *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
-	if args.Type != crdType {
+	if !slices.Contains(keptTypes, args.Type) {
 		return nil
 	}
 	metadata, _ := args.Props["metadata"].(pulumi.Map)

@@ -10,6 +10,8 @@ import (
 	"maps"
 	"slices"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -17,6 +19,7 @@ import (
 	rbacv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/rbac/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/components/workloads/catalog"
 )
 
@@ -36,6 +39,9 @@ type WorkloadsArgs struct {
 	Samples catalog.Selection
 	// Domain is the zone ExternalDNS manages; tetris is tetris.<Domain>. Required with Samples.Tetris.
 	Domain string
+	// ExternalDNS tells that ExternalDNS publishes names under Domain; the ALB
+	// Gateway sample is then also catalog.GatewayALBHost.<Domain>. Optional. Default false.
+	ExternalDNS bool
 	// ALBGroupName is the 2048 Ingress's alb.ingress.kubernetes.io/group.name. Optional.
 	ALBGroupName string
 	// ACMCertificateArn turns on HTTPS for the 2048 Ingress. Optional.
@@ -95,6 +101,8 @@ var builders = map[string]func(*builder, catalog.Sample, *WorkloadsArgs) error{
 	catalog.InstanceModeNLB:  (*builder).instanceModeNLB,
 	catalog.Game2048ALB:      (*builder).game2048,
 	catalog.Tetris:           (*builder).tetris,
+	catalog.GatewayALB:       (*builder).gatewayALB,
+	catalog.GatewayNLB:       (*builder).gatewayNLB,
 	catalog.Netshoot:         (*builder).netshoot,
 	catalog.Iperf3:           (*builder).iperf3,
 	catalog.KubeOpsView:      (*builder).kubeOpsView,
@@ -398,6 +406,217 @@ func (b *builder) tetris(s catalog.Sample, args *WorkloadsArgs) error {
 	// engine does not wait for what is applied to it (a stack output built
 	// on it could be read before it resolved).
 	b.urls[catalog.OutTetris] = svc.Metadata.ApplyT(func(metav1.ObjectMeta) string { return "http://" + host }).(pulumi.StringOutput)
+	return nil
+}
+
+// clusterIP is a ClusterIP Service named after the app it fronts, port 80
+// to the app's targetPort.
+func (b *builder) clusterIP(ns space, app string, targetPort int) (*corev1.Service, error) {
+	svc, err := corev1.NewService(b.ctx, b.rname(ns.name, app), &corev1.ServiceArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(app), Namespace: ns.out, Labels: labLabels(app)},
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String("ClusterIP"),
+			Selector: pulumi.StringMap{"app": pulumi.String(app)},
+			Ports:    corev1.ServicePortArray{corev1.ServicePortArgs{Name: pulumi.String("http"), Port: pulumi.Int(80), TargetPort: pulumi.Int(targetPort)}},
+		},
+	}, b.opts...)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", app, err)
+	}
+	return svc, nil
+}
+
+// custom is an object of a kind a CRD defines (Gateway API's, the load
+// balancer controller's), created after deps.
+func (b *builder) custom(ns space, apiVersion, kind, name string, annotations map[string]string, spec pulumi.Map, deps ...pulumi.Resource) (*apiextensions.CustomResource, error) {
+	r, err := apiextensions.NewCustomResource(b.ctx, b.rname(ns.name, name), &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String(apiVersion),
+		Kind:       pulumi.String(kind),
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(name), Namespace: ns.out, Labels: labLabels(name),
+			Annotations: pulumi.ToStringMap(annotations),
+		},
+		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	}, append(slices.Clip(b.opts), pulumi.DependsOn(deps))...)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", kind, name, err)
+	}
+	return r, nil
+}
+
+// Gateway API and the controller's configuration kinds the Gateway samples use.
+const (
+	gatewayAPIVersion = "gateway.networking.k8s.io/v1"
+	lbcConfigVersion  = "gateway.k8s.aws/v1"
+)
+
+// gatewayWaitFor makes `pulumi up` wait for the load balancer's DNS name in
+// the Gateway's status (the controller writes it once the load balancer
+// exists, gateway_controller.go at versions.LBController), as it waits for
+// a Service's or an Ingress's; pulumi-kubernetes reads it since v4.18.
+var gatewayWaitFor = map[string]string{"pulumi.com/waitFor": "jsonpath={.status.addresses[0].value}"}
+
+// lbConfiguration is the LoadBalancerConfiguration internet-facing: the
+// controller's Gateways are internal unless one says otherwise
+// (docs/guide/gateway/loadbalancerconfig.md at versions.LBController).
+func (b *builder) lbConfiguration(ns space, attributes pulumi.Array) (*apiextensions.CustomResource, error) {
+	spec := pulumi.Map{"scheme": pulumi.String("internet-facing")}
+	if attributes != nil {
+		spec["loadBalancerAttributes"] = attributes
+	}
+	return b.custom(ns, lbcConfigVersion, "LoadBalancerConfiguration", "internet-facing", nil, spec)
+}
+
+// ipTargets is the TargetGroupConfiguration that gives a Service's target
+// groups ip targets (the controller's default is instance,
+// docs/guide/gateway/targetgroupconfig.md at versions.LBController).
+// It is named after the Service.
+func (b *builder) ipTargets(ns space, service string, svc *corev1.Service) (*apiextensions.CustomResource, error) {
+	return b.custom(ns, lbcConfigVersion, "TargetGroupConfiguration", service, nil, pulumi.Map{
+		"targetReference":      pulumi.Map{"name": pulumi.String(service)},
+		"defaultConfiguration": pulumi.Map{"targetType": pulumi.String(catalog.TargetIP)},
+	}, svc)
+}
+
+// gateway is a Gateway of class with one listener, whose load balancer the
+// LoadBalancerConfiguration lbc sets up; it waits for the load balancer.
+func (b *builder) gateway(ns space, name, class, listener, protocol string, lbc pulumi.Resource, deps []pulumi.Resource) (*apiextensions.CustomResource, error) {
+	return b.custom(ns, gatewayAPIVersion, "Gateway", name, gatewayWaitFor, pulumi.Map{
+		"gatewayClassName": pulumi.String(class),
+		"infrastructure": pulumi.Map{"parametersRef": pulumi.Map{
+			"group": pulumi.String("gateway.k8s.aws"), "kind": pulumi.String("LoadBalancerConfiguration"), "name": pulumi.String("internet-facing"),
+		}},
+		"listeners": pulumi.Array{pulumi.Map{
+			"name": pulumi.String(listener), "protocol": pulumi.String(protocol), "port": pulumi.Int(80),
+			"allowedRoutes": pulumi.Map{"namespaces": pulumi.Map{"from": pulumi.String("Same")}},
+		}},
+	}, append(slices.Clip(deps), lbc)...)
+}
+
+// parentRef is a route's reference to a listener of a Gateway.
+func parentRef(gateway, listener string) pulumi.Array {
+	return pulumi.Array{pulumi.Map{
+		"group": pulumi.String("gateway.networking.k8s.io"), "kind": pulumi.String("Gateway"),
+		"name": pulumi.String(gateway), "sectionName": pulumi.String(listener),
+	}}
+}
+
+// backend is a route's backendRef to a Service's port 80; weight 0 leaves the default.
+func backend(service string, weight int) pulumi.Map {
+	m := pulumi.Map{"name": pulumi.String(service), "port": pulumi.Int(80)}
+	if weight > 0 {
+		m["weight"] = pulumi.Int(weight)
+	}
+	return m
+}
+
+// gatewayURL is http://<load balancer DNS name> once the controller has
+// written it to the Gateway's status.addresses, "" before.
+func gatewayURL(gw *apiextensions.CustomResource) pulumi.StringOutput {
+	return gw.OtherFields.ApplyT(func(fields map[string]any) string {
+		status, _ := fields["status"].(map[string]any)
+		addresses, _ := status["addresses"].([]any)
+		if len(addresses) == 0 {
+			return ""
+		}
+		first, _ := addresses[0].(map[string]any)
+		host, _ := first["value"].(string)
+		return catalog.URL(&host)
+	}).(pulumi.StringOutput)
+}
+
+// gatewayALB: an internet-facing ALB Gateway whose HTTPRoute sends /blue and
+// /green to their own backends and splits / 90/10 between them: path
+// routing and a weighted canary, which an Ingress gets only through the
+// controller's actions.* JSON annotations.
+func (b *builder) gatewayALB(s catalog.Sample, args *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
+	if err != nil {
+		return err
+	}
+	lbc, err := b.lbConfiguration(ns, nil)
+	if err != nil {
+		return err
+	}
+	var deps []pulumi.Resource
+	for _, app := range []string{"blue", "green"} {
+		if err := b.deployment(deployment{ns: ns, name: app, replicas: 2, pod: echoPod()}); err != nil {
+			return err
+		}
+		svc, err := b.clusterIP(ns, app, 8080)
+		if err != nil {
+			return err
+		}
+		tgc, err := b.ipTargets(ns, app, svc)
+		if err != nil {
+			return err
+		}
+		deps = append(deps, svc, tgc)
+	}
+	gw, err := b.gateway(ns, "web", awslbc.ALBGatewayClass, "http", "HTTP", lbc, deps)
+	if err != nil {
+		return err
+	}
+	// No spec.hostnames: it would add a host-header condition, and the
+	// ALB's own name (the stack output) would get the default 404.
+	var annotations map[string]string
+	if args.ExternalDNS && args.Domain != "" {
+		if annotations, err = catalog.HostnameAnnotations(catalog.GatewayALBHost + "." + args.Domain); err != nil {
+			return err
+		}
+	}
+	prefix := func(path string) pulumi.Array {
+		return pulumi.Array{pulumi.Map{"path": pulumi.Map{"type": pulumi.String("PathPrefix"), "value": pulumi.String(path)}}}
+	}
+	if _, err := b.custom(ns, gatewayAPIVersion, "HTTPRoute", "blue-green", annotations, pulumi.Map{
+		"parentRefs": parentRef("web", "http"),
+		"rules": pulumi.Array{
+			pulumi.Map{"matches": prefix("/blue"), "backendRefs": pulumi.Array{backend("blue", 0)}},
+			pulumi.Map{"matches": prefix("/green"), "backendRefs": pulumi.Array{backend("green", 0)}},
+			pulumi.Map{"matches": prefix("/"), "backendRefs": pulumi.Array{backend("blue", 90), backend("green", 10)}},
+		},
+	}, append(slices.Clip(deps), gw)...); err != nil {
+		return err
+	}
+	b.urls[catalog.OutGatewayALB] = gatewayURL(gw)
+	return nil
+}
+
+// gatewayNLB: an internet-facing NLB Gateway with cross-zone load balancing
+// and a TCPRoute to the echo pods, with ip targets: the echo NLB's twin.
+func (b *builder) gatewayNLB(s catalog.Sample, _ *WorkloadsArgs) error {
+	ns, err := b.namespace(s.Namespace)
+	if err != nil {
+		return err
+	}
+	lbc, err := b.lbConfiguration(ns, pulumi.Array{pulumi.Map{
+		"key": pulumi.String("load_balancing.cross_zone.enabled"), "value": pulumi.String("true"),
+	}})
+	if err != nil {
+		return err
+	}
+	if err := b.deployment(deployment{ns: ns, name: "echo", replicas: 2, pod: echoPod()}); err != nil {
+		return err
+	}
+	svc, err := b.clusterIP(ns, "echo", 8080)
+	if err != nil {
+		return err
+	}
+	tgc, err := b.ipTargets(ns, "echo", svc)
+	if err != nil {
+		return err
+	}
+	gw, err := b.gateway(ns, "echo", awslbc.NLBGatewayClass, "tcp", "TCP", lbc, []pulumi.Resource{svc, tgc})
+	if err != nil {
+		return err
+	}
+	if _, err := b.custom(ns, gatewayAPIVersion, "TCPRoute", "echo", nil, pulumi.Map{
+		"parentRefs": parentRef("echo", "tcp"),
+		"rules":      pulumi.Array{pulumi.Map{"backendRefs": pulumi.Array{backend("echo", 0)}}},
+	}, svc, gw); err != nil {
+		return err
+	}
+	b.urls[catalog.OutGatewayNLB] = gatewayURL(gw)
 	return nil
 }
 

@@ -163,6 +163,7 @@ func TestValidationRules(t *testing.T) {
 		{"bad zone", map[string]string{"eks-lab:domain": "example.com", "eks-lab:hostedZoneId": "example.com"}, []string{"eks-lab:hostedZoneId", "list-hosted-zones-by-name"}},
 		{"ACM in another region", map[string]string{"eks-lab:acmCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555"}, []string{"eks-lab:acmCertificateArn", "ap-northeast-2"}},
 		{"sample without controller", map[string]string{"eks-lab:lbController": "false", "eks-lab:sampleEchoNlb": "true"}, []string{"eks-lab:sampleEchoNlb", "Load Balancer Controller"}},
+		{"Gateway sample without controller", map[string]string{"eks-lab:lbController": "false", "eks-lab:sampleGatewayAlb": "true"}, []string{"eks-lab:sampleGatewayAlb", "Load Balancer Controller"}},
 		{"tetris without DNS", map[string]string{"eks-lab:sampleTetris": "true"}, []string{"eks-lab:sampleTetris", "hostedZoneId"}},
 		{"bool", map[string]string{"eks-lab:lbController": "yes please"}, []string{"eks-lab:lbController", "true or false"}},
 		{"expiry", map[string]string{"eks-lab:expiry": "tomorrow"}, []string{"eks-lab:expiry", `"tomorrow"`, "RFC 3339"}},

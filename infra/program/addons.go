@@ -64,12 +64,18 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			Region:      cfg.Region,
 			VpcID:       b.vpcID,
 			DefaultTags: Tags(cfg),
+			GatewayAPI:  cfg.Samples.GatewayAPI(),
 		}, providers, afterNodes)
 		if err != nil {
 			return nil, err
 		}
-		workloadDeps = append(workloadDeps, lbc.Release)
-		serviceDeps = pulumi.DependsOn(append(append([]pulumi.Resource{}, controllerDeps...), lbc.Release))
+		workloadDeps = append(append(workloadDeps, lbc.Release), lbc.GatewayClasses...)
+		afterController := append(append([]pulumi.Resource{}, controllerDeps...), lbc.Release)
+		if lbc.GatewayAPI != nil {
+			// ExternalDNS's HTTPRoute source exits without Gateway API's CRDs.
+			afterController = append(afterController, lbc.GatewayAPI)
+		}
+		serviceDeps = pulumi.DependsOn(afterController)
 		controllers = append(controllers, controller{awslbc.ReleaseName, lbc.Release, kubecleanup.LoadBalancers})
 		out["lbControllerRoleArn"] = lbc.RoleArn
 	}
@@ -82,6 +88,9 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			Region:       cfg.Region,
 			TxtOwnerID:   cfg.TxtOwnerID(),
 			Cluster:      cluster,
+			// Gateway API is installed with the samples that need it (and
+			// those need the load balancer controller, which installs it).
+			GatewayHTTPRoutes: cfg.Samples.GatewayAPI(),
 		}, providers, serviceDeps) // its chart creates a Service (templates/service.yaml)
 		if err != nil {
 			return nil, err
@@ -114,6 +123,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	w, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{
 		Samples:           cfg.Samples,
 		Domain:            cfg.Domain,
+		ExternalDNS:       cfg.ExternalDNS,
 		ALBGroupName:      cfg.ALBGroupName,
 		ACMCertificateArn: cfg.ACMCertificateArn,
 	}, providers, pulumi.DependsOn(workloadDeps))

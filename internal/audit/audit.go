@@ -376,9 +376,16 @@ func (a *auditor) clusterOwner(ctx context.Context) (string, error) {
 
 // madeFor names the Kubernetes object a load balancer, target group or
 // security group was made for, from the controller's tracking tags
-// (v2.17.1 pkg/deploy/tracking/provider.go) or the in-tree provider's.
+// (v2.17.1 pkg/deploy/tracking/provider.go; its Gateways' since v3.2.0,
+// prefixes gateway.k8s.aws.alb and gateway.k8s.aws.nlb,
+// pkg/gateway/constants/controller_constants.go at v3.5.0) or the in-tree
+// provider's.
 func madeFor(tags map[string]string) string {
 	switch {
+	case tags["gateway.k8s.aws.alb/stack"] != "":
+		return "made for ALB Gateway " + tags["gateway.k8s.aws.alb/stack"]
+	case tags["gateway.k8s.aws.nlb/stack"] != "":
+		return "made for NLB Gateway " + tags["gateway.k8s.aws.nlb/stack"]
 	case tags["service.k8s.aws/stack"] != "":
 		return "made for Service " + tags["service.k8s.aws/stack"]
 	case strings.Contains(tags["ingress.k8s.aws/stack"], "/"):

@@ -156,7 +156,8 @@ func (a *auditor) eniLeftover(n ec2types.NetworkInterface) Leftover {
 // controller's managed k8s-<namespace>-<name>-<hash> groups and its backend
 // group k8s-traffic-<cluster>-<hash>, which it tags with the lab's tags:
 // v2.17.1 pkg/service/model_build_managed_sg.go,
-// pkg/networking/backend_sg_provider.go) and any other group in the lab's
+// pkg/networking/backend_sg_provider.go; a Gateway's, the same way, v3.5.0
+// pkg/gateway/model/model_build_security_group.go) and any other group in the lab's
 // VPC but its default one, which goes with the VPC: the in-tree provider's
 // k8s-elb-<load balancer> groups carry only the cluster's name.
 func (a *auditor) securityGroups(ctx context.Context) ([]Leftover, error) {

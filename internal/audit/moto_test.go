@@ -148,8 +148,12 @@ func (a *account) sg(name, vpc string, tags map[string]string) {
 }
 
 func (a *account) nlb(name, vpc string, tags map[string]string) {
+	a.loadBalancer(name, vpc, elbv2types.LoadBalancerTypeEnumNetwork, tags)
+}
+
+func (a *account) loadBalancer(name, vpc string, typ elbv2types.LoadBalancerTypeEnum, tags map[string]string) {
 	lb, err := a.c.ELBv2.CreateLoadBalancer(a.ctx, &elbv2.CreateLoadBalancerInput{
-		Name: aws.String(name), Type: elbv2types.LoadBalancerTypeEnumNetwork, Scheme: elbv2types.LoadBalancerSchemeEnumInternetFacing,
+		Name: aws.String(name), Type: typ, Scheme: elbv2types.LoadBalancerSchemeEnumInternetFacing,
 		Subnets: []string{a.ids[vpc+"-subnet-0"], a.ids[vpc+"-subnet-1"]}, Tags: elbv2Tags(tags),
 	})
 	a.ok(err)
@@ -239,6 +243,14 @@ func (a *account) leftovers() {
 	a.nlb("k8s-other-web-0123456789", "prod", map[string]string{ClusterTag: "other"})
 	a.nlb("k8s-prod-web-0123456789", "prod", with(tagsOf("prod"), ClusterTag, cluster))
 	a.targetGroup("k8s-other-web-abcdef0123", "prod", map[string]string{ClusterTag: "other"})
+	// An ALB Gateway's load balancer, target group and security group (tags:
+	// v3.5.0 pkg/deploy/tracking/provider.go with the Gateway's prefix), and
+	// another stack's NLB Gateway.
+	web := with(tagsOf("dev"), ClusterTag, cluster, "gateway.k8s.aws.alb/stack", "gateway-alb/web", "gateway.k8s.aws.alb/resource", "LoadBalancer")
+	a.loadBalancer("k8s-gatewaya-web-0123456789", "lab", elbv2types.LoadBalancerTypeEnumApplication, web)
+	a.targetGroup("k8s-gatewaya-blue-abcdef0123", "lab", with(web, "gateway.k8s.aws.alb/resource", "gateway-alb/blue:80"))
+	a.sg("k8s-gatewaya-web-5f6a7b8c9d", "lab", with(web, "gateway.k8s.aws.alb/resource", "ManagedLBSecurityGroup"))
+	a.nlb("k8s-gatewayn-echo-0123456789", "prod", with(tagsOf("prod"), ClusterTag, cluster, "gateway.k8s.aws.nlb/stack", "gateway-nlb/echo"))
 
 	// A classic ELB of the in-tree cloud provider (a Service the controller
 	// did not claim); its tags: cloud-provider-aws v1.34.3 tags.go, aws.go.
@@ -363,13 +375,16 @@ func TestLeftoversAfterADestroyAreReportedThenCleanOnceDeleted(t *testing.T) {
 		{"instance", a.ids["bastion"]},
 		{"volume", a.ids["pvc-volume"]},
 		{"load balancer", a.ids["k8s-default-echo-0123456789"]},
+		{"load balancer", a.ids["k8s-gatewaya-web-0123456789"]},
 		{"classic load balancer", "a0123456789abcdef0123456789abcde"},
 		{"target group", a.ids["k8s-default-echo-abcdef0123"]},
+		{"target group", a.ids["k8s-gatewaya-blue-abcdef0123"]},
 		{"NAT gateway", a.ids["nat"]},
 		{"NAT gateway", a.ids["handmade-nat"]},
 		{"network interface", a.ids["cni-eni"]},
 		{"security group", a.ids["k8s-traffic-myeks-0a1b2c3d4e"]},
 		{"security group", a.ids["k8s-default-echo-5f6a7b8c9d"]},
+		{"security group", a.ids["k8s-gatewaya-web-5f6a7b8c9d"]},
 		{"security group", a.ids["k8s-elb-a0123456789abcdef0123456789abcd"]},
 		{"elastic IP", a.ids["nat-eip"]},
 		{"elastic IP", a.ids["deleted-nat-eip"]},
@@ -401,6 +416,13 @@ func TestLeftoversAfterADestroyAreReportedThenCleanOnceDeleted(t *testing.T) {
 	}
 	if rep.Clean() || !rep.Complete {
 		t.Errorf("Clean() = %v, Complete = %v; want a complete, unclean report", rep.Clean(), rep.Complete)
+	}
+	// A Gateway's leftovers name it.
+	for _, name := range []string{"k8s-gatewaya-web-0123456789", "k8s-gatewaya-blue-abcdef0123", "k8s-gatewaya-web-5f6a7b8c9d"} {
+		i := slices.IndexFunc(rep.Leftovers, func(l Leftover) bool { return l.ID == a.ids[name] })
+		if i < 0 || !strings.Contains(rep.Leftovers[i].Detail, "made for ALB Gateway gateway-alb/web") {
+			t.Errorf("%s: not reported as made for ALB Gateway gateway-alb/web: %+v", name, rep.Leftovers)
+		}
 	}
 	// What the tagging API lists but is deleted is no leftover.
 	for _, id := range []string{a.ids["node"], a.ids["deleted-nat"]} {
@@ -466,9 +488,13 @@ func (a *account) deleteAll() {
 	a.ok(errOf(c.CloudFormation.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(ids["eksctl-myeks-addon-iamserviceaccount-kube-system-ebs-csi-controller-sa"])})))
 	a.ok(errOf(c.EC2.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{ids["bastion"]}})))
 	a.ok(errOf(c.EC2.DeleteVolume(ctx, &ec2.DeleteVolumeInput{VolumeId: aws.String(ids["pvc-volume"])})))
-	a.ok(errOf(c.ELBv2.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(ids["k8s-default-echo-0123456789"])})))
+	for _, lb := range []string{"k8s-default-echo-0123456789", "k8s-gatewaya-web-0123456789"} {
+		a.ok(errOf(c.ELBv2.DeleteLoadBalancer(ctx, &elbv2.DeleteLoadBalancerInput{LoadBalancerArn: aws.String(ids[lb])})))
+	}
 	a.ok(errOf(c.ELB.DeleteLoadBalancer(ctx, &elb.DeleteLoadBalancerInput{LoadBalancerName: aws.String("a0123456789abcdef0123456789abcde")})))
-	a.ok(errOf(c.ELBv2.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(ids["k8s-default-echo-abcdef0123"])})))
+	for _, tg := range []string{"k8s-default-echo-abcdef0123", "k8s-gatewaya-blue-abcdef0123"} {
+		a.ok(errOf(c.ELBv2.DeleteTargetGroup(ctx, &elbv2.DeleteTargetGroupInput{TargetGroupArn: aws.String(ids[tg])})))
+	}
 	for _, nat := range []string{"nat", "handmade-nat"} {
 		a.ok(errOf(c.EC2.DeleteNatGateway(ctx, &ec2.DeleteNatGatewayInput{NatGatewayId: aws.String(ids[nat])})))
 	}
@@ -476,7 +502,7 @@ func (a *account) deleteAll() {
 		a.ok(errOf(c.EC2.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: aws.String(eni)})))
 	}
 	a.ok(errOf(c.EC2.DeleteNetworkInterface(ctx, &ec2.DeleteNetworkInterfaceInput{NetworkInterfaceId: aws.String(ids["cni-eni"])})))
-	for _, sg := range []string{"k8s-traffic-myeks-0a1b2c3d4e", "k8s-default-echo-5f6a7b8c9d", "k8s-elb-a0123456789abcdef0123456789abcd"} {
+	for _, sg := range []string{"k8s-traffic-myeks-0a1b2c3d4e", "k8s-default-echo-5f6a7b8c9d", "k8s-gatewaya-web-5f6a7b8c9d", "k8s-elb-a0123456789abcdef0123456789abcd"} {
 		a.ok(errOf(c.EC2.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(ids[sg])})))
 	}
 	for _, eip := range []string{"nat-eip", "deleted-nat-eip", "handmade-nat-eip"} {

@@ -5,14 +5,20 @@
 //
 // What it deletes, in all namespaces, with foreground propagation:
 //   - with --targets load-balancers (the default): every Service of type
-//     LoadBalancer and every Ingress. The AWS Load Balancer Controller deletes
+//     LoadBalancer, every Ingress, every Gateway (Gateway API) and every
+//     route attached to a Gateway. The AWS Load Balancer Controller deletes
 //     an object's NLB/ALB, target groups and security groups, then removes its
-//     finalizer (service.k8s.aws/resources, ingress.k8s.aws/resources or
-//     group.ingress.k8s.aws/<group>); once the controller is gone nobody would,
-//     and the load balancers would keep billing and block the VPC's deletion.
-//   - with --targets dns-names: every Service and Ingress ExternalDNS makes a
-//     record for (a hostname annotation, an Ingress rule or TLS host), so that
+//     finalizer (service.k8s.aws/resources, ingress.k8s.aws/resources,
+//     group.ingress.k8s.aws/<group>, gateway.k8s.aws/alb or gateway.k8s.aws/nlb);
+//     once the controller is gone nobody would, and the load balancers would
+//     keep billing and block the VPC's deletion.
+//   - with --targets dns-names: every Service, Ingress and HTTPRoute
+//     ExternalDNS makes a record for (a hostname annotation, an Ingress rule or
+//     TLS host, a route's hostnames or its Gateway listener's), so that
 //     ExternalDNS deletes the records before it is uninstalled.
+//
+// A cluster without Gateway API's CRDs (a 404 on their list) has no
+// Gateway to delete.
 //   - with --persistent-volumes as well (the cluster's cleanup on destroy):
 //     every PersistentVolumeClaim whose volume a provisioner made for it with
 //     reclaim policy Delete, after the workloads whose pods mount it (they
@@ -34,6 +40,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,9 +69,14 @@ const (
 	annInternalHostname = "external-dns.alpha.kubernetes.io/internal-hostname"
 )
 
-// selects reports whether the run deletes o, an object of kind k.
-func (t Targets) selects(k kind, o object) bool {
+// selects reports whether the run deletes o, an object of kind k;
+// gateways are the cluster's Gateways by namespace/name, which routes are
+// attached to.
+func (t Targets) selects(k kind, o object, gateways map[string]object) bool {
 	md := o.Metadata
+	if k.isGatewayAPI() {
+		return t.selectsGatewayAPI(k, o, gateways)
+	}
 	if t == DNSNames {
 		if md.Annotations[annHostname] != "" || md.Annotations[annInternalHostname] != "" {
 			return true
@@ -85,6 +97,35 @@ func (t Targets) selects(k kind, o object) bool {
 	}
 	// With the controller every Ingress is (part of) an ALB.
 	return k == ingressKind || o.Spec.Type == "LoadBalancer"
+}
+
+// selectsGatewayAPI is selects for Gateway API's kinds. Every Gateway is a
+// load balancer, and a route attached to one goes with it (the controller
+// puts no finalizer on routes: git grep AddFinalizers at v3.5.0). ExternalDNS
+// reads only HTTPRoutes (the lab sets its gateway-httproute source alone):
+// their hostnames, the hostname annotation, or their Gateway listener's
+// hostname (source/gateway.go at v0.22.0).
+func (t Targets) selectsGatewayAPI(k kind, o object, gateways map[string]object) bool {
+	if t == LoadBalancers {
+		return k == gatewayKind || slices.ContainsFunc(o.Spec.ParentRefs, func(p parentRef) bool {
+			_, ok := p.gateway(o.Metadata.Namespace)
+			return ok
+		})
+	}
+	if k != httpRouteKind {
+		return false
+	}
+	if len(o.Spec.Hostnames) > 0 || o.Metadata.Annotations[annHostname] != "" {
+		return true
+	}
+	for _, p := range o.Spec.ParentRefs {
+		if key, ok := p.gateway(o.Metadata.Namespace); ok {
+			if slices.ContainsFunc(gateways[key].Spec.Listeners, func(l listener) bool { return l.Hostname != "" }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pulumiOwned reports whether pulumi-kubernetes manages the object. Version 4
@@ -254,25 +295,40 @@ func qualified(m meta) string {
 }
 
 // deleteTargets lists the targets, deletes those not yet being deleted and
-// returns all that are still present.
+// returns all that are still present. Gateways are listed first: whether a
+// route is a target depends on its Gateway.
 func (r *run) deleteTargets(ctx context.Context) ([]leftover, error) {
 	var present []leftover
-	for _, k := range []kind{ingressKind, serviceKind} {
+	gateways := map[string]object{}
+	gatewayAPI := true
+	for _, k := range append(append([]kind{gatewayKind}, routeKinds...), ingressKind, serviceKind) {
+		if k.isGatewayAPI() && k != gatewayKind && !gatewayAPI {
+			continue
+		}
 		objs, err := listAll[object](ctx, r.c, k.listPath(), nil)
+		var ae *apiError
+		if k.isGatewayAPI() && errors.As(err, &ae) && ae.code == http.StatusNotFound {
+			// Gateway API's CRDs are not installed (or, for a route kind,
+			// not at v1): nothing of that kind can hold a load balancer.
+			if k == gatewayKind {
+				gatewayAPI = false
+				r.logOnce("absent/"+k.name, "lab cleanup: Gateway API is not installed (%s is not served): no Gateway to delete\n", k.listPath())
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range objs {
-			if !r.opts.Targets.selects(k, o) || r.skipped(k, o.Metadata) {
+			if k == gatewayKind {
+				gateways[o.Metadata.Namespace+"/"+o.Metadata.Name] = o
+			}
+		}
+		for _, o := range objs {
+			if !r.opts.Targets.selects(k, o, gateways) || r.skipped(k, o.Metadata) {
 				continue
 			}
-			l := leftover{kind: k, namespace: o.Metadata.Namespace, name: o.Metadata.Name, finalizers: o.Metadata.Finalizers}
-			for _, ing := range o.Status.LoadBalancer.Ingress {
-				if ing.Hostname != "" {
-					l.host = ing.Hostname
-					break
-				}
-			}
+			l := leftover{kind: k, namespace: o.Metadata.Namespace, name: o.Metadata.Name, finalizers: o.Metadata.Finalizers, host: o.host()}
 			present = append(present, l)
 			if err := r.deleteOnce(ctx, k, o.Metadata, foreground, l.String()); err != nil {
 				return nil, err
@@ -306,9 +362,9 @@ func (r *run) deleteOnce(ctx context.Context, k kind, m meta, propagation, what 
 // Services and Ingresses just deleted (including the lab's own, which Pulumi
 // deleted right before the cleanup) before it is uninstalled.
 func waitForDNS(ctx context.Context, opts Options) error {
-	what := "no LoadBalancer Service or Ingress left"
+	what := "no LoadBalancer Service, Ingress or Gateway left"
 	if opts.Targets == DNSNames {
-		what = "no Service or Ingress with a DNS name left"
+		what = "no Service, Ingress or HTTPRoute with a DNS name left"
 	}
 	if opts.PersistentVolumes {
 		what += ", no volume that would outlive the cluster"

@@ -39,6 +39,27 @@ var (
 	mutatingHooks   = kind{name: "MutatingWebhookConfiguration", kubectl: "mutatingwebhookconfiguration", apiPath: "/apis/admissionregistration.k8s.io/v1", plural: "mutatingwebhookconfigurations"}
 )
 
+// Gateway API's kinds (v1 of the standard channel, v1.6.0: TCPRoute and
+// UDPRoute became v1 there), named in full for kubectl: Istio, for one,
+// serves gateways too.
+var (
+	gatewayKind   = gatewayAPIKind("Gateway", "gateways")
+	httpRouteKind = gatewayAPIKind("HTTPRoute", "httproutes")
+	routeKinds    = []kind{httpRouteKind, gatewayAPIKind("GRPCRoute", "grpcroutes"), gatewayAPIKind("TLSRoute", "tlsroutes"),
+		gatewayAPIKind("TCPRoute", "tcproutes"), gatewayAPIKind("UDPRoute", "udproutes")}
+)
+
+func gatewayAPIKind(name, plural string) kind {
+	return kind{name: name, kubectl: plural + "." + gatewayAPIGroup, apiPath: "/apis/" + gatewayAPIGroup + "/v1", plural: plural, namespaced: true}
+}
+
+// gatewayAPIGroup is Gateway API's API group.
+const gatewayAPIGroup = "gateway.networking.k8s.io"
+
+// isGatewayAPI reports whether k is a kind of Gateway API, whose CRDs a
+// cluster may not have.
+func (k kind) isGatewayAPI() bool { return strings.HasPrefix(k.apiPath, "/apis/"+gatewayAPIGroup+"/") }
+
 // listPath is the path of the kind's objects in all namespaces.
 func (k kind) listPath() string { return k.apiPath + "/" + k.plural }
 
@@ -87,7 +108,8 @@ func (m meta) controllerOf() (ownerReference, bool) {
 	return ownerReference{}, false
 }
 
-// object holds the fields of a Service or Ingress the cleanup reads.
+// object holds the fields of a Service, an Ingress, a Gateway or a route
+// the cleanup reads.
 type object struct {
 	Metadata meta `json:"metadata"`
 	Spec     struct {
@@ -98,6 +120,9 @@ type object struct {
 		TLS []struct {
 			Hosts []string `json:"hosts"`
 		} `json:"tls"` // Ingresses
+		Hostnames  []string    `json:"hostnames"`  // routes
+		ParentRefs []parentRef `json:"parentRefs"` // routes
+		Listeners  []listener  `json:"listeners"`  // Gateways
 	} `json:"spec"`
 	Status struct {
 		LoadBalancer struct {
@@ -106,7 +131,54 @@ type object struct {
 				IP       string `json:"ip"`
 			} `json:"ingress"`
 		} `json:"loadBalancer"`
+		Addresses []struct {
+			Type  string `json:"type"`
+			Value string `json:"value"`
+		} `json:"addresses"` // Gateways
 	} `json:"status"`
+}
+
+// listener is a Gateway's listener.
+type listener struct {
+	Hostname string `json:"hostname"`
+}
+
+// parentRef is a route's reference to its parent: a Gateway unless Kind
+// says otherwise (the CRDs' defaults are group gateway.networking.k8s.io and
+// kind Gateway), in the route's namespace unless Namespace says otherwise.
+type parentRef struct {
+	Group     *string `json:"group"`
+	Kind      string  `json:"kind"`
+	Namespace string  `json:"namespace"`
+	Name      string  `json:"name"`
+}
+
+// gateway reports whether the reference names a Gateway, and which one.
+func (p parentRef) gateway(routeNamespace string) (string, bool) {
+	if p.Kind != "" && p.Kind != "Gateway" || p.Group != nil && *p.Group != gatewayAPIGroup {
+		return "", false
+	}
+	ns := p.Namespace
+	if ns == "" {
+		ns = routeNamespace
+	}
+	return ns + "/" + p.Name, true
+}
+
+// host is the load balancer's DNS name: a Service's or Ingress's status,
+// or a Gateway's first address of type Hostname.
+func (o object) host() string {
+	for _, ing := range o.Status.LoadBalancer.Ingress {
+		if ing.Hostname != "" {
+			return ing.Hostname
+		}
+	}
+	for _, a := range o.Status.Addresses {
+		if a.Type == "Hostname" && a.Value != "" {
+			return a.Value
+		}
+	}
+	return ""
 }
 
 type list[T any] struct {

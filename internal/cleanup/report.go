@@ -52,8 +52,9 @@ func (l leftover) heldByLBController() bool {
 }
 
 // isLBControllerFinalizer reports whether the AWS Load Balancer Controller
-// removes finalizer f: pkg/shared_constants/finalizers.go at v2.17.1 (its
-// Gateways' are gateway.k8s.aws/nlb and gateway.k8s.aws/alb).
+// removes finalizer f: pkg/shared_constants/finalizers.go at v3.5.0 (its
+// Gateways' are gateway.k8s.aws/alb and gateway.k8s.aws/nlb, and its
+// GatewayClasses' and configurations' gateway.k8s.aws/...).
 func isLBControllerFinalizer(f string) bool {
 	return f == "service.k8s.aws/resources" || f == "ingress.k8s.aws/resources" ||
 		strings.HasPrefix(f, "group.ingress.k8s.aws/") || strings.HasPrefix(f, "gateway.k8s.aws/")
@@ -113,14 +114,15 @@ type report struct {
 
 func (r report) write(b *strings.Builder, why string) {
 	fmt.Fprintf(b, "%s; %d object(s) holding AWS resources are still in the cluster:\n", why, len(r.leftovers))
-	var loadBalancers, ingresses, volumes bool
+	var loadBalancers, ingresses, gateways, volumes bool
 	var ebs []string
 	for _, l := range r.leftovers {
 		fmt.Fprintf(b, "  - %s\n", l)
 		switch l.kind {
-		case serviceKind, ingressKind:
+		case serviceKind, ingressKind, gatewayKind:
 			loadBalancers = true
 			ingresses = ingresses || l.kind == ingressKind
+			gateways = gateways || l.kind == gatewayKind
 		case claimKind, volumeKind:
 			volumes = true
 		}
@@ -135,6 +137,9 @@ func (r report) write(b *strings.Builder, why string) {
 	if loadBalancers {
 		fmt.Fprintf(b, "  - the AWS Load Balancer Controller's logs: kubectl -n %s logs deployment/%s\n", controllerNamespace, controllerDeployment)
 		b.WriteString("  - what is left: kubectl get svc -A; kubectl get ingress -A\n")
+	}
+	if gateways {
+		fmt.Fprintf(b, "  - the Gateways left: kubectl get %s -A\n", gatewayKind.kubectl)
 	}
 	if volumes {
 		fmt.Fprintf(b, "  - the EBS CSI driver's logs: kubectl -n %s logs deployment/%s -c %s\n", controllerNamespace, csiControllerDeployment, csiProvisionerContainer)

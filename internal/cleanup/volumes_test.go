@@ -268,7 +268,7 @@ func TestDeletesDynamicVolumesWithWhatKeepsThem(t *testing.T) {
 		"deleting PersistentVolumeClaim " + f.ns + "/data-db-0 (PersistentVolume " + db + "; EBS volume vol-0db00000000000001; finalizers kubernetes.io/pvc-protection [kube-controller-manager, once no pod mounts the claim])",
 		"keeping PersistentVolume " + kept + " (EBS volume vol-0a500000000000004, claim " + f.ns + "/data-archive-0): its reclaim policy is Retain, so the volume outlives the cluster and bills until you delete it (aws ec2 delete-volume --volume-id vol-0a500000000000004; lab audit lists the EBS volumes left behind)",
 		"keeping PersistentVolume " + static + " (EBS volume vol-05700000000000005, claim " + f.ns + "/static): it was created by hand, not provisioned for a claim",
-		"no LoadBalancer Service or Ingress left, no volume that would outlive the cluster",
+		"no LoadBalancer Service, Ingress or Gateway left, no volume that would outlive the cluster",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("log lacks %q:\n%s", want, log.String())

@@ -225,7 +225,7 @@ func CriticalPaths(nodes []Node) (Durations, error) {
 		Assumptions: []string{
 			"Each resource waits for its parent and for everything it depends on (all of a component's children included); independent resources proceed in parallel, as `pulumi up` does.",
 			"`pulumi destroy` runs the same graph backwards: dependents and children go first.",
-			"Per-type times are typical, not measured by this project: EKS control plane 13.3-16.2 min to create by region (published per-region measurements, internal/estimate controlPlaneCreate) and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service or ALB Ingress 3/1 (load balancer provisioning and cleanup), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
+			"Per-type times are typical, not measured by this project: EKS control plane 13.3-16.2 min to create by region (published per-region measurements, internal/estimate controlPlaneCreate) and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service, ALB Ingress or Gateway 3/1 (load balancer provisioning and cleanup), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
 		},
 	}
 	var err error

@@ -3,7 +3,7 @@
 //
 //	lab plan --stack dev            the desired state of a stack, its pod capacity, cost and up/destroy time
 //	lab diff base.json head.json    what changes between two plans, ready for a pull request comment
-//	lab cleanup ...                 delete LoadBalancer Services and Ingresses before `pulumi destroy`
+//	lab cleanup ...                 delete LoadBalancer Services, Ingresses and Gateways before `pulumi destroy`
 //	lab audit ...                   find what a destroyed stack left behind in AWS
 //
 // plan and diff need no cloud credentials: plan runs the real program under
@@ -27,7 +27,7 @@ commands:
            lab plan --stack NAME [--root DIR] [--format text|markdown|json] [--hours N]
   diff     compare two plans written by lab plan --format json
            lab diff BASE.json HEAD.json [--format text|markdown]
-  cleanup  delete the cluster's LoadBalancer Services and Ingresses (before pulumi destroy)
+  cleanup  delete the cluster's LoadBalancer Services, Ingresses and Gateways (before pulumi destroy)
            lab cleanup --help for its flags
   audit    find what a destroyed stack left behind in AWS (needs AWS credentials)
            lab audit --stack NAME [--root DIR]   (region, cluster, zone from the stack file)

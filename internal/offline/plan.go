@@ -56,6 +56,8 @@ type Resource struct {
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// DeleteBeforeReplace: a replacement deletes the old resource first.
 	DeleteBeforeReplace bool `json:"deleteBeforeReplace,omitempty"`
+	// RetainOnDelete: deleting it from the program leaves it in the cluster or account.
+	RetainOnDelete bool `json:"retainOnDelete,omitempty"`
 	// Dependencies are the URNs it depends on (explicit dependsOn and inputs), sorted.
 	Dependencies []string `json:"dependencies"`
 	// Aliases are the earlier URNs this resource answers to (pulumi.Aliases),

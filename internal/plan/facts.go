@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/eks-study/lab/components/lbcontroller/awslbc"
 	"github.com/eks-study/lab/components/network/subnetplan"
 	"github.com/eks-study/lab/infra/awsfacts"
 )
@@ -29,6 +30,11 @@ const (
 	typeHelmChart     = "kubernetes:helm.sh/v4:Chart"
 	typeService       = "kubernetes:core/v1:Service"
 	typeIngress       = "kubernetes:networking.k8s.io/v1:Ingress"
+	typeGateway       = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+	typeGatewayClass  = "kubernetes:gateway.networking.k8s.io/v1:GatewayClass"
+	typeLBConfig      = "kubernetes:gateway.k8s.aws/v1:LoadBalancerConfiguration"
+	typeTGConfig      = "kubernetes:gateway.k8s.aws/v1:TargetGroupConfiguration"
+	routeTypePrefix   = "kubernetes:gateway.networking.k8s.io/v1:"
 	typeAWSProvider   = "pulumi:providers:aws"
 	lbControllerChart = "aws-load-balancer-controller"
 )
@@ -288,8 +294,83 @@ func (f *facts) loadBalancers() []lbFact {
 			out[i].Detail += " (" + strings.Join(names, ", ") + ")"
 		}
 	}
+	for _, r := range f.doc.OfType(typeGateway) {
+		out = append(out, f.gatewayLB(r))
+	}
 	slices.SortStableFunc(out, func(a, b lbFact) int { return strings.Compare(a.Detail, b.Detail) })
 	return out
+}
+
+// gatewayLB tells which load balancer the controller builds for a Gateway:
+// its class's controller says ALB or NLB; the LoadBalancerConfiguration its
+// spec.infrastructure.parametersRef names says the scheme (default
+// internal); the TargetGroupConfigurations of its routes' backend Services
+// say the target type, else the LoadBalancerConfiguration's default, else
+// instance (docs/guide/gateway/loadbalancerconfig.md and
+// targetgroupconfig.md of the controller at v3.5.0).
+func (f *facts) gatewayLB(gw Resource) lbFact {
+	ns, name := str(gw.Inputs, "metadata.namespace"), str(gw.Inputs, "metadata.name")
+	lb := lbFact{By: "AWS Load Balancer Controller (Gateway API)", Key: gw.URN, Detail: "Gateway " + k8sName(gw), Sources: []Resource{gw}}
+	class := str(gw.Inputs, "spec.gatewayClassName")
+	for _, gc := range f.doc.OfType(typeGatewayClass) {
+		if str(gc.Inputs, "metadata.name") != class {
+			continue
+		}
+		switch str(gc.Inputs, "spec.controllerName") {
+		case awslbc.ALBGatewayController:
+			lb.Kind = "ALB"
+		case awslbc.NLBGatewayController:
+			lb.Kind = "NLB"
+		}
+	}
+	if lb.Kind == "" {
+		lb.Note = "GatewayClass " + class + " is not one of the AWS Load Balancer Controller's"
+	}
+	var config Resource
+	if str(gw.Inputs, "spec.infrastructure.parametersRef.kind") == "LoadBalancerConfiguration" {
+		config = f.named(typeLBConfig, ns, str(gw.Inputs, "spec.infrastructure.parametersRef.name"))
+	}
+	lb.Scheme = orDefault(str(config.Inputs, "spec.scheme"), "internal")
+	lb.Internet = lb.Scheme == "internet-facing"
+	var targets []string
+	for _, route := range f.doc.Resources {
+		if !strings.HasPrefix(route.Type, routeTypePrefix) || !strings.HasSuffix(route.Type, "Route") || str(route.Inputs, "metadata.namespace") != ns {
+			continue
+		}
+		parents, _ := get(route.Inputs, "spec.parentRefs").([]any)
+		if !slices.ContainsFunc(parents, func(p any) bool { m, _ := p.(map[string]any); return str(m, "name") == name }) {
+			continue
+		}
+		rules, _ := get(route.Inputs, "spec.rules").([]any)
+		for _, rule := range rules {
+			refs, _ := get(rule.(map[string]any), "backendRefs").([]any)
+			for _, ref := range refs {
+				svc := str(ref.(map[string]any), "name")
+				target := orDefault(str(config.Inputs, "spec.defaultTargetGroupConfiguration.targetType"), "instance")
+				for _, tgc := range f.doc.OfType(typeTGConfig) {
+					if str(tgc.Inputs, "metadata.namespace") == ns && str(tgc.Inputs, "spec.targetReference.name") == svc {
+						target = orDefault(str(tgc.Inputs, "spec.defaultConfiguration.targetType"), target)
+					}
+				}
+				if !slices.Contains(targets, target) {
+					targets = append(targets, target)
+				}
+			}
+		}
+	}
+	lb.Target = strings.Join(targets, ", ")
+	return lb
+}
+
+// named is the object of type in namespace ns named name (the zero Resource
+// when there is none).
+func (f *facts) named(typ, ns, name string) Resource {
+	for _, r := range f.doc.OfType(typ) {
+		if str(r.Inputs, "metadata.namespace") == ns && str(r.Inputs, "metadata.name") == name {
+			return r
+		}
+	}
+	return Resource{}
 }
 
 // serviceLB tells which load balancer a LoadBalancer Service gets.

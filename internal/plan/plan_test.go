@@ -97,9 +97,9 @@ func TestDevHourlyCostIsTheSumOfItsResources(t *testing.T) {
 	// The dev stack: EKS control plane; 3 t3.medium nodes with 30 GiB gp3
 	// disks and public IPs; a t3.small bastion with a 30 GiB gp3 disk and a
 	// public IP; no NAT; 4 internet-facing NLB samples (echo, PROXY protocol,
-	// instance mode Cluster and Local) and one ALB (2048), each with a public
-	// IP in each of the 3 AZs.
-	nlbs, albs := 4, 1
+	// instance mode Cluster and Local), one ALB (2048), and the Gateway
+	// samples' NLB and ALB, each with a public IP in each of the 3 AZs.
+	nlbs, albs := 5, 2
 	want := p.EKSStandardHourly +
 		3*r.EC2Hourly["t3.medium"] + r.EC2Hourly["t3.small"] +
 		float64(nlbs)*r.NLBHourly + float64(albs)*r.ALBHourly +
@@ -168,13 +168,13 @@ func TestDevDurationsFollowTheClusterAndTheLoadBalancers(t *testing.T) {
 	// Destroy deletes a load-balanced object while the controller still runs.
 	release := strings.Index(down, "kubernetes:helm.sh/v3:Release")
 	lb := -1
-	for _, typ := range []string{typeIngress, typeService} {
+	for _, typ := range []string{typeIngress, typeService, typeGateway} {
 		if i := strings.Index(down, typ); i >= 0 && (lb < 0 || i < lb) {
 			lb = i
 		}
 	}
 	if lb < 0 || lb > release {
-		t.Errorf("destroy path does not remove a Service or Ingress before the controller's release: %s", down)
+		t.Errorf("destroy path does not remove a Service, Ingress or Gateway before the controller's release: %s", down)
 	}
 }
 
@@ -417,5 +417,56 @@ func TestRolesShowWhoMayAssumeThemInEachMode(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("%s: the IAM section lacks %q", stack, want)
 		}
+	}
+}
+
+// dev's Gateways are load balancers: the ALB Gateway's and the NLB
+// Gateway's, internet-facing with ip targets, priced with one public IPv4
+// address per AZ.
+func TestDevGatewaysAreLoadBalancers(t *testing.T) {
+	f := gatherFacts(goldenPlan(t, "dev"))
+	var got []string
+	for _, lb := range f.lbs {
+		if strings.HasPrefix(lb.Detail, "Gateway ") {
+			got = append(got, strings.Join([]string{lb.Detail, lb.Kind, lb.Target, lb.Scheme, lb.By}, " | "))
+		}
+	}
+	want := []string{
+		"Gateway gateway-alb/web | ALB | ip | internet-facing | AWS Load Balancer Controller (Gateway API)",
+		"Gateway gateway-nlb/echo | NLB | ip | internet-facing | AWS Load Balancer Controller (Gateway API)",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Gateway load balancers:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// A Gateway's class decides ALB or NLB; a class of another controller is
+// no load balancer of the price table. Without a LoadBalancerConfiguration
+// a Gateway is internal, and without a TargetGroupConfiguration its targets
+// are instances (the controller's defaults).
+func TestGatewayLoadBalancerDefaultsAndForeignClasses(t *testing.T) {
+	class := func(name, controller string) Resource {
+		return Resource{URN: "urn:gc:" + name, Type: typeGatewayClass, Inputs: map[string]any{
+			"metadata": map[string]any{"name": name}, "spec": map[string]any{"controllerName": controller}}}
+	}
+	gw := func(name, class string) Resource {
+		return Resource{URN: "urn:gw:" + name, Type: typeGateway, Inputs: map[string]any{
+			"metadata": map[string]any{"name": name, "namespace": "web"}, "spec": map[string]any{"gatewayClassName": class}}}
+	}
+	route := Resource{URN: "urn:route", Type: routeTypePrefix + "HTTPRoute", Inputs: map[string]any{
+		"metadata": map[string]any{"name": "r", "namespace": "web"},
+		"spec": map[string]any{"parentRefs": []any{map[string]any{"name": "plain"}},
+			"rules": []any{map[string]any{"backendRefs": []any{map[string]any{"name": "svc", "port": 80.0}}}}},
+	}}
+	d := &Document{Resources: []Resource{class("alb", "gateway.k8s.aws/alb"), class("istio", "istio.io/gateway-controller"), gw("plain", "alb"), gw("mesh", "istio"), route}}
+	lbs := gatherFacts(d).lbs
+	if len(lbs) != 2 {
+		t.Fatalf("load balancers %+v, want one per Gateway", lbs)
+	}
+	if lb := lbs[1]; lb.Detail != "Gateway web/plain" || lb.Kind != "ALB" || lb.Scheme != "internal" || lb.Target != "instance" || lb.Internet {
+		t.Errorf("Gateway of class alb without configurations: %+v, want an internal ALB with instance targets", lb)
+	}
+	if lb := lbs[0]; lb.Detail != "Gateway web/mesh" || lb.Kind != "" || !strings.Contains(lb.Note, "istio") {
+		t.Errorf("Gateway of another controller's class: %+v, want no kind and a note naming the class", lb)
 	}
 }

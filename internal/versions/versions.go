@@ -38,6 +38,18 @@ const (
 	LBControllerCommit = "11eb202c97e4ae2ee45e0658c4cde9a4b59f33d4"
 )
 
+// Gateway API (kubernetes-sigs/gateway-api), the standard channel the
+// load balancer controller serves Gateways with: "The LBC is built for
+// Gateway API version v1.6.0" (docs/guide/gateway/gateway.md at
+// LBController). The program applies the release's standard-install.yaml,
+// vendored in components/lbcontroller/awslbc/crds (a test pins its SHA-256),
+// when a Gateway sample is on. GatewayAPICommit is the commit tag GatewayAPI
+// names (a lightweight tag).
+const (
+	GatewayAPI       = "v1.6.0"
+	GatewayAPICommit = "89b3b0c3fa63f9342f43ba0fb2cf93d6aab53af7"
+)
+
 // ExternalDNS (kubernetes-sigs/external-dns): chart (charts/external-dns at
 // tag external-dns-helm-chart-1.21.1, commit 9f26451) and app. The newest
 // chart ships app 0.21.0; the newest app is v0.22.0 (tag v0.22.0, commit
@@ -160,6 +172,7 @@ func Pins() []Pin {
 		{"lb-controller-chart", LBControllerChart, "AWS Load Balancer Controller chart `aws-load-balancer-controller` (https://aws.github.io/eks-charts)", true},
 		{"lb-controller", LBController, "AWS Load Balancer Controller app, its IAM policy (`components/lbcontroller/awslbc/iam_policy_" + LBController + ".json`) and CRDs", true},
 		{"lb-controller-commit", LBControllerCommit, "the commit of tag " + LBController + " the CRDs and the chart were read at", true},
+		{"gateway-api", GatewayAPI, "Gateway API CRDs, standard channel (`components/lbcontroller/awslbc/crds/gateway-api-standard-install.yaml`), with a Gateway sample on", true},
 		{"external-dns-chart", ExternalDNSChart, "ExternalDNS chart `external-dns` (https://kubernetes-sigs.github.io/external-dns/)", true},
 		{"external-dns", ExternalDNS, "ExternalDNS app (`image.tag`; the chart ships 0.21.0), and the ExternalDNS test tier's binary", true},
 	}

@@ -356,7 +356,7 @@ func (l *lab) checkCluster(ctx context.Context, api *cleanup.API) {
 // createMemberObjects makes what a member makes with kubectl, and waits
 // until the controller has built their load balancers.
 func (l *lab) createMemberObjects(ctx context.Context, api *cleanup.API) {
-	objs := acceptance.MemberObjects()
+	objs := acceptance.MemberObjects(l.cfg.Samples.GatewayAPI())
 	var names []string
 	for _, o := range objs {
 		names = append(names, o.What)

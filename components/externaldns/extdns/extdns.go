@@ -86,17 +86,35 @@ func PolicyDocument(hostedZoneID string) (string, error) {
 // (checked by rendering the chart of tag external-dns-helm-chart-1.21.1 with
 // helm.sh/helm/v3 v3.22.0, and against its values.schema.json); values equal
 // to the chart's defaults are left out (provider.name aws, sources service
-// and ingress, registry txt, serviceAccount.name, which defaults to the
-// release name, ServiceAccount). A test checks HelmValues sets exactly these.
+// and ingress without Gateway API, registry txt, serviceAccount.name, which
+// defaults to the release name, ServiceAccount). A test checks HelmValues
+// sets exactly these.
 var ValuePaths = []string{
 	"annotationPrefix", "domainFilters", "env", "extraArgs", "image.tag", "podAnnotations", "policy",
-	"serviceAccount.annotations", "triggerLoopOnEvent", "txtOwnerId",
+	"serviceAccount.annotations", "sources", "triggerLoopOnEvent", "txtOwnerId",
+}
+
+// Sources are ExternalDNS's sources (--source, the chart's sources value):
+// the chart's default, Services and Ingresses, and with gatewayHTTPRoutes
+// HTTPRoutes too (gateway-httproute). Set that only while Gateway API's CRDs
+// are installed: v0.22.0 exits when a source's informer cannot sync within
+// 60 s (source/informers/informers.go, controller/execute.go log.Fatal at
+// tag v0.22.0). Never gateway-tcproute or gateway-udproute: v0.22.0 reads
+// them at v1alpha2 (source/gateway_tcproute.go), which Gateway API v1.6's
+// standard channel does not serve, so ExternalDNS would exit
+// (kubernetes-sigs/external-dns#6749).
+func Sources(gatewayHTTPRoutes bool) []any {
+	if gatewayHTTPRoutes {
+		return []any{"service", "ingress", "gateway-httproute"}
+	}
+	return []any{"service", "ingress"}
 }
 
 // HelmValues are the chart values for one zone; ExternalDNS's role is
 // roleArn, which it gets the way mode says. Each key is a key of the chart's
-// values.yaml at versions.ExternalDNSChart (1.21.1).
-func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode trust.Mode, roleArn string) map[string]any {
+// values.yaml at versions.ExternalDNSChart (1.21.1). gatewayHTTPRoutes adds
+// the HTTPRoute source (Sources).
+func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode trust.Mode, roleArn string, gatewayHTTPRoutes bool) map[string]any {
 	values := map[string]any{
 		// image.tag: the app the chart lags behind (its appVersion is 0.21.0).
 		"image": map[string]any{"tag": versions.ExternalDNS},
@@ -123,6 +141,13 @@ func HelmValues(domain, hostedZoneID, region, txtOwnerID string, mode trust.Mode
 			"--aws-zone-type=public",
 			"--zone-id-filter=" + ZoneID(hostedZoneID),
 		},
+	}
+	// sources: --source, left at the chart's default without Gateway API. The
+	// chart's ClusterRole then also grants get, watch and list on gateways,
+	// httproutes and namespaces (templates/clusterrole.yaml, hasGatewaySources
+	// in _helpers.tpl at tag external-dns-helm-chart-1.21.1).
+	if gatewayHTTPRoutes {
+		values["sources"] = Sources(true)
 	}
 	// serviceAccount.annotations: the IRSA role annotation, none with Pod Identity.
 	if sa := trust.ServiceAccountValues(mode, roleArn); sa != nil {

@@ -88,7 +88,7 @@ func TestPolicyRejectsBadZoneIDs(t *testing.T) {
 }
 
 func TestHelmValues(t *testing.T) {
-	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", trust.IRSA, "arn:aws:iam::123456789012:role/edns")
+	v := HelmValues("example.com", "/hostedzone/Z1", "ap-northeast-2", "eks-lab-alice", trust.IRSA, "arn:aws:iam::123456789012:role/edns", false)
 	if v["policy"] != "sync" || v["txtOwnerId"] != "eks-lab-alice" || v["triggerLoopOnEvent"] != true {
 		t.Errorf("policy/txtOwnerId/triggerLoopOnEvent = %v/%v/%v", v["policy"], v["txtOwnerId"], v["triggerLoopOnEvent"])
 	}
@@ -108,7 +108,7 @@ func TestHelmValues(t *testing.T) {
 	if v["serviceAccount"].(map[string]any)["annotations"].(map[string]any)["eks.amazonaws.com/role-arn"] != "arn:aws:iam::123456789012:role/edns" {
 		t.Errorf("serviceAccount = %v", v["serviceAccount"])
 	}
-	if pod := HelmValues("example.com", "Z1", "ap-northeast-2", "o", trust.PodIdentity, "arn"); pod["serviceAccount"] != nil {
+	if pod := HelmValues("example.com", "Z1", "ap-northeast-2", "o", trust.PodIdentity, "arn", false); pod["serviceAccount"] != nil {
 		t.Errorf("Pod Identity: serviceAccount values %v, want none", pod["serviceAccount"])
 	}
 }
@@ -118,9 +118,24 @@ func TestHelmValues(t *testing.T) {
 func TestValuePathsAreRecorded(t *testing.T) {
 	var sets []map[string]any
 	for _, mode := range trust.Modes {
-		sets = append(sets, HelmValues("example.com", "Z1", "ap-northeast-2", "o", mode, "arn:aws:iam::1:role/r"))
+		for _, gateway := range []bool{false, true} {
+			sets = append(sets, HelmValues("example.com", "Z1", "ap-northeast-2", "o", mode, "arn:aws:iam::1:role/r", gateway))
+		}
 	}
 	if err := chartvalues.Check(ValuePaths, sets...); err != nil {
 		t.Error(err)
+	}
+}
+
+// Without Gateway API the sources are the chart's default (no key); with it
+// HTTPRoutes are added, and never a TCPRoute or UDPRoute source, which
+// v0.22.0 reads at a version Gateway API v1.6 does not serve.
+func TestGatewaySourcesOnlyHTTPRoutes(t *testing.T) {
+	if v, ok := HelmValues("example.com", "Z1", "ap-northeast-2", "o", trust.IRSA, "arn", false)["sources"]; ok {
+		t.Errorf("without Gateway API: sources %v, want the chart's default", v)
+	}
+	got := HelmValues("example.com", "Z1", "ap-northeast-2", "o", trust.IRSA, "arn", true)["sources"]
+	if !slices.Equal(got.([]any), []any{"service", "ingress", "gateway-httproute"}) {
+		t.Errorf("with Gateway API: sources %v, want service, ingress and gateway-httproute", got)
 	}
 }

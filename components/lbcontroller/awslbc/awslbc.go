@@ -34,10 +34,37 @@ const (
 // itself, from the embedded text: nothing is downloaded at preview or up.
 var CRDFiles = []string{"crds.yaml", "gateway-crds.yaml"}
 
-//go:embed crds/crds.yaml crds/gateway-crds.yaml
+//go:embed crds/crds.yaml crds/gateway-crds.yaml crds/gateway-api-standard-install.yaml
 var crdFS embed.FS
 
-// CRDs is the text of a file of CRDFiles, as vendored.
+// GatewayAPIFile is Gateway API's standard channel at versions.GatewayAPI,
+// the release asset standard-install.yaml, vendored under crds/ byte for byte
+// (a test pins its SHA-256 and each piece's): its 10 CRDs and the
+// safe-upgrades ValidatingAdmissionPolicy with its binding. The controller
+// serves Gateways only when these CRDs exist at its start ("The LBC is built
+// for Gateway API version v1.6.0", docs/guide/gateway/gateway.md at
+// versions.LBController; pkg/gateway/crddetect/gateway_feature_flags.go
+// turns the ALB and NLB Gateway features off when a kind is missing). The
+// program applies it only when a Gateway sample is on.
+const GatewayAPIFile = "gateway-api-standard-install.yaml"
+
+// The GatewayClasses the program creates with Gateway API, and the
+// controller names the controller serves them under
+// (pkg/gateway/constants/controller_constants.go at versions.LBController).
+const (
+	ALBGatewayClass      = "alb"
+	NLBGatewayClass      = "nlb"
+	ALBGatewayController = "gateway.k8s.aws/alb"
+	NLBGatewayController = "gateway.k8s.aws/nlb"
+)
+
+// GatewayAPIAnnotation is the controller's pod annotation that names the
+// installed Gateway API version. The controller looks for the Gateway API
+// CRDs once, at start (main.go at versions.LBController), so installing them
+// in a running lab must restart its pods: the annotation's change does.
+const GatewayAPIAnnotation = "eks-lab/gateway-api"
+
+// CRDs is the text of a file of CRDFiles, or of GatewayAPIFile, as vendored.
 func CRDs(file string) (string, error) {
 	b, err := crdFS.ReadFile("crds/" + file)
 	return string(b), err
@@ -73,8 +100,11 @@ var ValuePaths = []string{"clusterName", "defaultTags", "keepTLSSecret", "podAnn
 
 // HelmValues are the chart values for one cluster; the controller's role is
 // roleArn, which it gets the way mode says. Each key is a key of the chart's
-// values.yaml at versions.LBControllerChart (3.5.0).
-func HelmValues(clusterName, region, vpcID string, mode trust.Mode, roleArn string, defaultTags map[string]string) map[string]any {
+// values.yaml at versions.LBControllerChart (3.5.0). With gatewayAPI (the
+// program installs GatewayAPIFile) the pods carry GatewayAPIAnnotation.
+// No controllerConfig.featureGates are set: the controller detects the
+// Gateway API CRDs only while its Gateway gates keep their defaults.
+func HelmValues(clusterName, region, vpcID string, mode trust.Mode, roleArn string, defaultTags map[string]string, gatewayAPI bool) map[string]any {
 	tags := map[string]any{}
 	for k, v := range defaultTags {
 		tags[k] = v
@@ -100,6 +130,10 @@ func HelmValues(clusterName, region, vpcID string, mode trust.Mode, roleArn stri
 	}
 	// podAnnotations: on the pod template (templates/deployment.yaml at versions.LBControllerCommit), so that
 	// a change of mode restarts the pods with their new credentials.
-	values["podAnnotations"] = trust.PodAnnotations(mode)
+	pod := trust.PodAnnotations(mode)
+	if gatewayAPI {
+		pod[GatewayAPIAnnotation] = versions.GatewayAPI
+	}
+	values["podAnnotations"] = pod
 	return values
 }

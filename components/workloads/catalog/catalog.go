@@ -36,6 +36,9 @@ type Sample struct {
 	NeedsLBController bool
 	// NeedsExternalDNS is true when the sample's name is published by ExternalDNS.
 	NeedsExternalDNS bool
+	// NeedsGatewayAPI is true when the sample is made of Gateway API objects:
+	// the program then installs Gateway API's CRDs and GatewayClasses.
+	NeedsGatewayAPI bool
 	// Outputs are the stack outputs the sample gives (its URLs), in order.
 	Outputs []string
 	// Doc is the heading of the sample's section of docs/samples.md.
@@ -49,6 +52,8 @@ const (
 	InstanceModeNLB  = "sampleInstanceModeNlb"
 	Game2048ALB      = "sample2048Alb"
 	Tetris           = "sampleTetris"
+	GatewayALB       = "sampleGatewayAlb"
+	GatewayNLB       = "sampleGatewayNlb"
 	Netshoot         = "sampleNetshoot"
 	Iperf3           = "sampleIperf3"
 	KubeOpsView      = "sampleKubeOpsView"
@@ -62,7 +67,13 @@ const (
 	OutInstanceModeLocal   = "instanceModeLocalUrl"
 	OutGame2048            = "game2048Url"
 	OutTetris              = "tetrisUrl"
+	OutGatewayALB          = "gatewayAlbUrl"
+	OutGatewayNLB          = "gatewayNlbUrl"
 )
+
+// GatewayALBHost is the ALB Gateway sample's host under the domain, when
+// ExternalDNS publishes it: blue-green.<domain>.
+const GatewayALBHost = "blue-green"
 
 // Samples are the lab's samples, in the order Pulumi.yaml and the docs list them.
 var Samples = []Sample{
@@ -100,6 +111,20 @@ var Samples = []Sample{
 		Lesson:            "ExternalDNS publishes `tetris.<domain>` for an NLB",
 		NeedsLBController: true, NeedsExternalDNS: true, Outputs: []string{OutTetris},
 		Doc: "Tetris with an ExternalDNS name — `sampleTetris`",
+	},
+	{
+		Key: GatewayALB, Name: "ALB Gateway", Namespace: "gateway-alb",
+		Description:       "An ALB Gateway (Gateway API) with an HTTPRoute: path routing to two backends.",
+		Lesson:            "Gateway API on an ALB: /blue and /green to two Services, / split 90/10",
+		NeedsLBController: true, NeedsGatewayAPI: true, Outputs: []string{OutGatewayALB},
+		Doc: "ALB Gateway with an HTTPRoute — `sampleGatewayAlb`",
+	},
+	{
+		Key: GatewayNLB, Name: "NLB Gateway", Namespace: "gateway-nlb",
+		Description:       "An NLB Gateway (Gateway API) with a TCPRoute to an echo server.",
+		Lesson:            "Gateway API on an NLB: a TCPRoute, IP targets",
+		NeedsLBController: true, NeedsGatewayAPI: true, Outputs: []string{OutGatewayNLB},
+		Doc: "NLB Gateway with a TCPRoute — `sampleGatewayNlb`",
 	},
 	{
 		Key: Netshoot, Name: "netshoot", Namespace: "netshoot",
@@ -155,6 +180,12 @@ func (s Selection) Enabled() []Sample {
 		}
 	}
 	return out
+}
+
+// GatewayAPI tells whether a sample that is on needs Gateway API: the one
+// source of "the program installs Gateway API".
+func (s Selection) GatewayAPI() bool {
+	return slices.ContainsFunc(s.Enabled(), func(sample Sample) bool { return sample.NeedsGatewayAPI })
 }
 
 // Check refuses a selection that names a key the catalog does not have.

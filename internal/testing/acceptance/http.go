@@ -96,6 +96,23 @@ func HTTPChecks(vpc, caller netip.Prefix) []HTTPCheck {
 			},
 		},
 		{
+			Name: "ALB Gateway: /blue and /green reach their own backends", Output: catalog.OutGatewayALB,
+			Check: func(ctx context.Context, c *http.Client, url string) error {
+				for _, app := range []string{"blue", "green"} {
+					if err := expectHostname(ctx, c, url+"/"+app, app+"-"); err != nil {
+						return err
+					}
+				}
+				return nil
+			},
+		},
+		{
+			Name: "NLB Gateway with ip targets: the pod sees the NLB's private address", Output: catalog.OutGatewayNLB,
+			Check: func(ctx context.Context, c *http.Client, url string) error {
+				return expectEchoClient(ctx, c, url, vpc, "the NLB's private address (ip targets do not keep the client's)")
+			},
+		},
+		{
 			Name: "2048 ALB answers 200", Output: catalog.OutGame2048,
 			Check: func(ctx context.Context, c *http.Client, url string) error {
 				_, err := fetch(ctx, c, url)
@@ -120,6 +137,26 @@ func expectEchoClient(ctx context.Context, c *http.Client, url string, want neti
 		return fmt.Errorf("GET %s: the pod saw client address %s; want %s, inside %s", url, seen, what, want)
 	}
 	return nil
+}
+
+// expectHostname checks that the echo server that answered url runs in a
+// pod whose name starts with prefix (echoserver prints "Hostname: <pod>"):
+// the route sent the path to that Deployment.
+func expectHostname(ctx context.Context, c *http.Client, url, prefix string) error {
+	body, err := fetch(ctx, c, url)
+	if err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		if pod, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "Hostname: "); ok {
+			if !strings.HasPrefix(pod, prefix) {
+				return fmt.Errorf("GET %s: answered by pod %s; want a pod of Deployment %s", url, pod, strings.TrimSuffix(prefix, "-"))
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("GET %s: not the echo server's answer: no line \"Hostname:\"", url)
 }
 
 // Labels of the PROXY protocol sample's answer (catalog.ProxyProtocolNginxConf).

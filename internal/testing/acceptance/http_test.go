@@ -137,3 +137,36 @@ func TestGame2048CheckWants200(t *testing.T) {
 		t.Errorf("200: %v", err)
 	}
 }
+
+// The ALB Gateway's check wants /blue from a blue pod and /green from a
+// green one: a route that sent both to one backend fails, naming the pod.
+func TestALBGatewayCheckWantsEachPathOnItsBackend(t *testing.T) {
+	serve := func(pods map[string]string) string {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "\n\nHostname: %s\n\nRequest Information:\n\tclient_address=10.0.0.1\n", pods[r.URL.Path])
+		}))
+		t.Cleanup(srv.Close)
+		return srv.URL
+	}
+	c := check(t, HTTPChecks(vpcCIDR, publicIP), catalog.OutGatewayALB)
+	right := serve(map[string]string{"/blue": "blue-5d8d9c7f4b-x2x7k", "/green": "green-6f7c8d9e0a-k3k9z"})
+	if err := c.Check(context.Background(), client(), right); err != nil {
+		t.Errorf("each path on its backend: %v", err)
+	}
+	wrong := serve(map[string]string{"/blue": "blue-5d8d9c7f4b-x2x7k", "/green": "blue-5d8d9c7f4b-x2x7k"})
+	if err := c.Check(context.Background(), client(), wrong); err == nil || !strings.Contains(err.Error(), "/green: answered by pod blue-5d8d9c7f4b-x2x7k") {
+		t.Errorf("/green answered by blue: %v; want a failure naming the pod", err)
+	}
+}
+
+// The NLB Gateway's check is the echo NLB's: with ip targets the pod sees
+// the NLB's private address.
+func TestNLBGatewayCheckWantsTheNLBsAddress(t *testing.T) {
+	url := echoServer(t) // the pod sees 127.0.0.1
+	if err := check(t, HTTPChecks(loopback, publicIP), catalog.OutGatewayNLB).Check(context.Background(), client(), url); err != nil {
+		t.Errorf("the NLB's private address: %v", err)
+	}
+	if err := check(t, HTTPChecks(vpcCIDR, publicIP), catalog.OutGatewayNLB).Check(context.Background(), client(), url); err == nil || !strings.Contains(err.Error(), "NLB's private address") {
+		t.Errorf("an address outside the VPC: %v; want a failure explaining the lesson", err)
+	}
+}

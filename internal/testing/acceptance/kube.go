@@ -130,8 +130,9 @@ func ControllerPods(cfg *config.Config) []Pods {
 }
 
 // LoadBalancerHostname reads a Service's or Ingress's
-// status.loadBalancer.ingress[0].hostname: the controller writes it once the
-// NLB or ALB exists. "" until then.
+// status.loadBalancer.ingress[0].hostname, or a Gateway's
+// status.addresses[0].value: the controller writes it once the NLB or ALB
+// exists. "" until then.
 func LoadBalancerHostname(object []byte) (string, error) {
 	var o struct {
 		Status struct {
@@ -140,13 +141,19 @@ func LoadBalancerHostname(object []byte) (string, error) {
 					Hostname string `json:"hostname"`
 				} `json:"ingress"`
 			} `json:"loadBalancer"`
+			Addresses []struct {
+				Value string `json:"value"`
+			} `json:"addresses"`
 		} `json:"status"`
 	}
 	if err := json.Unmarshal(object, &o); err != nil {
-		return "", fmt.Errorf("not a Service or Ingress: %w", err)
+		return "", fmt.Errorf("not a Service, Ingress or Gateway: %w", err)
 	}
 	if ing := o.Status.LoadBalancer.Ingress; len(ing) > 0 {
 		return ing[0].Hostname, nil
+	}
+	if a := o.Status.Addresses; len(a) > 0 {
+		return a[0].Value, nil
 	}
 	return "", nil
 }
@@ -173,9 +180,11 @@ const (
 // MemberObjects are what a member makes by hand with kubectl in the week's
 // exercises, which Pulumi does not know about: a LoadBalancer Service (an
 // NLB, annotated as the study's manifests do) and an Ingress of class alb
-// (its own ALB) with the ClusterIP Service it routes to. `pulumi destroy`
-// must delete their load balancers before the controller goes.
-func MemberObjects() []Object {
+// (its own ALB) with the ClusterIP Service it routes to; with gatewayAPI
+// (the stack installs it) also a Gateway of class alb (an internal ALB) and
+// an HTTPRoute to that Service. `pulumi destroy` must delete their load
+// balancers before the controller goes.
+func MemberObjects(gatewayAPI bool) []Object {
 	labels := map[string]string{"app": memberApp, "app.kubernetes.io/part-of": "eks-lab-acceptance"}
 	obj := func(apiVersion, kind, collection, name string, lb bool, annotations map[string]string, spec map[string]any) Object {
 		body, _ := json.Marshal(map[string]any{
@@ -192,7 +201,7 @@ func MemberObjects() []Object {
 	selector := map[string]string{"app": memberApp}
 	nlb, _ := catalog.NLBAnnotations(catalog.TargetIP)
 	backend := map[string]any{"service": map[string]any{"name": "member-web", "port": map[string]any{"number": 80}}}
-	return []Object{
+	objs := []Object{
 		obj("v1", "Service", services, "member-nlb", true, nlb, map[string]any{
 			"type": "LoadBalancer", "loadBalancerClass": catalog.NLBClass, "selector": selector, "ports": ports,
 		}),
@@ -207,4 +216,19 @@ func MemberObjects() []Object {
 			}}}},
 		}),
 	}
+	if !gatewayAPI {
+		return objs
+	}
+	gateways := "/apis/gateway.networking.k8s.io/v1/namespaces/" + MemberNamespace + "/gateways"
+	routes := "/apis/gateway.networking.k8s.io/v1/namespaces/" + MemberNamespace + "/httproutes"
+	return append(objs,
+		obj("gateway.networking.k8s.io/v1", "Gateway", gateways, "member-gw", true, nil, map[string]any{
+			"gatewayClassName": awslbc.ALBGatewayClass,
+			"listeners":        []map[string]any{{"name": "http", "protocol": "HTTP", "port": 80}},
+		}),
+		obj("gateway.networking.k8s.io/v1", "HTTPRoute", routes, "member-route", false, nil, map[string]any{
+			"parentRefs": []map[string]any{{"name": "member-gw"}},
+			"rules":      []map[string]any{{"backendRefs": []map[string]any{{"name": memberApp, "port": 80}}}},
+		}),
+	)
 }

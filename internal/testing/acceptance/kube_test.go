@@ -203,7 +203,7 @@ func TestMemberObjectsAreWhatTheControllerBuildsLoadBalancersFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs := MemberObjects()
+	objs := MemberObjects(false)
 	for _, o := range objs {
 		if err := c.Do(context.Background(), http.MethodPost, o.CollectionPath, o.Body, nil); err != nil {
 			t.Fatalf("creating %s: %v", o.What, err)
@@ -238,4 +238,36 @@ func TestMemberObjectsAreWhatTheControllerBuildsLoadBalancersFor(t *testing.T) {
 			t.Errorf("%s: Path %s", o.What, o.Path())
 		}
 	}
+}
+
+// With Gateway API installed the member also makes a Gateway of class alb,
+// its own load balancer, and an HTTPRoute to the member's Service; the
+// Gateway's address is read from status.addresses.
+func TestMemberGatewayWithGatewayAPI(t *testing.T) {
+	objs := MemberObjects(true)
+	var got []string
+	for _, o := range objs {
+		got = append(got, fmt.Sprintf("%s %v", o.What, o.LoadBalanced))
+	}
+	want := []string{"Service default/member-nlb true", "Service default/member-web false", "Ingress default/member-alb true", "Gateway default/member-gw true", "HTTPRoute default/member-route false"}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("member objects:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var gw map[string]any
+	if err := json.Unmarshal(objs[3].Body, &gw); err != nil || offGet(gw, "spec", "gatewayClassName") != "alb" || objs[3].CollectionPath != "/apis/gateway.networking.k8s.io/v1/namespaces/default/gateways" {
+		t.Errorf("member Gateway %s at %s (%v): want class alb", objs[3].Body, objs[3].CollectionPath, err)
+	}
+	h, err := LoadBalancerHostname([]byte(`{"kind":"Gateway","status":{"addresses":[{"type":"Hostname","value":"k8s-default-membergw-0123456789.ap-northeast-2.elb.amazonaws.com"}]}}`))
+	if err != nil || h != "k8s-default-membergw-0123456789.ap-northeast-2.elb.amazonaws.com" {
+		t.Errorf("a Gateway's address: %q, %v", h, err)
+	}
+}
+
+func offGet(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, _ := cur.(map[string]any)
+		cur = mm[k]
+	}
+	return cur
 }

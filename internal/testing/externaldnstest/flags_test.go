@@ -34,7 +34,7 @@ func TestFlagsAreWhatTheChartRendersFromTheComponentsValues(t *testing.T) {
 		"--zone-id-filter=Z0123456789ABCDEFGHIJ",
 	}
 	for _, mode := range []trust.Mode{trust.IRSA, trust.PodIdentity} {
-		values := extdns.HelmValues("example.com", "/hostedzone/Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", mode, "arn:aws:iam::123456789012:role/external-dns")
+		values := extdns.HelmValues("example.com", "/hostedzone/Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", mode, "arn:aws:iam::123456789012:role/external-dns", false)
 		got, err := Flags(values)
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)
@@ -62,7 +62,7 @@ func TestEveryValueTheComponentSetsIsTranslated(t *testing.T) {
 			t.Errorf("the component sets %s, which Flags does not translate", path)
 		}
 	}
-	values := extdns.HelmValues("example.com", "Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", trust.IRSA, "arn:aws:iam::123456789012:role/external-dns")
+	values := extdns.HelmValues("example.com", "Z0123456789ABCDEFGHIJ", "ap-northeast-2", "eks-lab-dev", trust.IRSA, "arn:aws:iam::123456789012:role/external-dns", false)
 	values["txtPrefix"] = "registry-"
 	if _, err := Flags(values); err == nil || !strings.Contains(err.Error(), `"txtPrefix"`) {
 		t.Errorf("a value Flags does not know: error %v, want one naming txtPrefix", err)
