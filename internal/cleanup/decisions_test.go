@@ -37,10 +37,10 @@ func TestTargetsSelect(t *testing.T) {
 		{"Ingress with empty rules and TLS", ingressKind, `{"spec":{"rules":[{"host":""}],"tls":[{"hosts":[]}]}}`, true, false},
 	} {
 		o := decode[object](t, tc.obj)
-		if got := LoadBalancers.selects(tc.k, o); got != tc.lb {
+		if got := LoadBalancers.selects(tc.k, o, nil); got != tc.lb {
 			t.Errorf("%s: load-balancers selects it: %v, want %v", tc.what, got, tc.lb)
 		}
-		if got := DNSNames.selects(tc.k, o); got != tc.dns {
+		if got := DNSNames.selects(tc.k, o, nil); got != tc.dns {
 			t.Errorf("%s: dns-names selects it: %v, want %v", tc.what, got, tc.dns)
 		}
 	}
