@@ -21,6 +21,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
+	"github.com/eks-study/lab/components/cluster"
+	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/infra/awsfacts"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/infra/program"
@@ -51,6 +53,21 @@ func RunIn(cfg *offline.StackConfig, acct offline.Account) (*offline.Plan, error
 	}
 	plan.Outputs = outputs
 	return plan, nil
+}
+
+// UpAccount is the account of a stack whose lab is up: it holds the
+// stack's own cluster and log group, tagged as the program tags them. A
+// paused config runs only there (a lab is paused after it has been up).
+func UpAccount(cfg *offline.StackConfig) offline.Account {
+	name := cfg.Values[config.Namespace+":clusterName"]
+	if name == "" {
+		name = config.Defaults.ClusterName
+	}
+	tags := map[string]string{"project": config.Namespace, "stack": cfg.Stack, cluster.CreatorTag: iamarn.Principal(offline.CallerArn)}
+	return offline.Account{
+		Clusters:  map[string]map[string]string{name: tags},
+		LogGroups: map[string]map[string]string{cluster.LogGroupName(name): tags},
+	}
 }
 
 // RunProgram runs any program under the same mocks (for component tests),
