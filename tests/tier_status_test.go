@@ -74,7 +74,7 @@ func TestStatusOfARealBackend(t *testing.T) {
 	}
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`(?m)^stack dev: PAUSED$`),
-		regexp.MustCompile(`(?m)^  expiry        \S+ \(7h5\dm left\)$`),
+		regexp.MustCompile(`(?m)^  expiry        \S+ \((7h5\dm|8h) left\)$`),
 		// Running, then paused: two rates. dev's are lab plan's figures.
 		regexp.MustCompile(`(?m)^  cost so far   ~\$0\.\d\d over 2 interval\(s\)`),
 		regexp.MustCompile(`(?m)^  per hour      \$0\.10\d\d paused now; \$0\.5045 running$`),

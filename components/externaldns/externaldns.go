@@ -30,6 +30,9 @@ type ExternalDNSArgs struct {
 	// Cluster is the EKS cluster ExternalDNS runs in, and how its pods get
 	// IAM roles. Required.
 	Cluster identity.Cluster
+	// Paused is true while the lab is paused (no nodes): the release is
+	// upgraded without waiting. Default false.
+	Paused bool
 }
 
 // ExternalDNS is the installed controller.
@@ -94,6 +97,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: extdns.ChartRepo, Name: extdns.ChartName, Version: versions.ExternalDNSChart, ReleaseName: extdns.ReleaseName, Namespace: extdns.Namespace,
+		SkipAwait: args.Paused,
 	}.Install(ctx, name, values, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: helm release: %w", name, err)

@@ -33,6 +33,9 @@ type LoadBalancerControllerArgs struct {
 	// DefaultTags go on every NLB, ALB, target group and security group the
 	// controller creates, so an audit finds them by the lab's tags. Optional.
 	DefaultTags map[string]string
+	// Paused is true while the lab is paused (no nodes): the release is
+	// upgraded without waiting. Default false.
+	Paused bool
 }
 
 // LoadBalancerController is the installed controller.
@@ -114,7 +117,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	releaseDeps := append(append(append([]pulumi.Resource{}, role.Ready...), crds...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: awslbc.ChartRepo, Name: awslbc.ChartName, Version: versions.LBControllerChart, ReleaseName: awslbc.ReleaseName, Namespace: awslbc.Namespace,
-		SkipCrds: true,
+		SkipCrds: true, SkipAwait: args.Paused,
 	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps),
 		// A moving expiry tag must not upgrade and restart the controller on
 		// every `pulumi up`; its load balancers keep the expiry of their creation.
