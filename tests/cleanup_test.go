@@ -124,8 +124,8 @@ func TestEveryCleanupRunsBeforeEveryControllerOnDestroy(t *testing.T) {
 	p := stackPlan(t, "private-nat")
 	releases := p.OfType(tRelease)
 	commands := p.OfType(tCommand)
-	if len(releases) != 2 || len(commands) != 3 {
-		t.Fatalf("%d releases and %d cleanup commands, want 2 and 3", len(releases), len(commands))
+	if len(releases) != 2 || len(commands) != 4 {
+		t.Fatalf("%d releases and %d cleanup commands, want 2 and 4 (cleanup, pause-cleanup, one per controller)", len(releases), len(commands))
 	}
 	for _, c := range commands {
 		for _, r := range releases {
@@ -153,8 +153,9 @@ func TestEveryCleanupRunsBeforeEveryControllerOnDestroy(t *testing.T) {
 	}
 }
 
-// Without any controller the cluster's Cleanup still runs on destroy: EKS's
-// in-tree cloud provider gives LoadBalancer Services Classic Load Balancers.
+// Without any controller the cluster's Cleanup still runs on destroy, and
+// pause-cleanup on a pause: EKS's in-tree cloud provider gives LoadBalancer
+// Services Classic Load Balancers.
 func TestTheClusterCleanupStaysWithoutControllers(t *testing.T) {
 	t.Parallel()
 	p, err := withConfig(t, merged(noSamples, map[string]string{"eks-lab:lbController": "false"}))
@@ -162,8 +163,8 @@ func TestTheClusterCleanupStaysWithoutControllers(t *testing.T) {
 		t.Fatal(err)
 	}
 	commands := p.OfType(tCommand)
-	if len(commands) != 1 || commands[0].Name != "cleanup" {
-		t.Fatalf("commands %v, want only the cluster's cleanup", names(commands))
+	if got := names(commands); !slices.Equal(got, []string{tCommand + " cleanup", tCommand + " pause-cleanup"}) {
+		t.Fatalf("commands %v, want the cluster's cleanup and pause-cleanup", got)
 	}
 }
 

@@ -24,6 +24,10 @@ const (
 	goldenDir  = "golden"
 )
 
+// pausedGolden is the stack whose paused state has a golden plan too,
+// tests/golden/<stack>-paused.json (eks-lab:paused: true over its file).
+const pausedGolden = "dev"
+
 // TestGoldenPlans keeps one `lab plan --format json` per stack file under
 // tests/golden, so that a change to the program shows up as a reviewed change
 // to these files.
@@ -32,13 +36,21 @@ func TestGoldenPlans(t *testing.T) {
 	if err != nil || len(stacks) == 0 {
 		t.Fatalf("stacks: %v %v", stacks, err)
 	}
-	for _, stack := range stacks {
-		t.Run(stack, func(t *testing.T) {
-			p, err := mock.RunStackFile(goldenRoot, stack)
+	goldens := slices.Clone(stacks)
+	if slices.Contains(stacks, pausedGolden) {
+		goldens = append(goldens, pausedGolden+"-paused")
+	}
+	for _, golden := range goldens {
+		t.Run(golden, func(t *testing.T) {
+			stack, set := golden, map[string]string(nil)
+			if s, ok := strings.CutSuffix(golden, "-paused"); ok {
+				stack, set = s, map[string]string{"eks-lab:paused": "true"}
+			}
+			p, other, err := mock.BothStates(goldenRoot, stack, set)
 			if err != nil {
 				t.Fatal(err)
 			}
-			doc, err := plan.Build(p, plan.Options{})
+			doc, err := plan.Build(p, plan.Options{Other: other})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -46,7 +58,7 @@ func TestGoldenPlans(t *testing.T) {
 			if err := doc.WriteJSON(&got); err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join(goldenDir, stack+".json")
+			path := filepath.Join(goldenDir, golden+".json")
 			if *updateGolden {
 				if err := os.WriteFile(path, got.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
@@ -68,7 +80,7 @@ func TestGoldenPlans(t *testing.T) {
 	}
 	files, _ := filepath.Glob(filepath.Join(goldenDir, "*.json"))
 	for _, f := range files {
-		if stack := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(stacks, stack) {
+		if stack := strings.TrimSuffix(filepath.Base(f), ".json"); !slices.Contains(goldens, stack) {
 			t.Errorf("%s has no stack file stacks/Pulumi.%s.yaml any more; delete it", f, stack)
 		}
 	}

@@ -172,46 +172,10 @@ type preview struct {
 	cfg *config.Config // what the program loaded, nil until it ran
 }
 
-// newPreview lays out the project as a member's checkout looks to the CLI,
-// in a temp dir: Pulumi.yaml as it is, infra/ (the CLI checks that `main`
-// exists even for an inline program) and, when stackFile is set, that file
-// copied into stackConfigDir. Copies, not the repo itself: the CLI rewrites
-// the stack file it runs (it adds the passphrase's encryptionsalt and
-// re-quotes values) and `pulumi config set` writes there too.
+// newPreview runs the program on a copy of the project (projectCopy).
 func newPreview(t *testing.T, cmd auto.PulumiCommand, stack, stackFile string) *preview {
 	t.Helper()
-	dir := t.TempDir()
-	copyFile(t, filepath.Join(root, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
-	infra, err := filepath.Abs(filepath.Join(root, "infra"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(infra, filepath.Join(dir, "infra")); err != nil {
-		t.Fatal(err)
-	}
-	stacks := filepath.Join(dir, stackConfigDir(t))
-	if err := os.MkdirAll(stacks, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if stackFile != "" {
-		copyFile(t, stackFile, filepath.Join(stacks, "Pulumi."+stack+".yaml"))
-	}
-	for _, d := range []string{"state", "home"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	env := map[string]string{
-		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
-		"PULUMI_HOME":              filepath.Join(dir, "home"),
-		"PULUMI_CONFIG_PASSPHRASE": "lab-cli-tier",
-		// No plugin download, and none from $PATH or the user's ~/.pulumi: a
-		// developer's own pulumi-resource-aws would otherwise reach AWS.
-		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		"PULUMI_IGNORE_AMBIENT_PLUGINS":               "true",
-		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-	}
-
+	dir, env := projectCopy(t, stack, stackFile)
 	p := &preview{}
 	// The program as Pulumi.yaml's main runs it, after one extra config load
 	// (the same call program.Run makes first, at a fixed clock) that records
@@ -226,6 +190,7 @@ func newPreview(t *testing.T, cmd auto.PulumiCommand, stack, stackFile string) *
 		p.mu.Unlock()
 		return program.Run(ctx)
 	}
+	var err error
 	p.stack, err = auto.UpsertStackInlineSource(t.Context(), stack, config.Namespace, run,
 		auto.WorkDir(dir), auto.Pulumi(cmd), auto.EnvVars(env))
 	if err != nil {
@@ -324,4 +289,46 @@ func expect(t *testing.T, what string, got, want any) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("%s = %v, want %v", what, got, want)
 	}
+}
+
+// projectCopy lays out the project as a member's checkout looks to the CLI,
+// in a temp dir: Pulumi.yaml as it is, infra/ (the CLI checks that `main`
+// exists even for an inline program) and, when stackFile is set, that file
+// copied into stackConfigDir. Copies, not the repo itself: the CLI rewrites
+// the stack file it runs (it adds the passphrase's encryptionsalt and
+// re-quotes values) and `pulumi config set` writes there too.
+func projectCopy(t *testing.T, stack, stackFile string) (dir string, env map[string]string) {
+	t.Helper()
+	dir = t.TempDir()
+	copyFile(t, filepath.Join(root, "Pulumi.yaml"), filepath.Join(dir, "Pulumi.yaml"))
+	infra, err := filepath.Abs(filepath.Join(root, "infra"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(infra, filepath.Join(dir, "infra")); err != nil {
+		t.Fatal(err)
+	}
+	stacks := filepath.Join(dir, stackConfigDir(t))
+	if err := os.MkdirAll(stacks, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if stackFile != "" {
+		copyFile(t, stackFile, filepath.Join(stacks, "Pulumi."+stack+".yaml"))
+	}
+	for _, d := range []string{"state", "home"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env = map[string]string{
+		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(dir, "state"),
+		"PULUMI_HOME":              filepath.Join(dir, "home"),
+		"PULUMI_CONFIG_PASSPHRASE": "lab-cli-tier",
+		// No plugin download, and none from $PATH or the user's ~/.pulumi: a
+		// developer's own pulumi-resource-aws would otherwise reach AWS.
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		"PULUMI_IGNORE_AMBIENT_PLUGINS":               "true",
+		"PULUMI_SKIP_UPDATE_CHECK":                    "true",
+	}
+	return dir, env
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2transitgateway"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ssm"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -36,6 +37,9 @@ type BastionArgs struct {
 	PolicyArn string
 	// UserData is the lab environment to write; its Arm is taken from Arm. Required.
 	UserData userdata.UserData
+	// Stopped stops the instance (the lab is paused): it keeps its disk,
+	// role and private address, and releases its public IPv4. Default false.
+	Stopped bool
 }
 
 // Bastion is the lab's work instance.
@@ -45,7 +49,7 @@ type Bastion struct {
 	RoleArn         pulumi.StringOutput // the instance role: has an EKS access entry
 	SecurityGroupID pulumi.StringOutput // admitted by the nodes
 	InstanceID      pulumi.StringOutput // for `aws ssm start-session --target`
-	PublicIP        pulumi.StringOutput // for ssh
+	PublicIP        pulumi.StringOutput // for ssh; "" while stopped (a start gets a new one)
 }
 
 // NewBastion registers the role, instance profile, security group and instance.
@@ -112,6 +116,14 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 	if err != nil {
 		return nil, fmt.Errorf("bastion %s: user data: %w", name, err)
 	}
+	// A newer AL2023 image must not replace the bastion in the middle of a
+	// lab. userData and instanceType changes stop and start it, which must
+	// not happen while it is stopped: the InstanceState, unchanged, would
+	// then leave it running.
+	ignored := []string{"ami"}
+	if args.Stopped {
+		ignored = append(ignored, "userData", "instanceType")
+	}
 	var keyName pulumi.StringPtrInput
 	if args.SSHKeyName != "" {
 		keyName = pulumi.String(args.SSHKeyName)
@@ -134,17 +146,33 @@ func NewBastion(ctx *pulumi.Context, name string, args *BastionArgs, opts ...pul
 			Encrypted: pulumi.Bool(true), VolumeType: pulumi.String("gp3"), VolumeSize: pulumi.Int(30),
 		},
 		Tags: pulumi.StringMap{"Name": pulumi.String(name)},
-	}, parent,
-		// A newer AL2023 image must not replace the bastion in the middle of a lab.
-		pulumi.IgnoreChanges([]string{"ami"}))
+	}, parent, pulumi.IgnoreChanges(ignored))
 	if err != nil {
 		return nil, fmt.Errorf("bastion %s: instance: %w", name, err)
+	}
+	// ec2.Instance has no state input in pulumi-aws v6.83.2; InstanceState
+	// (TF aws_ec2_instance_state) stops or starts the instance and waits.
+	// Its delete only stops managing the state.
+	state := "running"
+	if args.Stopped {
+		state = "stopped"
+	}
+	running, err := ec2transitgateway.NewInstanceState(ctx, name, &ec2transitgateway.InstanceStateArgs{
+		InstanceId: instance.ID(), State: pulumi.String(state),
+	}, parent)
+	if err != nil {
+		return nil, fmt.Errorf("bastion %s: instance state: %w", name, err)
 	}
 
 	b.RoleArn = role.Arn
 	b.SecurityGroupID = sg.ID().ToStringOutput()
 	b.InstanceID = instance.ID().ToStringOutput()
-	b.PublicIP = instance.PublicIp
+	// The address of the instance as started: the Instance's own output is
+	// the one of its creation, stale after a stop and start.
+	b.PublicIP = pulumi.String("").ToStringOutput()
+	if !args.Stopped {
+		b.PublicIP = ec2.LookupInstanceOutput(ctx, ec2.LookupInstanceOutputArgs{InstanceId: running.InstanceId}, pulumi.Parent(b)).PublicIp()
+	}
 	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{
 		"roleArn": b.RoleArn, "securityGroupId": b.SecurityGroupID, "instanceId": b.InstanceID, "publicIp": b.PublicIP,
 	})

@@ -50,6 +50,15 @@ type ClusterArgs struct {
 
 	// NodeGroup is the managed node group. Required.
 	NodeGroup NodeGroupArgs
+	// NodeDependsOn is what nodes need before they boot: the NAT gateways
+	// and private route tables when they run in private subnets (without
+	// egress they cannot pull the VPC CNI image and never join). On a pause
+	// it also deletes the node group before the NAT gateways. Optional.
+	NodeDependsOn []pulumi.Resource
+	// Paused registers no node group (its role and launch template stay):
+	// deleting the group drains it, while scaling it to zero would be an
+	// update, and updates run before the deletes of the cleanups. Default false.
+	Paused bool
 
 	// PodIdentityAgent installs the eks-pod-identity-agent add-on, which EKS
 	// Pod Identity associations need on every node. Default false.
@@ -75,7 +84,7 @@ type Cluster struct {
 	OidcProviderArn   pulumi.StringOutput // for IRSA trust policies
 	OidcIssuer        pulumi.StringOutput // issuer without https://
 	SecurityGroupID   pulumi.StringOutput // the EKS cluster security group, which the managed nodes use
-	NodeGroup         *awseks.NodeGroup   // the managed node group: controllers depend on it
+	NodeGroup         *awseks.NodeGroup   // the managed node group: controllers depend on it; nil while paused
 	CoreDNS           *awseks.Addon       // cluster DNS: controllers depend on it, so it outlives them on destroy
 	PodIdentityAgent  *awseks.Addon       // eks-pod-identity-agent, nil unless asked for: Pod Identity controllers depend on it
 	NodeGroupRoleName pulumi.StringOutput
@@ -127,13 +136,20 @@ func NewCluster(ctx *pulumi.Context, name string, args *ClusterArgs, opts ...pul
 		}
 		preNodeAddons = append(preNodeAddons, a)
 	}
-	nodes, err := newNodeGroup(ctx, name, args.Name, &args.NodeGroup, clusterName, preNodeAddons, parent)
+	nodes, err := newNodeGroup(ctx, name, args.Name, &args.NodeGroup, clusterName,
+		append(preNodeAddons, args.NodeDependsOn...), args.Paused, parent)
 	if err != nil {
 		return nil, err
 	}
 	// coredns and the pod identity agent run on the nodes, and become
-	// healthy only once they are there.
-	afterNodes := pulumi.DependsOn([]pulumi.Resource{nodes.group})
+	// healthy only once they are there. While paused they stay as they are
+	// (an unchanged add-on makes no API call; a changed dependency list is
+	// no diff).
+	var nodeGroup []pulumi.Resource
+	if nodes.group != nil {
+		nodeGroup = append(nodeGroup, nodes.group)
+	}
+	afterNodes := pulumi.DependsOn(nodeGroup)
 	if c.CoreDNS, err = newAddon(ctx, name, "coredns", clusterName, parent, afterNodes); err != nil {
 		return nil, err
 	}

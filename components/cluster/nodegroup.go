@@ -52,9 +52,9 @@ type nodeGroup struct {
 
 // newNodeGroup registers the node role, the nodes' launch template and the
 // managed node group "<cluster>-nodes" of cluster clusterName, after the
-// add-ons the nodes must join with (preNodeAddons).
+// add-ons the nodes must join with (preNodeAddons); no group while paused.
 func newNodeGroup(ctx *pulumi.Context, name, cluster string, args *NodeGroupArgs, clusterName pulumi.StringOutput,
-	preNodeAddons []pulumi.Resource, parent pulumi.ResourceOption,
+	preNodeAddons []pulumi.Resource, paused bool, parent pulumi.ResourceOption,
 ) (*nodeGroup, error) {
 	nodeRole, err := nodeRole(ctx, name, parent)
 	if err != nil {
@@ -88,6 +88,9 @@ func newNodeGroup(ctx *pulumi.Context, name, cluster string, args *NodeGroupArgs
 		pulumi.IgnoreChanges([]string{`tagSpecifications[0].tags["expiry"]`, `tagSpecifications[1].tags["expiry"]`}))
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: launch template: %w", name, err)
+	}
+	if paused {
+		return &nodeGroup{roleName: nodeRole.role.Name}, nil
 	}
 	capacityType := args.CapacityType
 	if capacityType == "" {

@@ -35,6 +35,9 @@ type ExternalDNSArgs struct {
 	// release depend on them: ExternalDNS v0.22.0 exits when a source's CRD
 	// is missing. Optional. Default false.
 	GatewayHTTPRoutes bool
+	// Paused is true while the lab is paused (no nodes): the release is
+	// upgraded without waiting. Default false.
+	Paused bool
 }
 
 // ExternalDNS is the installed controller.
@@ -99,6 +102,7 @@ func NewExternalDNS(ctx *pulumi.Context, name string, args *ExternalDNSArgs, opt
 	releaseDeps := append(append([]pulumi.Resource{}, role.Ready...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: extdns.ChartRepo, Name: extdns.ChartName, Version: versions.ExternalDNSChart, ReleaseName: extdns.ReleaseName, Namespace: extdns.Namespace,
+		SkipAwait: args.Paused,
 	}.Install(ctx, name, values, pulumi.Parent(e), pulumi.DependsOn(releaseDeps))
 	if err != nil {
 		return nil, fmt.Errorf("externaldns %s: helm release: %w", name, err)

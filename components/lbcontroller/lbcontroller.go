@@ -42,6 +42,9 @@ type LoadBalancerControllerArgs struct {
 	// nlb after it, and rolls the controller's pods so that they serve
 	// Gateways. Optional. Default false.
 	GatewayAPI bool
+	// Paused is true while the lab is paused (no nodes): the release is
+	// upgraded without waiting. Default false.
+	Paused bool
 }
 
 // LoadBalancerController is the installed controller.
@@ -146,7 +149,7 @@ func NewLoadBalancerController(ctx *pulumi.Context, name string, args *LoadBalan
 	releaseDeps := append(append(append([]pulumi.Resource{}, role.Ready...), crds...), resOpts.DependsOn...)
 	release, err := helmchart.Chart{
 		Repo: awslbc.ChartRepo, Name: awslbc.ChartName, Version: versions.LBControllerChart, ReleaseName: awslbc.ReleaseName, Namespace: awslbc.Namespace,
-		SkipCrds: true,
+		SkipCrds: true, SkipAwait: args.Paused,
 	}.Install(ctx, name, values, pulumi.Parent(c), pulumi.DependsOn(releaseDeps),
 		// A moving expiry tag must not upgrade and restart the controller on
 		// every `pulumi up`; its load balancers keep the expiry of their creation.

@@ -24,6 +24,13 @@ type NetworkArgs struct {
 	NatGateways subnetplan.NatMode
 	// ClusterName goes in the kubernetes.io/cluster/<name> subnet tag. Required.
 	ClusterName string
+	// Paused registers no NAT gateway and no elastic IP, and leaves the
+	// private route tables' routes as they are: deleting the NAT turns its
+	// route into a blackhole (AWS VPC User Guide, "NAT gateways"), and an
+	// update removing it would run before the cleanups, cutting the
+	// controllers' egress while they still delete load balancers (updates
+	// run before deletes). Default false.
+	Paused bool
 }
 
 // Network is the lab VPC.
@@ -34,6 +41,10 @@ type Network struct {
 	PublicSubnetIDs  pulumi.StringArrayOutput // one per AZ, in Zones order; map public IPs
 	PrivateSubnetIDs pulumi.StringArrayOutput // one per AZ, in Zones order
 	NatGatewayCount  int                      // how many NAT gateways bill
+	// NatGateways and PrivateRouteTables are what private nodes need before
+	// they boot (egress to ECR and the AWS APIs); none while paused.
+	NatGateways        []pulumi.Resource
+	PrivateRouteTables []pulumi.Resource
 }
 
 // NewNetwork registers the VPC and everything in it.
@@ -84,9 +95,15 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 		publicIDs = append(publicIDs, s.ID())
 	}
 
-	nats, err := natGateways(ctx, name, args, publicSubnets, parent, pulumi.DependsOn([]pulumi.Resource{igw}))
-	if err != nil {
-		return nil, err
+	var nats []*ec2.NatGateway
+	if !args.Paused {
+		if nats, err = natGateways(ctx, name, args, publicSubnets, parent, pulumi.DependsOn([]pulumi.Resource{igw})); err != nil {
+			return nil, err
+		}
+	}
+	routeOpts := []pulumi.ResourceOption{parent}
+	if args.Paused && args.NatGateways.Gateways(len(args.Zones)) > 0 {
+		routeOpts = append(routeOpts, pulumi.IgnoreChanges([]string{"routes"}))
 	}
 	for i, zone := range args.Zones {
 		rtName := fmt.Sprintf("%s-private-%s", name, zone)
@@ -95,9 +112,12 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 			nat := nats[i%len(nats)] // per-az: its own; single: the one
 			rtArgs.Routes = ec2.RouteTableRouteArray{&ec2.RouteTableRouteArgs{CidrBlock: pulumi.String("0.0.0.0/0"), NatGatewayId: nat.ID()}}
 		}
-		rt, err := ec2.NewRouteTable(ctx, rtName, rtArgs, parent)
+		rt, err := ec2.NewRouteTable(ctx, rtName, rtArgs, routeOpts...)
 		if err != nil {
 			return nil, fmt.Errorf("network %s: route table %s: %w", name, rtName, err)
+		}
+		if len(nats) > 0 {
+			n.PrivateRouteTables = append(n.PrivateRouteTables, rt)
 		}
 		s, err := newSubnet(ctx, name, zone, args.Subnets.Private[i].String(), args.ClusterName, false, vpc.ID(), rt.ID(), parent)
 		if err != nil {
@@ -110,6 +130,9 @@ func NewNetwork(ctx *pulumi.Context, name string, args *NetworkArgs, opts ...pul
 	n.PublicSubnetIDs = publicIDs.ToStringArrayOutput()
 	n.PrivateSubnetIDs = privateIDs.ToStringArrayOutput()
 	n.NatGatewayCount = len(nats)
+	for _, nat := range nats {
+		n.NatGateways = append(n.NatGateways, nat)
+	}
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
 		"vpcId": n.VpcID, "publicSubnetIds": n.PublicSubnetIDs, "privateSubnetIds": n.PrivateSubnetIDs,
 	})

@@ -88,6 +88,10 @@ type Config struct {
 	// was defaulted to "now + DefaultLifetime".
 	Expiry           time.Time
 	ExpiryFromConfig bool
+	// Paused takes the lab down to what it needs to come back: no node
+	// group, NAT gateway, sample or load balancer; the bastion stopped
+	// (docs/lifecycle.md, "Pause and resume").
+	Paused bool
 
 	// WorkloadIdentity is how the controllers get their IAM roles.
 	WorkloadIdentity trust.Mode
@@ -172,6 +176,7 @@ func Load(project, stack string, src Source, now time.Time) (*Config, error) {
 		Domain:            r.str("domain", ""),
 		HostedZoneID:      r.str("hostedZoneId", ""),
 		LBController:      r.boolean("lbController", true),
+		Paused:            r.boolean("paused", false),
 		ALBGroupName:      r.str("albGroupName", ""),
 		ACMCertificateArn: r.str("acmCertificateArn", ""),
 	}
@@ -396,19 +401,34 @@ func ParseExpiry(raw string) (time.Time, error) {
 // expiry parses eks-lab:expiry, which must lie between now and now + MaxLifetime.
 func (r *reader) expiry(raw string, now time.Time) time.Time {
 	t, err := ParseExpiry(raw)
-	example := now.UTC().Add(DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)
 	key := fullKey("expiry")
-	switch {
-	case err != nil:
+	if err != nil {
+		example := now.UTC().Add(DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)
 		r.errs = append(r.errs, fmt.Errorf("%s = %s is not an RFC 3339 time; use e.g. %q or unset it for now + %s", key, Shown(key, raw), example, DefaultLifetime))
-	case !t.After(now):
-		r.errs = append(r.errs, fmt.Errorf("%s = %q is in the past (now is %s): the scheduled destroy would remove the lab at once; set a later time, e.g. %q, or unset it for now + %s",
-			key, raw, now.UTC().Format(time.RFC3339), example, DefaultLifetime))
-	case t.Sub(now) > MaxLifetime:
-		r.errs = append(r.errs, fmt.Errorf("%s = %q is more than 7 days ahead: a lab that lives longer is a lab someone forgot, billing; set at most %q and move it again when you need more",
-			key, raw, now.UTC().Add(MaxLifetime).Truncate(time.Minute).Format(time.RFC3339)))
+		return t.UTC()
+	}
+	if err := CheckExpiry(t, now); err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s = %q %w", key, raw, err))
 	}
 	return t.UTC()
+}
+
+// LatestExpiry is the latest expiry allowed at now.
+func LatestExpiry(now time.Time) time.Time { return now.UTC().Add(MaxLifetime).Truncate(time.Minute) }
+
+// CheckExpiry is the one rule for an expiry: after now, at most MaxLifetime
+// ahead. The error reads after the value ("eks-lab:expiry = X <error>").
+func CheckExpiry(t, now time.Time) error {
+	example := now.UTC().Add(DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)
+	switch {
+	case !t.After(now):
+		return fmt.Errorf("is in the past (now is %s): the scheduled destroy would remove the lab at once; set a later time, e.g. %q, or unset it for now + %s",
+			now.UTC().Format(time.RFC3339), example, DefaultLifetime)
+	case t.Sub(now) > MaxLifetime:
+		return fmt.Errorf("is more than 7 days ahead: a lab that lives longer is a lab someone forgot, billing; set at most %q and move it again when you need more",
+			LatestExpiry(now).Format(time.RFC3339))
+	}
+	return nil
 }
 
 // NodeInstanceTypes are the node group's instance types: NodeInstanceType,

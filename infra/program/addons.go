@@ -28,10 +28,20 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	// The controllers need nodes to run on, cluster DNS to reach AWS APIs
 	// and, with Pod Identity, the agent that hands them their credentials,
 	// until they have removed their load balancers and records on destroy.
-	controllerDeps := []pulumi.Resource{b.cluster.NodeGroup, b.cluster.CoreDNS}
+	//
+	// And the NAT gateways: with private nodes the controllers reach the AWS
+	// APIs through them, so the cleanups must finish before they go. The
+	// edge must be direct: Pulumi orders the deletes of what an update drops
+	// by the direct dependencies among them (a kept route table in between
+	// orders nothing).
+	controllerDeps := []pulumi.Resource{b.cluster.CoreDNS}
+	if b.cluster.NodeGroup != nil { // nil while paused
+		controllerDeps = append(controllerDeps, b.cluster.NodeGroup)
+	}
 	if b.cluster.PodIdentityAgent != nil {
 		controllerDeps = append(controllerDeps, b.cluster.PodIdentityAgent)
 	}
+	controllerDeps = append(controllerDeps, b.net.NatGateways...)
 	afterNodes := pulumi.DependsOn(controllerDeps)
 	// The roles of the controllers' service accounts, in the configured mode.
 	cluster := identity.Cluster{
@@ -62,9 +72,10 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 		lbc, err := lbcontroller.NewLoadBalancerController(ctx, "aws-load-balancer-controller", &lbcontroller.LoadBalancerControllerArgs{
 			Cluster:     cluster,
 			Region:      cfg.Region,
-			VpcID:       b.vpcID,
+			VpcID:       b.net.VpcID,
 			DefaultTags: Tags(cfg),
 			GatewayAPI:  cfg.Samples.GatewayAPI(),
+			Paused:      cfg.Paused,
 		}, providers, afterNodes)
 		if err != nil {
 			return nil, err
@@ -91,6 +102,7 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 			// Gateway API is installed with the samples that need it (and
 			// those need the load balancer controller, which installs it).
 			GatewayHTTPRoutes: cfg.Samples.GatewayAPI(),
+			Paused:            cfg.Paused,
 		}, providers, serviceDeps) // its chart creates a Service (templates/service.yaml)
 		if err != nil {
 			return nil, err
@@ -117,7 +129,9 @@ func deployAddons(ctx *pulumi.Context, b *base) (map[string]pulumi.Input, error)
 	}
 	workloadDeps = append(workloadDeps, cleanups...)
 
-	if len(cfg.Samples.Enabled()) == 0 {
+	// While paused no sample is registered: the update deletes them, then
+	// the cleanups, while the controllers, nodes and NAT still run.
+	if cfg.Paused || len(cfg.Samples.Enabled()) == 0 {
 		return out, nil
 	}
 	w, err := workloads.NewWorkloads(ctx, "samples", &workloads.WorkloadsArgs{

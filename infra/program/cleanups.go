@@ -20,7 +20,9 @@ type controller struct {
 // destroy before) controllerDeps, what the controllers run on, and every
 // controller's release.
 //
-// "cleanup" runs on destroy. "<controller>-cleanup" exists as long as its
+// "cleanup" runs on destroy. "pause-cleanup" and every
+// "<controller>-cleanup" exist only while the lab runs, so a pause (which
+// drops them) runs them. "<controller>-cleanup" exists as long as its
 // controller: when a stack turns eks-lab:lbController or eks-lab:externalDns
 // off, the update drops the release and its Cleanup together, and Pulumi
 // deletes the Cleanup (running it) before the release it depends on, as it
@@ -43,6 +45,21 @@ func newCleanups(ctx *pulumi.Context, b *base, controllerDeps []pulumi.Resource,
 		return nil, err
 	}
 	commands := []pulumi.Resource{all.Command}
+	if b.cfg.Paused {
+		return commands, nil
+	}
+	// "pause-cleanup" exists while the lab runs: a pause drops it and runs
+	// it, with the controllers' own, before the nodes and NAT gateways go.
+	// It covers the load balancers of a lab without the load balancer
+	// controller (the in-tree controller runs in the control plane).
+	pause, err := cleanup.NewCleanup(ctx, "pause-cleanup", &cleanup.CleanupArgs{
+		Kubeconfig:  b.cluster.Kubeconfig,
+		ExternalDNS: b.cfg.ExternalDNS,
+	}, pulumi.DependsOn(deps))
+	if err != nil {
+		return nil, err
+	}
+	commands = append(commands, pause.Command)
 	for _, c := range controllers {
 		one, err := cleanup.NewCleanup(ctx, c.name+"-cleanup", &cleanup.CleanupArgs{
 			Kubeconfig: b.cluster.Kubeconfig,

@@ -78,7 +78,7 @@ type base struct {
 	cfg     *config.Config
 	aws     *aws.Provider
 	k8s     *kubernetes.Provider
-	vpcID   pulumi.StringOutput
+	net     *network.Network
 	cluster *cluster.Cluster
 }
 
@@ -105,6 +105,9 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	if err := checkClusterName(ctx, cfg, existing, withAWS); err != nil {
 		return nil, err
 	}
+	if err := checkPause(ctx, cfg, existing); err != nil {
+		return nil, err
+	}
 	creator, err := clusterCreator(ctx, existing, withAWS)
 	if err != nil {
 		return nil, err
@@ -115,6 +118,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	}
 	net, err := network.NewNetwork(ctx, "lab", &network.NetworkArgs{
 		VpcCidr: cfg.VpcCidr, Zones: zones, Subnets: cfg.Subnets, NatGateways: cfg.NatGateways, ClusterName: cfg.ClusterName,
+		Paused: cfg.Paused,
 	}, withAWS)
 	if err != nil {
 		return nil, err
@@ -128,13 +132,18 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 			ClusterName: cfg.ClusterName, Region: cfg.Region, KubernetesVersion: cfg.KubernetesVersion,
 			Domain: cfg.Domain, HostedZoneID: cfg.HostedZoneID,
 		},
+		Stopped: cfg.Paused,
 	}, withAWS)
 	if err != nil {
 		return nil, err
 	}
 	nodeSubnets := net.PublicSubnetIDs
+	var nodeDeps []pulumi.Resource
 	if cfg.NodeSubnets == config.TierPrivate {
 		nodeSubnets = net.PrivateSubnetIDs
+		// Private nodes join only with egress: on resume the NAT and the
+		// routes to it come first; on a pause the nodes go before the NAT.
+		nodeDeps = append(append(nodeDeps, net.NatGateways...), net.PrivateRouteTables...)
 	}
 	eks, err := cluster.NewCluster(ctx, cfg.ClusterName, &cluster.ClusterArgs{
 		Name: cfg.ClusterName, Version: cfg.KubernetesVersion, VpcID: net.VpcID,
@@ -146,6 +155,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 			DesiredSize: cfg.NodeDesiredSize, MinSize: cfg.NodeMinSize, MaxSize: cfg.NodeMaxSize,
 			DiskSizeGiB: cfg.NodeDiskSizeGiB, SSHKeyName: cfg.SSHKeyName, InstanceTags: Tags(cfg),
 		},
+		NodeDependsOn: nodeDeps, Paused: cfg.Paused,
 		PodIdentityAgent: cfg.WorkloadIdentity == trust.PodIdentity,
 		BastionRoleArn:   bast.RoleArn, BastionSecurityGroupID: bast.SecurityGroupID, AWSProfile: cfg.AWSProfile,
 	}, withAWS)
@@ -161,6 +171,10 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 	if cfg.SSHKeyName != "" {
 		sshCommand = pulumi.Sprintf("ssh -i ~/.ssh/%s.pem ec2-user@%s", cfg.SSHKeyName, bast.PublicIP)
 	}
+	ssmCommand := pulumi.Sprintf("aws ssm start-session --target %s --region %s%s", bast.InstanceID, cfg.Region, profileFlag(cfg))
+	if cfg.Paused { // the bastion is stopped: nothing to log in to
+		sshCommand, ssmCommand = pulumi.String("").ToStringOutput(), pulumi.String("").ToStringOutput()
+	}
 	outputs := map[string]pulumi.Input{
 		"region":            pulumi.String(cfg.Region),
 		"expiry":            pulumi.String(cfg.Expiry.Format(time.RFC3339)),
@@ -174,7 +188,8 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		"kubeconfigCommand": pulumi.Sprintf("aws eks update-kubeconfig --name %s --region %s%s", eks.Name, cfg.Region, profileFlag(cfg)),
 		"bastionPublicIp":   bast.PublicIP,
 		"sshCommand":        sshCommand,
-		"ssmCommand":        pulumi.Sprintf("aws ssm start-session --target %s --region %s%s", bast.InstanceID, cfg.Region, profileFlag(cfg)),
+		"ssmCommand":        ssmCommand,
+		"paused":            pulumi.Bool(cfg.Paused),
 		// For `lab audit` of a stack whose file is gone (the scheduled sweep):
 		// the zone ExternalDNS writes to, "" when it writes to none.
 		"hostedZoneId": pulumi.String(""),
@@ -183,7 +198,7 @@ func Deploy(ctx *pulumi.Context, cfg *config.Config) (map[string]pulumi.Input, e
 		outputs["hostedZoneId"] = pulumi.String(cfg.HostedZoneID)
 		outputs["txtOwnerId"] = pulumi.String(cfg.TxtOwnerID())
 	}
-	addonOutputs, err := deployAddons(ctx, &base{cfg: cfg, aws: awsProvider, k8s: k8sProvider, vpcID: net.VpcID, cluster: eks})
+	addonOutputs, err := deployAddons(ctx, &base{cfg: cfg, aws: awsProvider, k8s: k8sProvider, net: net, cluster: eks})
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +246,25 @@ func lookupCluster(ctx *pulumi.Context, cfg *config.Config, opts ...pulumi.Invok
 		return nil, fmt.Errorf("EKS cluster %s: %w", cfg.ClusterName, err)
 	}
 	return existing, nil
+}
+
+// checkPause refuses to pause a lab that is not up: CoreDNS and the
+// controllers' releases would be created with no node and time out. A pause
+// without eks-lab:expiry moves the expiry to 8 hours after this update, as
+// every update does: say so, with the command that keeps the lab longer.
+func checkPause(ctx *pulumi.Context, cfg *config.Config, existing *awseks.LookupClusterResult) error {
+	if !cfg.Paused {
+		return nil
+	}
+	if existing == nil {
+		return fmt.Errorf("%s:paused = true but cluster %s does not exist in %s: a lab is paused after it has been up; run pulumi config rm %s:paused, then pulumi up",
+			config.Namespace, cfg.ClusterName, cfg.Region, config.Namespace)
+	}
+	if cfg.ExpiryFromConfig {
+		return nil
+	}
+	return ctx.Log.Warn(fmt.Sprintf("the lab expires at %s (%s:expiry is unset: %s after this update); to keep it paused longer: go run ./cmd/lab extend --stack %s --by 48h",
+		cfg.Expiry.Format(time.RFC3339), config.Namespace, fmt.Sprintf("%g hours", config.DefaultLifetime.Hours()), cfg.Stack), nil)
 }
 
 // clusterCreator is the IAM principal that creates the cluster, or created

@@ -11,6 +11,7 @@ import (
 type Timing struct {
 	Create float64
 	Delete float64
+	Update float64 // in place; 0: as Create
 }
 
 // Timings by type token. These are typical wall times, not measurements of
@@ -37,7 +38,7 @@ var Timings = map[string]Timing{
 	"aws:ec2/vpc:Vpc":                                     {Create: 0.2, Delete: 0.2},
 	"aws:ec2/subnet:Subnet":                               {Create: 0.2, Delete: 0.2},
 	"aws:ec2/internetGateway:InternetGateway":             {Create: 0.2, Delete: 0.5},
-	"aws:ec2/routeTable:RouteTable":                       {Create: 0.1, Delete: 0.1},
+	"aws:ec2/routeTable:RouteTable":                       {Create: 0.1, Delete: 0.1, Update: 0.1},
 	"aws:ec2/routeTableAssociation:RouteTableAssociation": {Create: 0.1, Delete: 0.1},
 	"aws:ec2/securityGroup:SecurityGroup":                 {Create: 0.2, Delete: 0.2},
 	"aws:ec2/securityGroupRule:SecurityGroupRule":         {Create: 0.1, Delete: 0.1},
@@ -54,6 +55,28 @@ var Timings = map[string]Timing{
 	"kubernetes:apps/v1:Deployment":                       {Create: 1, Delete: 0.5},
 	"kubernetes:apps/v1:DaemonSet":                        {Create: 1, Delete: 0.5},
 	"kubernetes:core/v1:Namespace":                        {Create: 0.1, Delete: 0.5},
+	// Stops or starts the bastion and waits (the EC2 instance's figure).
+	"aws:ec2transitgateway/instanceState:InstanceState": {Create: 1, Update: 1},
+	// A Cleanup: lab cleanup's delete, plus its --dns-sync-wait (the plan adds it).
+	CommandType: {Delete: 0.5},
+}
+
+// CommandType is the Cleanup's command.
+const CommandType = "command:local:Command"
+
+// UpdateMinutes is how long an in-place update of a resource of typ takes,
+// given its new inputs: a Helm release upgrade waits for the chart's
+// workloads unless skipAwait (a paused lab's); otherwise the type's Update,
+// else its Create.
+func UpdateMinutes(typ, region string, inputs map[string]any) float64 {
+	t := TimingOf(typ, region, false)
+	switch {
+	case typ == "kubernetes:helm.sh/v3:Release" && inputs["skipAwait"] == true:
+		return 0.2
+	case t.Update > 0:
+		return t.Update
+	}
+	return t.Create
 }
 
 // controlPlaneCreate is the minutes an EKS control plane takes to create, by
@@ -155,72 +178,7 @@ type Step struct {
 // on is done, where depending on a component means depending on all of its
 // descendants (as the engine does). Destroy reverses every edge.
 func CriticalPaths(nodes []Node) (Durations, error) {
-	byURN := map[string]*Node{}
-	for i := range nodes {
-		byURN[nodes[i].URN] = &nodes[i]
-	}
-	children := map[string][]string{}
-	for _, n := range nodes {
-		if _, ok := byURN[n.Parent]; ok {
-			children[n.Parent] = append(children[n.Parent], n.URN)
-		}
-	}
-	var subtree func(urn string, out []string) []string
-	subtree = func(urn string, out []string) []string {
-		out = append(out, urn)
-		for _, c := range children[urn] {
-			out = subtree(c, out)
-		}
-		return out
-	}
-	ancestor := func(a, of string) bool {
-		for p := byURN[of].Parent; p != ""; {
-			if p == a {
-				return true
-			}
-			n, ok := byURN[p]
-			if !ok {
-				return false
-			}
-			p = n.Parent
-		}
-		return false
-	}
-
-	// up[a] holds b when a must be done before b starts.
-	up := map[string]map[string]bool{}
-	edge := func(a, b string) {
-		if a == b {
-			return
-		}
-		if up[a] == nil {
-			up[a] = map[string]bool{}
-		}
-		up[a][b] = true
-	}
-	for _, n := range nodes {
-		if _, ok := byURN[n.Parent]; ok {
-			edge(n.Parent, n.URN)
-		}
-		for _, d := range n.Dependencies {
-			if _, ok := byURN[d]; !ok || ancestor(d, n.URN) {
-				continue // outside the plan, or already ordered by parenthood
-			}
-			for _, m := range subtree(d, nil) {
-				edge(m, n.URN)
-			}
-		}
-	}
-	down := map[string]map[string]bool{}
-	for a, bs := range up {
-		for b := range bs {
-			if down[b] == nil {
-				down[b] = map[string]bool{}
-			}
-			down[b][a] = true
-		}
-	}
-
+	byURN, up, down := orderGraph(nodes)
 	d := Durations{
 		Assumptions: []string{
 			"Each resource waits for its parent and for everything it depends on (all of a component's children included); independent resources proceed in parallel, as `pulumi up` does.",
@@ -301,4 +259,77 @@ func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bo
 		path = []Step{}
 	}
 	return round(best), path, nil
+}
+
+// orderGraph is the create order of nodes (up: a resource before what
+// depends on it and before its children, a component's dependents after
+// all its children) and its reverse, the destroy order (down).
+func orderGraph(nodes []Node) (byURN map[string]*Node, up, down map[string]map[string]bool) {
+	byURN = map[string]*Node{}
+	for i := range nodes {
+		byURN[nodes[i].URN] = &nodes[i]
+	}
+	children := map[string][]string{}
+	for _, n := range nodes {
+		if _, ok := byURN[n.Parent]; ok {
+			children[n.Parent] = append(children[n.Parent], n.URN)
+		}
+	}
+	var subtree func(urn string, out []string) []string
+	subtree = func(urn string, out []string) []string {
+		out = append(out, urn)
+		for _, c := range children[urn] {
+			out = subtree(c, out)
+		}
+		return out
+	}
+	ancestor := func(a, of string) bool {
+		for p := byURN[of].Parent; p != ""; {
+			if p == a {
+				return true
+			}
+			n, ok := byURN[p]
+			if !ok {
+				return false
+			}
+			p = n.Parent
+		}
+		return false
+	}
+
+	// up[a] holds b when a must be done before b starts.
+	up = map[string]map[string]bool{}
+	edge := func(a, b string) {
+		if a == b {
+			return
+		}
+		if up[a] == nil {
+			up[a] = map[string]bool{}
+		}
+		up[a][b] = true
+	}
+	for _, n := range nodes {
+		if _, ok := byURN[n.Parent]; ok {
+			edge(n.Parent, n.URN)
+		}
+		for _, d := range n.Dependencies {
+			if _, ok := byURN[d]; !ok || ancestor(d, n.URN) {
+				continue // outside the plan, or already ordered by parenthood
+			}
+			for _, m := range subtree(d, nil) {
+				edge(m, n.URN)
+			}
+		}
+	}
+	down = map[string]map[string]bool{}
+	for a, bs := range up {
+		for b := range bs {
+			if down[b] == nil {
+				down[b] = map[string]bool{}
+			}
+			down[b][a] = true
+		}
+	}
+
+	return byURN, up, down
 }

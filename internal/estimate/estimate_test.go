@@ -165,8 +165,8 @@ func TestControlPlaneCreationByRegion(t *testing.T) {
 
 func TestCriticalPathsRejectCycles(t *testing.T) {
 	nodes := []Node{
-		{URN: "a", Type: "aws:iam/role:Role", Dependencies: []string{"b"}, Timing: Timing{1, 1}},
-		{URN: "b", Type: "aws:iam/role:Role", Dependencies: []string{"a"}, Timing: Timing{1, 1}},
+		{URN: "a", Type: "aws:iam/role:Role", Dependencies: []string{"b"}, Timing: Timing{Create: 1, Delete: 1}},
+		{URN: "b", Type: "aws:iam/role:Role", Dependencies: []string{"a"}, Timing: Timing{Create: 1, Delete: 1}},
 	}
 	if _, err := CriticalPaths(nodes); err == nil || !strings.Contains(err.Error(), "cycle") {
 		t.Errorf("got %v, want a cycle error", err)
@@ -269,5 +269,61 @@ func TestCriticalPathsUnderAMinute(t *testing.T) {
 	}
 	if d.UpMinutes != 0.1 || len(d.UpPath) != 1 || d.DestroyMinutes != 0.1 || len(d.DestroyPath) != 1 {
 		t.Errorf("one IAM role: up %g along %+v, destroy %g along %+v; want 0.1 min and the role each way", d.UpMinutes, d.UpPath, d.DestroyMinutes, d.DestroyPath)
+	}
+}
+
+// The deletes of what an update drops run in antichains of direct
+// dependencies among the dropped: a chain through a kept resource (route
+// table) orders nothing, a parent and a component's children do.
+func TestDeleteLayersFollowOnlyDirectCondemnedDependencies(t *testing.T) {
+	nodes := []Node{
+		{URN: "svc", Dependencies: []string{"cleanup"}, Timing: Timing{Delete: 1}},
+		{URN: "cleanup", Parent: "cleanupComponent", Dependencies: []string{"nodes"}, Timing: Timing{Delete: 0.5}},
+		{URN: "cleanupComponent"},
+		{URN: "nodes", Dependencies: []string{"routes"}, Timing: Timing{Delete: 3}},
+		{URN: "routes", Dependencies: []string{"nat"}}, // kept
+		{URN: "nat", Dependencies: []string{"eip"}, Timing: Timing{Delete: 1}},
+		{URN: "eip", Timing: Timing{Delete: 0.1}},
+		{URN: "sample", Dependencies: []string{"cleanupComponent"}}, // on a component: on its children
+	}
+	condemned := map[string]bool{"svc": true, "cleanup": true, "cleanupComponent": true, "nodes": true, "nat": true, "eip": true, "sample": true}
+	layers, err := DeleteLayers(nodes, condemned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := map[string]int{}
+	for i, l := range layers {
+		for _, u := range l {
+			at[u] = i
+		}
+	}
+	for _, before := range [][2]string{{"svc", "cleanup"}, {"cleanup", "cleanupComponent"}, {"cleanup", "nodes"}, {"sample", "cleanup"}, {"nat", "eip"}} {
+		if at[before[0]] >= at[before[1]] {
+			t.Errorf("%s (layer %d) does not go before %s (layer %d): %v", before[0], at[before[0]], before[1], at[before[1]], layers)
+		}
+	}
+	// nodes -> routes (kept) -> nat: no order between them; both depth 0 or
+	// 1 here, so nodes shares a layer with nat or comes after it.
+	if at["nodes"] < at["nat"] {
+		t.Errorf("a kept resource in between ordered nodes before nat: %v", layers)
+	}
+	p, err := Pause(nodes, condemned, map[string]float64{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want float64
+	for _, l := range layers {
+		var m float64
+		for _, u := range l {
+			for _, n := range nodes {
+				if n.URN == u {
+					m = max(m, n.Timing.Delete)
+				}
+			}
+		}
+		want += m
+	}
+	if p.Minutes != round(want) {
+		t.Errorf("pause %g min, want the sum of each layer's slowest delete %g", p.Minutes, want)
 	}
 }

@@ -5,6 +5,8 @@
 //	lab diff base.json head.json    what changes between two plans, ready for a pull request comment
 //	lab cleanup ...                 delete LoadBalancer Services, Ingresses and Gateways before `pulumi destroy`
 //	lab audit ...                   find what a destroyed stack left behind in AWS
+//	lab status --stack dev          running or paused, time left, cost so far (Pulumi backend only)
+//	lab extend --stack dev --by 24h move a lab's expiry (at most 7 days ahead)
 //
 // plan and diff need no cloud credentials: plan runs the real program under
 // Pulumi's mock engine with the stack file's config.
@@ -32,6 +34,10 @@ commands:
   audit    find what a destroyed stack left behind in AWS (needs AWS credentials)
            lab audit --stack NAME [--root DIR]   (region, cluster, zone from the stack file)
            lab audit --help for its flags
+  status   running or paused, up since, time left, cost so far and per hour, and the commands
+           lab status --stack NAME [--root DIR]   (reads the Pulumi backend; no AWS call)
+  extend   move a stack's expiry (at most 7 days ahead), then pulumi up
+           lab extend --stack NAME (--by 24h | --until RFC3339) [--no-up]
   help     print this message
 `
 
@@ -52,6 +58,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return cleanup.Main(rest, stdout, stderr)
 	case "audit":
 		return auditMain(rest, stdout, stderr)
+	case "status":
+		return statusMain(rest, stdout, stderr)
+	case "extend":
+		return extendMain(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -76,11 +76,11 @@ func makePlan(root, stack string, hours float64, stderr io.Writer) (*plan.Docume
 	for _, w := range shared {
 		fmt.Fprintf(stderr, "lab plan: warning: %s\n", w)
 	}
-	p, err := mock.Run(cfg)
+	p, other, err := mock.BothStates(root, stack, nil)
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", stack, programError(err))
 	}
-	return plan.Build(p, plan.Options{SessionHours: hours})
+	return plan.Build(p, plan.Options{SessionHours: hours, Other: other})
 }
 
 // programError digs the program's own error out of the engine's wrapping, so

@@ -22,7 +22,11 @@ var Now = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 // sets eks-lab:expiry. The program checks a set expiry against its clock (in
 // the future, at most 7 days ahead), so a fixed clock would refuse every
 // real expiry; and with the expiry set, the clock no longer shows in the plan.
+// StackConfig.At, when set, overrides both (a past update's own time).
 func (s *StackConfig) Clock() time.Time {
+	if !s.At.IsZero() {
+		return s.At
+	}
 	if s.Values[config.Namespace+":expiry"] != "" {
 		return time.Now()
 	}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/esc"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
@@ -39,6 +40,8 @@ type StackConfig struct {
 	Secrets []string
 	// Warnings are what Pulumi's loader warned about, one per line.
 	Warnings []string
+	// At, when set, is the time the program runs at (see Clock).
+	At time.Time
 }
 
 // Keys lists the keys the stack sets (its own and Pulumi.yaml's), sorted.
@@ -113,6 +116,25 @@ func LoadStack(root, stack string, set map[string]string) (*StackConfig, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v; fix the file's YAML (a config key and its value per line under config:)", path, err)
 	}
+	return validated(proj, stack, path, ps, set, &warnings)
+}
+
+// FromConfig is a stack's config from values alone, with no stack file: the
+// config an update recorded in the stack's history (`lab status`), checked
+// and completed with Pulumi.yaml's defaults as LoadStack does. values take
+// the form of LoadStack's set.
+func FromConfig(root, stack string, values map[string]string) (*StackConfig, error) {
+	proj, err := workspace.LoadProject(ProjectFile(root))
+	if err != nil {
+		return nil, fmt.Errorf("%v; fix Pulumi.yaml, the project file every stack shares", err)
+	}
+	var warnings bytes.Buffer
+	return validated(proj, stack, "the recorded config of stack "+stack, &workspace.ProjectStack{Config: config.Map{}}, values, &warnings)
+}
+
+// validated applies set over ps's config, then validates it against the
+// project and decrypts it as the CLI does; path names where it came from.
+func validated(proj *workspace.Project, stack, path string, ps *workspace.ProjectStack, set map[string]string, warnings *bytes.Buffer) (*StackConfig, error) {
 	for key, v := range set {
 		k, err := config.ParseKey(key)
 		if err != nil {

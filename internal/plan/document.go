@@ -46,11 +46,15 @@ type Estimates struct {
 	Capacity []NodeCapacity     `json:"capacity"`
 	Cost     estimate.Cost      `json:"cost"`
 	Duration estimate.Durations `json:"duration"`
+	States   *States            `json:"states,omitempty"` // with Options.Other
 }
 
 // Options tune the estimates.
 type Options struct {
 	SessionHours float64 // length of a lab session; estimate.DefaultSessionHours when 0
+	// Other is the plan of the same stack with eks-lab:paused flipped; with
+	// it the estimates cover both states (Estimates.States). Optional.
+	Other *offline.Plan
 }
 
 // Secret is what a plan shows in place of a secret value.
@@ -89,6 +93,11 @@ func Build(p *offline.Plan, opts Options) (*Document, error) {
 		return nil, fmt.Errorf("plan of stack %s: %w", p.Stack, err)
 	}
 	d.Estimates = est
+	if opts.Other != nil {
+		if d.Estimates.States, err = bothStates(d, p, opts.Other, opts); err != nil {
+			return nil, fmt.Errorf("plan of stack %s, running and paused: %w", p.Stack, err)
+		}
+	}
 	return d, nil
 }
 

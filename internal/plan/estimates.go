@@ -137,7 +137,9 @@ func costInputs(f *facts, hours float64) estimate.Inputs {
 		}
 	}
 	for _, i := range f.instances {
-		in.Instances = append(in.Instances, estimate.InstanceGroup{What: "instance " + i.Name, InstanceType: i.InstanceType, Count: 1})
+		if !i.Stopped {
+			in.Instances = append(in.Instances, estimate.InstanceGroup{What: "instance " + i.Name, InstanceType: i.InstanceType, Count: 1})
+		}
 		in.Volumes = append(in.Volumes, estimate.Volume{What: "instance " + i.Name + " root volume", VolumeType: i.RootType, GiB: i.RootGiB, Count: 1})
 		if i.Public {
 			in.PublicIPv4 = append(in.PublicIPv4, estimate.AddressGroup{What: "instance " + i.Name, Count: 1})
@@ -177,8 +179,18 @@ func graph(d *Document, f *facts) []estimate.Node {
 	for _, r := range d.Resources {
 		nodes = append(nodes, estimate.Node{
 			URN: r.URN, Type: r.Type, Name: r.Name, Parent: r.Parent, Dependencies: r.Dependencies,
-			Timing: estimate.TimingOf(r.Type, f.region, balanced[r.URN]),
+			Timing: timing(r, f.region, balanced[r.URN]),
 		})
 	}
 	return nodes
+}
+
+// timing is a resource's timing; a Cleanup command's delete includes its
+// wait for ExternalDNS.
+func timing(r Resource, region string, loadBalanced bool) estimate.Timing {
+	t := estimate.TimingOf(r.Type, region, loadBalanced)
+	if r.Type == estimate.CommandType {
+		t.Delete += dnsSyncWait(r.Inputs).Minutes()
+	}
+	return t
 }

@@ -20,6 +20,7 @@ const (
 	typeNodeGroup     = "aws:eks/nodeGroup:NodeGroup"
 	typeLaunchTmpl    = "aws:ec2/launchTemplate:LaunchTemplate"
 	typeInstance      = "aws:ec2/instance:Instance"
+	typeInstanceState = "aws:ec2transitgateway/instanceState:InstanceState"
 	typeNatGateway    = "aws:ec2/natGateway:NatGateway"
 	typeEip           = "aws:ec2/eip:Eip"
 	typeRole          = "aws:iam/role:Role"
@@ -98,6 +99,9 @@ type instanceFact struct {
 	Public       bool
 	RootGiB      float64
 	RootType     string
+	// Stopped: an InstanceState keeps it stopped (a paused lab's bastion);
+	// only its root volume bills, its public IPv4 is released.
+	Stopped bool
 }
 
 type lbFact struct {
@@ -244,6 +248,11 @@ func (f *facts) instance(r Resource) instanceFact {
 	}
 	if t := str(r.Inputs, "rootBlockDevice.volumeType"); t != "" {
 		in.RootType = t
+	}
+	for _, s := range f.doc.OfType(typeInstanceState) {
+		if str(s.Inputs, "instanceId") == r.Name+"-id" && str(s.Inputs, "state") == "stopped" {
+			in.Stopped, in.Public = true, false
+		}
 	}
 	return in
 }

@@ -102,6 +102,15 @@ func (r *renderer) all() {
 	}
 	r.printf("Estimate: %s; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
 		cost, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
+	if s := d.Estimates.States; s != nil {
+		state := "running; paused"
+		if s.Paused {
+			state = "paused (eks-lab:paused is true); running"
+		}
+		r.printf("Both states: this plan is %s %s per hour, running %s: paused costs %.1f %% of running; pause ~%s, resume ~%s (pulumi config set eks-lab:paused true|false, then pulumi up).\n",
+			state, estimate.Dollars(map[bool]float64{false: s.PausedHourly, true: s.RunningHourly}[s.Paused]),
+			estimate.Dollars(s.RunningHourly), 100*s.PausedFraction, minutes(s.Pause.Minutes), minutes(s.Resume.Minutes))
+	}
 
 	r.heading("Resources")
 	if r.md {
@@ -343,6 +352,11 @@ func (r *renderer) durations() {
 	rows := [][]string{
 		{"pulumi up", minutes(du.UpMinutes), pathString(du.UpPath)},
 		{"pulumi destroy", minutes(du.DestroyMinutes), pathString(du.DestroyPath)},
+	}
+	if s := r.doc.Estimates.States; s != nil {
+		rows = append(rows,
+			[]string{"pause (eks-lab:paused: true)", minutes(s.Pause.Minutes), pathString(s.Pause.Path)},
+			[]string{"resume (eks-lab:paused: false)", minutes(s.Resume.Minutes), pathString(s.Resume.Path)})
 	}
 	r.table([]string{"command", "about", "critical path"}, rows)
 	r.details("How these are estimated", du.Assumptions)

@@ -14,9 +14,13 @@ type Chart struct {
 	// SkipCrds leaves the chart's crds/ to the caller, who applies them
 	// itself because Helm installs them but never upgrades them.
 	SkipCrds bool
+	// SkipAwait is true while the lab is paused: with no node nothing can
+	// be scheduled, and Helm's wait would time out. Flipping it back on
+	// resume makes the upgrade wait for the controller again. Default false.
+	SkipAwait bool
 }
 
-// Install registers the release. It waits (no skipAwait) until the chart's
+// Install registers the release. It waits (unless SkipAwait) until the chart's
 // workloads are ready, so whatever depends on the release finds a running
 // controller, and on destroy is deleted before it.
 func (c Chart) Install(ctx *pulumi.Context, name string, values pulumi.MapInput, opts ...pulumi.ResourceOption) (*helmv3.Release, error) {
@@ -27,7 +31,7 @@ func (c Chart) Install(ctx *pulumi.Context, name string, values pulumi.MapInput,
 		RepositoryOpts: &helmv3.RepositoryOptsArgs{Repo: pulumi.String(c.Repo)},
 		Namespace:      pulumi.String(c.Namespace),
 		Values:         values,
-		SkipAwait:      pulumi.Bool(false),
+		SkipAwait:      pulumi.Bool(c.SkipAwait),
 		SkipCrds:       pulumi.Bool(c.SkipCrds),
 	}, opts...)
 }

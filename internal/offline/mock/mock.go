@@ -21,6 +21,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 
+	"github.com/eks-study/lab/components/cluster"
+	"github.com/eks-study/lab/components/cluster/iamarn"
 	"github.com/eks-study/lab/infra/awsfacts"
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/infra/program"
@@ -51,6 +53,21 @@ func RunIn(cfg *offline.StackConfig, acct offline.Account) (*offline.Plan, error
 	}
 	plan.Outputs = outputs
 	return plan, nil
+}
+
+// UpAccount is the account of a stack whose lab is up: it holds the
+// stack's own cluster and log group, tagged as the program tags them. A
+// paused config runs only there (a lab is paused after it has been up).
+func UpAccount(cfg *offline.StackConfig) offline.Account {
+	name := cfg.Values[config.Namespace+":clusterName"]
+	if name == "" {
+		name = config.Defaults.ClusterName
+	}
+	tags := map[string]string{"project": config.Namespace, "stack": cfg.Stack, cluster.CreatorTag: iamarn.Principal(offline.CallerArn)}
+	return offline.Account{
+		Clusters:  map[string]map[string]string{name: tags},
+		LogGroups: map[string]map[string]string{cluster.LogGroupName(name): tags},
+	}
 }
 
 // RunProgram runs any program under the same mocks (for component tests),
@@ -279,6 +296,10 @@ func (m *mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 		return resource.NewPropertyMapFromMap(map[string]any{"logGroupNames": names(m.account.LogGroups, prefix), "id": m.region}), nil
 	case "aws:cloudwatch/getLogGroup:getLogGroup":
 		return m.tagged(m.account.LogGroups, args, "name")
+	case "aws:ec2/getInstance:getInstance":
+		// The bastion's address as started (a placeholder).
+		id, _ := args.Args["instanceId"].V.(string)
+		return resource.NewPropertyMapFromMap(map[string]any{"id": id, "instanceId": id, "publicIp": "203.0.113.10", "privateIp": "192.168.1.10"}), nil
 	case "aws:ssm/getParameter:getParameter":
 		name, _ := args.Args["name"].V.(string)
 		return resource.NewPropertyMapFromMap(map[string]any{"name": name, "value": "ami-0a1b2c3d4e5f67890", "type": "String", "id": name}), nil
@@ -388,6 +409,39 @@ func plain(v resource.PropertyValue) any {
 		return map[string]any{"archive": a.Path + a.URI}
 	}
 	return v.V
+}
+
+// RunState runs the lab program with a stack's config in the account its
+// state implies: a fresh one (the first pulumi up), or, for a paused config,
+// one holding the lab (UpAccount).
+func RunState(cfg *offline.StackConfig) (*offline.Plan, error) {
+	if cfg.Values[config.Namespace+":paused"] == "true" {
+		return RunIn(cfg, UpAccount(cfg))
+	}
+	return Run(cfg)
+}
+
+// BothStates is the plan of a stack's config and of the same config with
+// eks-lab:paused flipped (set applied over the file, as LoadStack takes it).
+func BothStates(root, stack string, set map[string]string) (current, other *offline.Plan, err error) {
+	cfg, err := offline.LoadStack(root, stack, set)
+	if err != nil {
+		return nil, nil, err
+	}
+	if current, err = RunState(cfg); err != nil {
+		return current, nil, err
+	}
+	flip := map[string]string{}
+	for k, v := range set {
+		flip[k] = v
+	}
+	flip[config.Namespace+":paused"] = fmt.Sprint(cfg.Values[config.Namespace+":paused"] != "true")
+	flipped, err := offline.LoadStack(root, stack, flip)
+	if err != nil {
+		return current, nil, err
+	}
+	other, err = RunState(flipped)
+	return current, other, err
 }
 
 // RunStackFile runs the program with the config of the stack's file.

@@ -1,0 +1,138 @@
+// lab status and lab extend against a real Pulumi backend: the real CLI
+// (LAB_PULUMI_CLI) on a file backend, with a stack whose history the CLI
+// wrote. The program registers no AWS resource (there is no AWS plugin
+// here); it exports what the lab exports that status reads.
+
+package tests
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/eks-study/lab/infra/config"
+)
+
+// backendStack is the dev stack file's stack on a file backend, with the
+// environment lab status and lab extend run in (the CLI on PATH).
+func backendStack(t *testing.T, stack string) (auto.Stack, string) {
+	t.Helper()
+	cmd := pulumiCLI(t)
+	dir, env := projectCopy(t, stack, filepath.Join(root, "stacks", "Pulumi.dev.yaml"))
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	t.Setenv("PATH", filepath.Dir(os.Getenv("LAB_PULUMI_CLI"))+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// What the lab exports that lab status reads, and one component.
+	program := func(ctx *pulumi.Context) error {
+		var c struct{ pulumi.ResourceState }
+		if err := ctx.RegisterComponentResource("eks-lab:test:Lab", "lab", &c); err != nil {
+			return err
+		}
+		paused, _ := ctx.GetConfig("eks-lab:paused")
+		ctx.Export("paused", pulumi.Bool(paused == "true"))
+		ctx.Export("expiry", pulumi.String(time.Now().UTC().Add(config.DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)))
+		return nil
+	}
+	s, err := auto.UpsertStackInlineSource(t.Context(), stack, config.Namespace, program,
+		auto.WorkDir(dir), auto.Pulumi(cmd), auto.EnvVars(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, dir
+}
+
+func TestStatusOfARealBackend(t *testing.T) {
+	s, dir := backendStack(t, "dev")
+	code, _, stderr := runLab(t, "status", "--stack", "dev", "--root", dir)
+	if want := "lab status: stack dev exists but was never brought up: pulumi up --stack dev\n"; code != 1 || stderr != want {
+		t.Errorf("before any update: exit %d, %q; want 1, %q", code, stderr, want)
+	}
+	code, _, stderr = runLab(t, "status", "--stack", "nope", "--root", dir)
+	if want := "lab status: stack nope is not in the Pulumi backend you are logged in to (pulumi whoami -v; pulumi stack ls)\n"; code != 1 || stderr != want {
+		t.Errorf("unknown stack: exit %d, %q; want 1, %q", code, stderr, want)
+	}
+
+	for _, paused := range []string{"false", "true"} {
+		if err := s.SetConfig(t.Context(), "eks-lab:paused", auto.ConfigValue{Value: paused}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Up(t.Context()); err != nil {
+			t.Fatalf("up with paused %s: %v", paused, err)
+		}
+	}
+	code, stdout, stderr := runLab(t, "status", "--stack", "dev", "--root", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^stack dev: PAUSED$`),
+		regexp.MustCompile(`(?m)^  expiry        \S+ \((7h5\dm|8h) left\)$`),
+		// Running, then paused: two rates. dev's are lab plan's figures.
+		regexp.MustCompile(`(?m)^  cost so far   ~\$0\.\d\d over 2 interval\(s\)`),
+		regexp.MustCompile(`(?m)^  per hour      \$0\.10\d\d paused now; \$0\.5045 running$`),
+		regexp.MustCompile(`(?m)^  last pause    took \d+s \(pulumi up at \S+Z\)$`),
+		regexp.MustCompile(`(?m)^  resume:  pulumi config set eks-lab:paused false --stack dev && pulumi up --stack dev$`),
+		regexp.MustCompile(`(?m)^  destroy: pulumi destroy --stack dev$`),
+	} {
+		if !want.MatchString(stdout) {
+			t.Errorf("no match for %s in:\n%s", want, stdout)
+		}
+	}
+
+	if _, err := s.Destroy(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runLab(t, "status", "--stack", "dev", "--root", dir)
+	if code != 0 || !regexp.MustCompile(`^stack dev was destroyed at \S+Z; nothing of it bills\n$`).MatchString(stdout) {
+		t.Errorf("after destroy: exit %d, %q", code, stdout)
+	}
+}
+
+func TestExtendSetsTheExpiryWithinTheCap(t *testing.T) {
+	s, dir := backendStack(t, "dev")
+	if _, err := s.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "stacks", "Pulumi.dev.yaml")
+	code, stdout, stderr := runLab(t, "extend", "--stack", "dev", "--root", dir, "--by", "24h", "--no-up")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "(the stack's expiry output) + 24h0m0s") {
+		t.Errorf("--by does not count from the expiry output:\n%s", stdout)
+	}
+	want := time.Now().UTC().Add(config.DefaultLifetime + 24*time.Hour)
+	got, err := s.GetConfig(t.Context(), "eks-lab:expiry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	expiry, err := time.Parse(time.RFC3339, got.Value)
+	if err != nil || expiry.Sub(want).Abs() > 2*time.Minute {
+		t.Errorf("eks-lab:expiry = %q, want about %s", got.Value, want.Format(time.RFC3339))
+	}
+	before, _ := os.ReadFile(file)
+	if !strings.Contains(string(before), "eks-lab:expiry") {
+		t.Errorf("the stack file does not hold the expiry:\n%s", before)
+	}
+
+	// Past the cap: refused, the file untouched.
+	code, _, stderr = runLab(t, "extend", "--stack", "dev", "--root", dir, "--by", "168h", "--no-up")
+	if code != 2 || !strings.Contains(stderr, "is more than 7 days ahead") || !strings.Contains(stderr, "set at most") {
+		t.Errorf("beyond 7 days: exit %d, %q", code, stderr)
+	}
+	code, _, stderr = runLab(t, "extend", "--stack", "dev", "--root", dir, "--until", "2020-01-01T00:00:00Z", "--no-up")
+	if code != 2 || !strings.Contains(stderr, "is in the past") {
+		t.Errorf("in the past: exit %d, %q", code, stderr)
+	}
+	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
+		t.Errorf("a refused extend changed the stack file")
+	}
+}
