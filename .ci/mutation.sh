@@ -98,7 +98,7 @@ exception() {
 # each clause's begins after its ":";
 # https://github.com/go-gremlins/gremlins/issues/298, open), the part of a
 # line after a function literal, a package-level declaration. The mutant is
-# made as gremlins makes it (internal/engine/mappings.go at v0.6.0) and given
+# made as gremlins makes it (its engine package's mappings, at v0.6.0) and given
 # to `go test -overlay`, which leaves the file alone. Prints its status.
 ownMutant() {
 	local file=$1 line=$2 col=$3 typ=$4 dir

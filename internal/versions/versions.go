@@ -173,6 +173,7 @@ func Pins() []Pin {
 		{"lb-controller", LBController, "AWS Load Balancer Controller app, its IAM policy (`components/lbcontroller/awslbc/iam_policy_" + LBController + ".json`) and CRDs", true},
 		{"lb-controller-commit", LBControllerCommit, "the commit of tag " + LBController + " the CRDs and the chart were read at", true},
 		{"gateway-api", GatewayAPI, "Gateway API CRDs, standard channel (`components/lbcontroller/awslbc/crds/gateway-api-standard-install.yaml`), with a Gateway sample on", true},
+		{"gateway-api-commit", GatewayAPICommit, "the commit of tag " + GatewayAPI + " the standard channel's file was rebuilt from", true},
 		{"external-dns-chart", ExternalDNSChart, "ExternalDNS chart `external-dns` (https://kubernetes-sigs.github.io/external-dns/)", true},
 		{"external-dns", ExternalDNS, "ExternalDNS app (`image.tag`; the chart ships 0.21.0), and the ExternalDNS test tier's binary", true},
 	}
