@@ -82,10 +82,7 @@ func auditMain(args []string, stdout, stderr io.Writer) int {
 	positional, help, err := parse(fs, args)
 	switch {
 	case help:
-		fmt.Fprintln(stdout, auditUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
+		return printHelp(stdout, auditUsage, fs)
 	case err != nil:
 		return fail(stderr, "audit", AuditUsageError, "%v (lab audit --help)", err)
 	case len(positional) > 0:

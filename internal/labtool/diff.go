@@ -2,7 +2,6 @@ package labtool
 
 import (
 	"flag"
-	"fmt"
 	"io"
 
 	"github.com/eks-study/lab/internal/plan"
@@ -16,10 +15,7 @@ func diffMain(args []string, stdout, stderr io.Writer) int {
 	positional, help, err := parse(fs, args)
 	switch {
 	case help:
-		fmt.Fprintln(stdout, diffUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
+		return printHelp(stdout, diffUsage, fs)
 	case err != nil:
 		return fail(stderr, "diff", 2, "%v\n%s", err, diffUsage)
 	case len(positional) != 2:

@@ -42,10 +42,7 @@ func extendMain(args []string, stdout, stderr io.Writer) int {
 	positional, help, err := parse(fs, args)
 	switch {
 	case help:
-		fmt.Fprintln(stdout, extendUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
+		return printHelp(stdout, extendUsage, fs)
 	case err != nil:
 		return fail(stderr, "extend", 2, "%v (lab extend --help)", err)
 	case len(positional) > 0:

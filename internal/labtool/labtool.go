@@ -91,6 +91,15 @@ func parse(fs *flag.FlagSet, args []string) (positional []string, help bool, err
 	}
 }
 
+// printHelp prints a command's usage and its flags' defaults (the answer
+// to --help) and returns exit code 0.
+func printHelp(stdout io.Writer, usage string, fs *flag.FlagSet) int {
+	fmt.Fprintln(stdout, usage)
+	fs.SetOutput(stdout)
+	fs.PrintDefaults()
+	return 0
+}
+
 // fail prints one line naming the problem and returns the exit code.
 func fail(stderr io.Writer, cmd string, code int, format string, args ...any) int {
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")

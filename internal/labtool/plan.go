@@ -28,10 +28,7 @@ func planMain(args []string, stdout, stderr io.Writer) int {
 	positional, help, err := parse(fs, args)
 	switch {
 	case help:
-		fmt.Fprintln(stdout, planUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
+		return printHelp(stdout, planUsage, fs)
 	case err != nil:
 		return fail(stderr, "plan", 2, "%v\n%s", err, planUsage)
 	case len(positional) > 0:

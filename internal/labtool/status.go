@@ -45,10 +45,7 @@ func statusMain(args []string, stdout, stderr io.Writer) int {
 	positional, help, err := parse(fs, args)
 	switch {
 	case help:
-		fmt.Fprintln(stdout, statusUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return 0
+		return printHelp(stdout, statusUsage, fs)
 	case err != nil:
 		return fail(stderr, "status", 2, "%v (lab status --help)", err)
 	case len(positional) > 0:
