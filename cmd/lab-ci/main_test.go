@@ -303,6 +303,44 @@ func TestSweepCommandReportsAnOverdueLab(t *testing.T) {
 	}
 }
 
+// A sweep that could read every stack and found none overdue succeeds:
+// its list is the whole answer.
+func TestSweepCommandWithoutProblems(t *testing.T) {
+	t.Chdir(t.TempDir())
+	f := &fakePulumi{ls: `[{"name":"dev","resourceCount":118},{"name":"alice","resourceCount":90}]`,
+		outputs: map[string]string{"dev": `{"expiry":"2026-11-27T09:00:00Z"}`, "alice": `{"expiry":"2026-11-27T18:00:00Z"}`}}
+	code, stdout, stderr := runCmd(t, f.env(), "sweep")
+	if code != 0 || strings.TrimSpace(stdout) != `["dev"]` || stderr != "" {
+		t.Errorf("exit %d, %q, %q; want 0 and the expired stack", code, stdout, stderr)
+	}
+}
+
+// destroy-due, when a destroy job starts: still due unless a deploy set a
+// later expiry or the stack holds nothing; a stack the backend does not
+// list is an error, not a destroy.
+func TestDestroyDueCommand(t *testing.T) {
+	t.Chdir(t.TempDir())
+	f := &fakePulumi{
+		ls:      `[{"name":"dev","resourceCount":90},{"name":"alice","resourceCount":90},{"name":"carol","resourceCount":90},{"name":"gone","resourceCount":0}]`,
+		outputs: map[string]string{"dev": `{"expiry":"2026-11-27T09:00:00Z"}`, "alice": `{"expiry":"2026-11-27T18:00:00Z"}`, "gone": `{}`},
+	}
+	for _, c := range []struct {
+		stack, stdout, stderr string
+		code                  int
+	}{
+		{"dev", "due=true\n", "expired at 2026-11-27T09:00:00Z", 0},
+		{"alice", "due=false\n", "now expires at 2026-11-27T18:00:00Z", 0},
+		{"carol", "due=true\n", "destroying it as the sweep decided", 0},
+		{"gone", "due=false\n", "holds nothing any more", 0},
+		{"bob", "", "stack bob is not in the backend", 1},
+	} {
+		code, stdout, stderr := runCmd(t, f.env(), "destroy-due", "--stack", c.stack)
+		if code != c.code || stdout != c.stdout || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("destroy-due --stack %s: exit %d, %q, %q; want %d, %q, %q", c.stack, code, stdout, stderr, c.code, c.stdout, c.stderr)
+		}
+	}
+}
+
 // affected between two commits of a module whose program is ./infra: a
 // stack file change picks its stack, a change to a file of the program
 // picks every stack, anything else none; an unknown base picks every stack.

@@ -81,6 +81,12 @@ type Options struct {
 	// wrote no records. Without it an empty HostedZoneID skips the Route 53
 	// check for lack of input, and the report is not clean.
 	NoHostedZone bool
+	// Paused audits a paused lab instead of a destroyed one: it looks only
+	// for what a pause deletes or stops (load balancers and their target
+	// groups, NAT gateways, elastic IPs, unused network interfaces, running
+	// instances, ExternalDNS's records); the cluster, VPC, IAM, the
+	// bastion's disk and PersistentVolumes stay on purpose.
+	Paused bool
 }
 
 // Validate applies the defaults and checks that the required options are set.
@@ -239,26 +245,37 @@ func Run(ctx context.Context, opts Options, c Clients) (Report, error) {
 		rep.NotApplicable = append(rep.NotApplicable, "what only the cluster's name marks (its untagged log group, "+
 			"eksctl stacks, EBS volumes): "+a.foreignCluster+", so they are its own")
 	}
+	// Which checks run after a destroy, which on a paused lab.
+	const destroyed, paused, both = 1, 2, 3
 	checks := []struct {
 		name string
 		run  func(context.Context) ([]Leftover, error)
+		when int
 	}{
-		{"Route 53 records", a.dnsRecords},
-		{"CloudFormation stacks of eksctl", a.eksctlStacks},
-		{"load balancers", a.loadBalancers},
-		{"classic load balancers", a.classicLoadBalancers},
-		{"target groups", a.targetGroups},
-		{"NAT gateways", a.natGateways},
-		{"network interfaces", a.networkInterfaces},
-		{"security groups", a.securityGroups},
-		{"elastic IPs", a.elasticIPs},
-		{"EBS volumes of PersistentVolumeClaims", a.claimVolumes},
-		{"control-plane log group", a.logGroup},
-		{"IAM roles, instance profiles, policies and OIDC providers", a.iamResources},
-		{"tagged resources", a.taggedResources},
+		{"Route 53 records", a.dnsRecords, both},
+		{"CloudFormation stacks of eksctl", a.eksctlStacks, destroyed},
+		{"load balancers", a.loadBalancers, both},
+		{"classic load balancers", a.classicLoadBalancers, both},
+		{"target groups", a.targetGroups, both},
+		{"NAT gateways", a.natGateways, both},
+		{"network interfaces", a.networkInterfaces, both},
+		{"running instances", a.instances, paused},
+		{"security groups", a.securityGroups, destroyed},
+		{"elastic IPs", a.elasticIPs, both},
+		{"EBS volumes of PersistentVolumeClaims", a.claimVolumes, destroyed},
+		{"control-plane log group", a.logGroup, destroyed},
+		{"IAM roles, instance profiles, policies and OIDC providers", a.iamResources, destroyed},
+		{"tagged resources", a.taggedResources, destroyed},
+	}
+	mode := destroyed
+	if opts.Paused {
+		mode = paused
 	}
 	var errs []error
 	for _, chk := range checks {
+		if chk.when&mode == 0 {
+			continue
+		}
 		found, err := chk.run(ctx)
 		if err != nil {
 			rep.Failed = append(rep.Failed, Failure{Check: chk.name, Err: err})

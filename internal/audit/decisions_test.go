@@ -201,6 +201,7 @@ func TestArnParts(t *testing.T) {
 		"arn:aws:kms:ap-northeast-2:1:key/abc":                       {"kms", "key", "abc", "true"},
 		"arn:aws:logs:ap-northeast-2:1:log-group:/aws/eks/myeks/c:*": {"logs", "log-group", "/aws/eks/myeks/c:*", "true"},
 		"arn:aws:sns:ap-northeast-2:1:topic":                         {"sns", "topic", "", "true"},
+		"arn:aws:s3:::/x":                                            {"s3", "", "x", "true"}, // a separator first: no type
 		"arn:aws:sns:ap-northeast-2:1":                               {"", "", "", "false"},
 		"urn:aws:sns:ap-northeast-2:1:topic":                         {"", "", "", "false"},
 	} {

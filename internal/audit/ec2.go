@@ -152,6 +152,59 @@ func (a *auditor) eniLeftover(n ec2types.NetworkInterface) Leftover {
 	}
 }
 
+// instances finds the instances running in the lab's VPC, for a paused lab,
+// which runs none: the pause deletes the node group and stops the bastion.
+// One stopping or shutting down is pending.
+func (a *auditor) instances(ctx context.Context) ([]Leftover, error) {
+	if len(a.vpcs) == 0 {
+		return a.byVPC(nil)
+	}
+	in := &ec2.DescribeInstancesInput{Filters: []ec2types.Filter{
+		filter("vpc-id", a.vpcs...), filter("instance-state-name", "pending", "running", "stopping", "shutting-down"),
+	}}
+	var out []Leftover
+	p := ec2.NewDescribeInstancesPaginator(a.c.EC2, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return out, err
+		}
+		for _, r := range page.Reservations {
+			for _, i := range r.Instances {
+				if !a.claim(ec2Tags(i.Tags), aws.ToString(i.VpcId)) {
+					continue
+				}
+				switch l := a.instanceLeftover(i); i.State.Name {
+				case ec2types.InstanceStateNameStopping, ec2types.InstanceStateNameShuttingDown:
+					a.pending(l, "AWS is stopping it (a few minutes)")
+				default:
+					out = append(out, l)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// instanceLeftover is a running instance of a paused lab: a node of a node
+// group the pause did not delete, which goes with its group, or another
+// (the bastion), which stops.
+func (a *auditor) instanceLeftover(i ec2types.Instance) Leftover {
+	id, tags := aws.ToString(i.InstanceId), ec2Tags(i.Tags)
+	l := Leftover{Kind: "instance", ID: id, Detail: fmt.Sprintf("%s %s in %s", i.State.Name, i.InstanceType, aws.ToString(i.SubnetId))}
+	// EKS tags a managed node group's instances with its name.
+	if group := tags["eks:nodegroup-name"]; group != "" {
+		l.Detail = join(l.Detail, "a node of node group "+group+", which a paused lab does not have")
+		l.Delete = a.cmd("eks", "delete-nodegroup", "--cluster-name", a.o.ClusterName, "--nodegroup-name", group)
+		return l
+	}
+	if name := tags["Name"]; name != "" {
+		l.Detail = join(l.Detail, "named "+name)
+	}
+	l.Delete = a.cmd("ec2", "stop-instances", "--instance-ids", id)
+	return l
+}
+
 // securityGroups finds the security groups tagged with the stack (the
 // controller's managed k8s-<namespace>-<name>-<hash> groups and its backend
 // group k8s-traffic-<cluster>-<hash>, which it tags with the lab's tags:

@@ -736,3 +736,82 @@ func TestAFailingCheckHidesNoneOfTheOthersFindings(t *testing.T) {
 		t.Errorf("want the leftovers, then the check that could not run, then the verdict:\n%s", out)
 	}
 }
+
+// A paused lab keeps its cluster, VPC, IAM, security groups, volumes and
+// stopped bastion: the paused audit reports only what a pause deletes or
+// stops, here everything a pause that went wrong could leave billing.
+func TestAPausedLabsAuditReportsOnlyWhatMustNotBill(t *testing.T) {
+	a := newAccount(t)
+	a.leftovers()
+	// A node of a node group the pause did not delete (EKS tags its
+	// instances with the group's name), and a bastion stopped as it should be.
+	a.instance("node-of-group", "lab", with(tagsOf("dev"), "eks:nodegroup-name", "myeks-nodes"))
+	a.instance("stopped-bastion", "lab", with(tagsOf("dev"), "Name", "bastion"))
+	a.ok(errOf(a.c.EC2.StopInstances(a.ctx, &ec2.StopInstancesInput{InstanceIds: []string{a.ids["stopped-bastion"]}})))
+	o := a.opts()
+	o.Paused = true
+	rep := a.audit(o)
+
+	want := []found{
+		{"Route 53 record", "a-tetris.example.com. TXT"},
+		{"Route 53 record", "tetris.example.com. A"},
+		{"Route 53 record", "tetris.example.com. TXT"},
+		{"instance", a.ids["bastion"]},
+		{"instance", a.ids["node-of-group"]},
+		{"load balancer", a.ids["k8s-default-echo-0123456789"]},
+		{"load balancer", a.ids["k8s-gatewaya-web-0123456789"]},
+		{"classic load balancer", "a0123456789abcdef0123456789abcde"},
+		{"target group", a.ids["k8s-default-echo-abcdef0123"]},
+		{"target group", a.ids["k8s-gatewaya-blue-abcdef0123"]},
+		{"NAT gateway", a.ids["nat"]},
+		{"NAT gateway", a.ids["handmade-nat"]},
+		{"network interface", a.ids["cni-eni"]},
+		{"elastic IP", a.ids["nat-eip"]},
+		{"elastic IP", a.ids["deleted-nat-eip"]},
+		{"elastic IP", a.ids["handmade-nat-eip"]},
+	}
+	got := slices.DeleteFunc(foundIn(rep), func(f found) bool { return a.natENIs()[f.id] })
+	less := func(x, y found) int { return strings.Compare(x.kind+x.id, y.kind+y.id) }
+	if !slices.Equal(sortedFound(got, less), sortedFound(want, less)) {
+		t.Errorf("paused leftovers:\n%s\nwant:\n%s", show(got), show(want))
+	}
+	for name, cmd := range map[string]string{
+		"bastion":       "aws ec2 stop-instances --region " + region + " --instance-ids " + a.ids["bastion"],
+		"node-of-group": "aws eks delete-nodegroup --region " + region + " --cluster-name myeks --nodegroup-name myeks-nodes",
+	} {
+		if i := slices.IndexFunc(rep.Leftovers, func(l Leftover) bool { return l.ID == a.ids[name] }); i < 0 || rep.Leftovers[i].Delete != cmd {
+			t.Errorf("%s: want the command %q in %+v", name, cmd, rep.Leftovers)
+		}
+	}
+	bashSyntax(t, rep)
+	var b strings.Builder
+	rep.Write(&b, false)
+	if !strings.Contains(b.String(), ", paused\n") || !strings.Contains(b.String(), "billing while the lab is paused") {
+		t.Errorf("report:\n%s", b.String())
+	}
+}
+
+// What a paused lab keeps is no leftover: the paused audit of a lab paused
+// as it should be is clean.
+func TestACleanlyPausedLabIsClean(t *testing.T) {
+	a := newAccount(t)
+	a.vpc("lab", "dev", "10.0")
+	a.instance("bastion", "lab", with(tagsOf("dev"), "Name", "bastion"))
+	a.ok(errOf(a.c.EC2.StopInstances(a.ctx, &ec2.StopInstancesInput{InstanceIds: []string{a.ids["bastion"]}})))
+	a.sg("k8s-traffic-myeks-0a1b2c3d4e", "lab", with(tagsOf("dev"), ClusterTag, cluster, "elbv2.k8s.aws/resource", "backend-sg"))
+	a.volume("pvc-volume", map[string]string{CSIDriverTag: "true", LegacyClusterTagPrefix + cluster: "owned", CSIClusterNameTag: cluster})
+	a.ok(errOf(a.c.Logs.CreateLogGroup(a.ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/aws/eks/" + cluster + "/cluster")})))
+	o := a.opts()
+	o.Paused, o.NoHostedZone = true, true
+	rep := a.audit(o)
+	var b strings.Builder
+	rep.Write(&b, false)
+	if !rep.Clean() || !strings.Contains(b.String(), "nothing bills but what a paused lab keeps") {
+		t.Errorf("a cleanly paused lab: clean %v\n%s", rep.Clean(), b.String())
+	}
+	// The same account audited as destroyed is full of leftovers.
+	o.Paused = false
+	if rep := a.audit(o); len(rep.Leftovers) < 4 {
+		t.Errorf("audited as destroyed: %d leftovers, want the VPC, subnets, bastion, group, volume, log group:\n%s", len(rep.Leftovers), show(foundIn(rep)))
+	}
+}

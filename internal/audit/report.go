@@ -12,7 +12,11 @@ import (
 // is gone.
 func (r Report) Write(w io.Writer, verbose bool) {
 	o := r.Options
-	fmt.Fprintf(w, "lab audit: stack %s (project %s) in %s, cluster %s\n", o.Stack, o.Project, o.Region, o.ClusterName)
+	state := ""
+	if o.Paused {
+		state = ", paused"
+	}
+	fmt.Fprintf(w, "lab audit: stack %s (project %s) in %s, cluster %s%s\n", o.Stack, o.Project, o.Region, o.ClusterName, state)
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "skipped: %s\n", s)
 	}
@@ -48,6 +52,9 @@ func (r Report) Write(w io.Writer, verbose bool) {
 	case len(r.Failed) > 0:
 		fmt.Fprintf(w, "lab audit: incomplete: %d check(s) could not run (above; check the AWS credentials, their rights and the region); "+
 			"what the others found is listed, and there may be more\n", len(r.Failed))
+	case len(r.Leftovers) > 0 && o.Paused:
+		fmt.Fprintf(w, "lab audit: %d resource(s) billing while the lab is paused. If the stack still tracks them, run pulumi up again "+
+			"(with eks-lab:paused true). Otherwise run the commands above top to bottom.\n", len(r.Leftovers))
 	case len(r.Leftovers) > 0:
 		fmt.Fprintf(w, "lab audit: %d resource(s) left behind, possibly billing. If the stack still tracks them, run pulumi destroy again. "+
 			"Otherwise run the delete commands above top to bottom: load balancers and NAT gateways take a few minutes to go, "+
@@ -58,6 +65,8 @@ func (r Report) Write(w io.Writer, verbose bool) {
 		fmt.Fprintf(w, "lab audit: nothing found, but %d check(s) skipped for lack of input: not a clean bill\n", len(r.Skipped))
 	case len(r.Pending) > 0:
 		fmt.Fprintf(w, "lab audit: nothing left to delete; AWS is still deleting %d resource(s) on its own (pending, above)\n", len(r.Pending))
+	case o.Paused:
+		fmt.Fprintln(w, "lab audit: nothing bills but what a paused lab keeps: the EKS control plane, the bastion's disk and your PersistentVolumes")
 	default:
 		fmt.Fprintln(w, "lab audit: nothing left behind")
 	}

@@ -33,6 +33,7 @@ var (
 	serviceKind     = kind{name: "Service", kubectl: "service", apiPath: "/api/v1", plural: "services", namespaced: true}
 	ingressKind     = kind{name: "Ingress", kubectl: "ingress", apiPath: "/apis/networking.k8s.io/v1", plural: "ingresses", namespaced: true}
 	podKind         = kind{name: "Pod", kubectl: "pod", apiPath: "/api/v1", plural: "pods", namespaced: true}
+	nodeKind        = kind{name: "Node", kubectl: "node", apiPath: "/api/v1", plural: "nodes"}
 	claimKind       = kind{name: "PersistentVolumeClaim", kubectl: "persistentvolumeclaim", apiPath: "/api/v1", plural: "persistentvolumeclaims", namespaced: true}
 	volumeKind      = kind{name: "PersistentVolume", kubectl: "persistentvolume", apiPath: "/api/v1", plural: "persistentvolumes"}
 	validatingHooks = kind{name: "ValidatingWebhookConfiguration", kubectl: "validatingwebhookconfiguration", apiPath: "/apis/admissionregistration.k8s.io/v1", plural: "validatingwebhookconfigurations"}

@@ -46,6 +46,42 @@ func TestTargetsSelect(t *testing.T) {
 	}
 }
 
+// Gateway API: every Gateway is a load balancer and a route attached to
+// one goes with it; ExternalDNS (gateway-httproute) publishes an HTTPRoute's
+// hostnames, its hostname annotation, or its Gateway listener's hostname.
+func TestTargetsSelectGatewayAPI(t *testing.T) {
+	gateways := map[string]object{
+		"web/plain": decode[object](t, `{"spec":{"listeners":[{"hostname":""}]}}`),
+		"web/named": decode[object](t, `{"spec":{"listeners":[{},{"hostname":"*.example.com"}]}}`),
+	}
+	for _, tc := range []struct {
+		what    string
+		k       kind
+		obj     string
+		lb, dns bool
+	}{
+		{"Gateway", gatewayKind, `{"spec":{"listeners":[{"hostname":"a.example.com"}]}}`, true, false},
+		{"HTTPRoute of a Gateway, no hostname", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"name":"plain"}]}}`, true, false},
+		{"HTTPRoute with hostnames", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"hostnames":["a.example.com"],"parentRefs":[{"name":"plain"}]}}`, true, true},
+		{"HTTPRoute with the hostname annotation", httpRouteKind, `{"metadata":{"namespace":"web","annotations":{"external-dns.alpha.kubernetes.io/hostname":"a.example.com"}},"spec":{"parentRefs":[{"name":"plain"}]}}`, true, true},
+		{"HTTPRoute of a Gateway whose listener has a hostname", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"name":"named"}]}}`, true, true},
+		{"HTTPRoute of a Gateway in another namespace", httpRouteKind, `{"metadata":{"namespace":"app"},"spec":{"parentRefs":[{"namespace":"web","name":"named"}]}}`, true, true},
+		{"HTTPRoute of an unknown Gateway", httpRouteKind, `{"metadata":{"namespace":"app"},"spec":{"parentRefs":[{"name":"named"}]}}`, true, false},
+		{"HTTPRoute of a Service (mesh)", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"group":"","kind":"Service","name":"named"}]}}`, false, false},
+		{"HTTPRoute of another group's Gateway", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"group":"example.com","kind":"Gateway","name":"named"}]}}`, false, false},
+		{"GRPCRoute with hostnames", routeKinds[1], `{"metadata":{"namespace":"web"},"spec":{"hostnames":["a.example.com"],"parentRefs":[{"name":"named"}]}}`, true, false},
+		{"route without parents", httpRouteKind, `{"spec":{"hostnames":["a.example.com"]}}`, false, true},
+	} {
+		o := decode[object](t, tc.obj)
+		if got := LoadBalancers.selects(tc.k, o, gateways); got != tc.lb {
+			t.Errorf("%s: load-balancers selects it: %v, want %v", tc.what, got, tc.lb)
+		}
+		if got := DNSNames.selects(tc.k, o, gateways); got != tc.dns {
+			t.Errorf("%s: dns-names selects it: %v, want %v", tc.what, got, tc.dns)
+		}
+	}
+}
+
 func TestPulumiOwned(t *testing.T) {
 	for s, want := range map[string]bool{
 		`{"labels":{"app.kubernetes.io/managed-by":"pulumi"}}`:                                    true,
@@ -168,6 +204,15 @@ func TestPods(t *testing.T) {
 		}
 		if got != want {
 			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+	for s, want := range map[string]bool{
+		`{"status":{"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":"True"}]}}`: true,
+		`{"status":{"conditions":[{"type":"Ready","status":"Unknown"},{"type":"DiskPressure","status":"True"}]}}`: false,
+		`{}`: false,
+	} {
+		if got := decode[node](t, s).ready(); got != want {
+			t.Errorf("node %s: ready %v, want %v", s, got, want)
 		}
 	}
 	for s, want := range map[string]bool{

@@ -56,7 +56,7 @@ func ParseArgs(args []string, help io.Writer) (Options, error) {
 	kubeEnv := fs.String("kubeconfig-env", "", "name of the environment variable holding the kubeconfig (YAML or JSON)")
 	kubePath := fs.String("kubeconfig", "", "path of the kubeconfig file")
 	targets := fs.String("targets", string(LoadBalancers), "what to delete: load-balancers (every LoadBalancer Service, Ingress and Gateway, with the routes attached to a Gateway) or dns-names (every Service, Ingress and HTTPRoute with an ExternalDNS name)")
-	fs.BoolVar(&o.PersistentVolumes, "persistent-volumes", false, "also delete the PersistentVolumeClaims whose volumes were provisioned with reclaim policy Delete, and the workloads that mount them, and wait for the volumes to go (pulumi destroy does, before the cluster goes)")
+	fs.BoolVar(&o.PersistentVolumes, "persistent-volumes", false, "also delete the PersistentVolumeClaims whose volumes were provisioned with reclaim policy Delete, and the workloads that mount them, and wait for the volumes to go (pulumi destroy does, before the cluster goes); with no node Ready to run the EBS CSI driver, name the volumes instead")
 	fs.BoolVar(&o.IncludePulumiOwned, "include-pulumi-owned", false, "also delete objects Pulumi manages (pulumi destroy does; by hand this makes the stack's state drift)")
 	fs.DurationVar(&o.Timeout, "timeout", DefaultTimeout, "how long to wait for the objects to be gone")
 	fs.DurationVar(&o.DNSSyncWait, "dns-sync-wait", DefaultDNSSyncWait, "how long to let ExternalDNS delete the records afterwards (0 without ExternalDNS)")

@@ -67,11 +67,8 @@ type pod struct {
 		} `json:"volumes"`
 	} `json:"spec"`
 	Status struct {
-		Phase      string `json:"phase"`
-		Conditions []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-		} `json:"conditions"`
+		Phase             string            `json:"phase"`
+		Conditions        []statusCondition `json:"conditions"`
 		ContainerStatuses []struct {
 			State struct {
 				Waiting *struct {
@@ -82,17 +79,18 @@ type pod struct {
 	} `json:"status"`
 }
 
-func (p pod) ready() bool {
-	if p.Metadata.DeletionTimestamp != nil {
-		return false
-	}
-	for _, c := range p.Status.Conditions {
-		if c.Type == "Ready" && c.Status == "True" {
-			return true
-		}
-	}
-	return false
+// statusCondition is a condition of a pod's or node's status.
+type statusCondition struct {
+	Type   string `json:"type"`
+	Status string `json:"status"`
 }
+
+// readyIn reports whether the conditions say Ready.
+func readyIn(conditions []statusCondition) bool {
+	return slices.ContainsFunc(conditions, func(c statusCondition) bool { return c.Type == "Ready" && c.Status == "True" })
+}
+
+func (p pod) ready() bool { return p.Metadata.DeletionTimestamp == nil && readyIn(p.Status.Conditions) }
 
 // state is the pod's phase and why a container waits, for the report.
 func (p pod) state() string {

@@ -24,7 +24,9 @@ import (
 //     CronJob, Job, ReplicaSet, ReplicationController) or the pod itself;
 //   - leaves every other volume alone, naming it: a Retain volume is kept on
 //     purpose, one created by hand is not the cluster's to delete. Both
-//     outlive the cluster, and the audit lists the EBS volumes left.
+//     outlive the cluster, and the audit lists the EBS volumes left;
+//   - with no node Ready (a paused lab), deletes no claim and names every
+//     volume instead: nothing runs the driver that would delete them.
 
 // annProvisionedBy marks a PersistentVolume a provisioner made for a claim
 // (AnnDynamicallyProvisioned in k8s.io/kubernetes v1.35.4,
@@ -180,6 +182,7 @@ func (r *run) deleteVolumes(ctx context.Context) ([]leftover, error) {
 
 	var present []leftover
 	var bound []leftover // claims to delete
+	var deletable []keptVolume // the volumes in present, with their claims
 	for _, pv := range pvs {
 		l := leftover{kind: volumeKind, name: pv.Metadata.Name, volume: pv.source(), finalizers: pv.Metadata.Finalizers}
 		var claim *claimObject
@@ -198,10 +201,27 @@ func (r *run) deleteVolumes(ctx context.Context) ([]leftover, error) {
 			continue
 		}
 		present = append(present, l)
+		deletable = append(deletable, keptVolume{l, claim})
 		if claim != nil {
 			bound = append(bound, leftover{kind: claimKind, namespace: claim.Metadata.Namespace, name: claim.Metadata.Name,
 				claimVolume: pv.Metadata.Name, volume: l.volume, finalizers: claim.Metadata.Finalizers})
 		}
+	}
+	if len(present) == 0 {
+		return nil, nil
+	}
+	// The EBS CSI driver, which deletes these volumes, runs on the nodes: a
+	// paused lab has none, and the cleanup would wait for its timeout and
+	// fail the destroy. Their claims stay bound, so a resume finds them.
+	ready, err := r.anyNodeReady(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ready {
+		for _, v := range deletable {
+			r.logKept(v.volume, v.claim, noNodeReady)
+		}
+		return nil, nil
 	}
 	if len(bound) == 0 {
 		return present, nil
@@ -246,6 +266,35 @@ func (r *run) stopUsers(ctx context.Context, c leftover, pods []pod) error {
 		}
 	}
 	return nil
+}
+
+// noNodeReady is why a volume stays, its claim too, when no node is Ready.
+const noNodeReady = "no node is Ready to run the EBS CSI driver, which deletes the volume once its claim goes (a paused lab has no nodes: " +
+	"to have it deleted, resume the lab with eks-lab:paused false and pulumi up, then destroy)"
+
+// keptVolume is a PersistentVolume and its claim, if it still has one.
+type keptVolume struct {
+	volume leftover
+	claim  *claimObject
+}
+
+// node holds the fields of a Node the cleanup reads.
+type node struct {
+	Status struct {
+		Conditions []statusCondition `json:"conditions"`
+	} `json:"status"`
+}
+
+// ready reports whether the kubelet says the node runs pods.
+func (n node) ready() bool { return readyIn(n.Status.Conditions) }
+
+// anyNodeReady reports whether some node in the cluster is Ready.
+func (r *run) anyNodeReady(ctx context.Context) (bool, error) {
+	nodes, err := listAll[node](ctx, r.c, nodeKind.listPath(), nil)
+	if err != nil {
+		return false, err
+	}
+	return slices.ContainsFunc(nodes, node.ready), nil
 }
 
 // logKept says once that a volume stays, and how to delete it by hand.

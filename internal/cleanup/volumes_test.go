@@ -141,12 +141,27 @@ func (f *fixture) mountingPod(name string, owner map[string]any, claim, ephemera
 	})
 }
 
-// startNode plays what runs on the nodes, with no AWS behind it: the
-// kubelet, which finishes a pod's graceful deletion once its containers
+// readyNode registers a Node whose kubelet reports Ready, for the test's
+// length (no node lifecycle controller runs to mark it otherwise).
+func (f *fixture) readyNode() {
+	f.t.Helper()
+	p := nodeKind.objectPath("", f.ns)
+	f.srv.Must(f.t, http.StatusCreated, http.MethodPost, nodeKind.listPath(), map[string]any{
+		"apiVersion": "v1", "kind": "Node", "metadata": map[string]any{"name": f.ns},
+	})
+	f.t.Cleanup(func() { f.srv.Must(f.t, http.StatusOK, http.MethodDelete, p, nil) })
+	f.srv.Must(f.t, http.StatusOK, http.MethodPatch, p+"/status", map[string]any{"status": map[string]any{
+		"conditions": []any{map[string]any{"type": "Ready", "status": "True", "reason": "KubeletReady", "lastHeartbeatTime": time.Now().UTC().Format(time.RFC3339)}},
+	}})
+}
+
+// startNode plays a Ready node and what runs on it, with no AWS behind it:
+// the kubelet, which finishes a pod's graceful deletion once its containers
 // stopped, and the EBS CSI driver's provisioner, which deletes the EBS
 // volume of a released PersistentVolume with reclaim policy Delete, then
 // removes its finalizer and deletes the PersistentVolume.
 func (f *fixture) startNode() {
+	f.readyNode()
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
@@ -280,6 +295,7 @@ func TestDeletesDynamicVolumesWithWhatKeepsThem(t *testing.T) {
 // timeout the report names the EBS volume and how to delete it by hand.
 func TestTimeoutNamesTheEBSVolumesLeft(t *testing.T) {
 	f := newFixture(t)
+	f.readyNode() // whose driver does not run
 	pv := f.volume("orphan", "orphan", "Delete", true, "vol-0fe00000000000006")
 	f.waitBound(pv)
 	o := f.opts(kubetest.AdminToken, nil)
@@ -299,5 +315,47 @@ func TestTimeoutNamesTheEBSVolumesLeft(t *testing.T) {
 	}
 	if strings.Contains(msg, "elbv2") || strings.Contains(msg, "Load Balancer Controller's logs") {
 		t.Errorf("timeout message gives load balancer advice with no load balancer left:\n%s", msg)
+	}
+}
+
+// A paused lab has no node, so no EBS CSI driver to delete a volume: its
+// destroy keeps the claims bound and names each EBS volume that stays,
+// instead of waiting for the timeout and failing.
+func TestNoReadyNodeKeepsVolumes(t *testing.T) {
+	f := newFixture(t)
+	pv := f.volume("paused", "data-db-0", "Delete", true, "vol-0da00000000000007")
+	released := f.volume("released", "gone", "Delete", true, "vol-0da00000000000008")
+	statefulSet := workloadKinds["apps/v1 StatefulSet"]
+	f.mountingPod("db-0", f.workload(statefulSet, "db", nil), "data-db-0", "")
+	f.waitBound(pv, released)
+	f.srv.Must(t, http.StatusOK, http.MethodDelete, claimKind.objectPath(f.ns, "gone"), nil)
+	f.waitPhase(released, "Released")
+
+	var log strings.Builder
+	o := f.opts(kubetest.AdminToken, &log)
+	o.PersistentVolumes = true
+	o.Timeout = untilTimeout
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatalf("Run with no node: %v\n%s", err, log.String())
+	}
+	for what, p := range map[string]string{
+		"PersistentVolume " + pv: volumeKind.objectPath("", pv), "claim data-db-0": claimKind.objectPath(f.ns, "data-db-0"),
+		"StatefulSet db": statefulSet.objectPath(f.ns, "db"), "Pod db-0": podKind.objectPath(f.ns, "db-0"),
+	} {
+		if !f.srv.Exists(t, p) {
+			t.Errorf("%s was deleted with no node to run the EBS CSI driver", what)
+		}
+	}
+	for _, want := range []string{
+		"keeping PersistentVolume " + pv + " (EBS volume vol-0da00000000000007, claim " + f.ns + "/data-db-0): no node is Ready to run the EBS CSI driver",
+		"keeping PersistentVolume " + released + " (EBS volume vol-0da00000000000008): no node is Ready",
+		"resume the lab with eks-lab:paused false and pulumi up, then destroy), so the volume outlives the cluster and bills until you delete it (aws ec2 delete-volume --volume-id vol-0da00000000000007;",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, log.String())
+		}
+	}
+	if strings.Contains(log.String(), "deleting") {
+		t.Errorf("the cleanup deleted something with no node:\n%s", log.String())
 	}
 }

@@ -85,6 +85,9 @@ func DeployCheck(env Env, stack, base string, manual bool, org string, stdout, s
 	if r.NewExpiry, err = FileExpiry(head); err != nil {
 		return fmt.Errorf("%s: %v", StackFile(stack), err)
 	}
+	if r.Paused, err = FilePaused(head); err != nil {
+		return fmt.Errorf("%s: %v", StackFile(stack), err)
+	}
 	// Without a known base (first push, force push) nothing counts as changed.
 	r.OldExpiry = r.NewExpiry
 	if base != "" && commitExists(env, base) {

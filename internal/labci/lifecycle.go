@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -146,6 +147,7 @@ type DeployRequest struct {
 	FileChanged bool          // the push changed the stack's file
 	OldExpiry   string        // eks-lab:expiry in the stack file before the push ("" when unset or new)
 	NewExpiry   string        // eks-lab:expiry in the stack file at the head ("" when unset)
+	Paused      bool          // eks-lab:paused is true in the stack file at the head
 	Backend     *BackendStack // nil when the backend has no such stack
 	Now         time.Time
 }
@@ -155,7 +157,9 @@ type DeployRequest struct {
 // stack that expired or was destroyed (the program would give it a fresh
 // 8-hour expiry) unless the push sets a new eks-lab:expiry in its file. A new
 // stack comes up when its file is added or changed. A manual run deploys the
-// stack it names. No run deploys a stack whose eks-lab:expiry has passed.
+// stack it names. No run deploys a stack whose eks-lab:expiry has passed, nor
+// a paused one with nothing deployed: the program refuses to pause a lab
+// that is not up.
 func DecideDeploy(r DeployRequest) (deploy bool, reason string, err error) {
 	if r.NewExpiry != "" {
 		at, err := time.Parse(time.RFC3339, r.NewExpiry)
@@ -178,6 +182,9 @@ func DecideDeploy(r DeployRequest) (deploy bool, reason string, err error) {
 	switch {
 	case deployed && at.After(r.Now):
 		return true, fmt.Sprintf("stack %s is live until %s", r.Stack, at.UTC().Format(time.RFC3339)), nil
+	case r.Paused && !deployed:
+		return false, fmt.Sprintf("stack %s has eks-lab:paused: true in %s and nothing deployed: a lab is paused after it has been up; "+
+			"remove eks-lab:paused from the file to bring it up", r.Stack, StackFile(r.Stack)), nil
 	case r.Manual:
 		return true, fmt.Sprintf("stack %s: deploying on request", r.Stack), nil
 	case newExpiry:
@@ -208,6 +215,24 @@ func FileExpiry(content []byte) (string, error) {
 		return t.UTC().Format(time.RFC3339), nil
 	}
 	return fmt.Sprint(v), nil
+}
+
+// FilePaused returns eks-lab:paused from a stack file's content: false
+// when the file or the key is absent.
+func FilePaused(content []byte) (bool, error) {
+	config, err := fileConfig(content)
+	if err != nil {
+		return false, err
+	}
+	v, ok := config["eks-lab:paused"]
+	if !ok || v == nil {
+		return false, nil
+	}
+	paused, err := strconv.ParseBool(fmt.Sprint(v))
+	if err != nil {
+		return false, fmt.Errorf("eks-lab:paused = %q is not true or false", fmt.Sprint(v))
+	}
+	return paused, nil
 }
 
 // fileConfig is the config section of a stack file's content.

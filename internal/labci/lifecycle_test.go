@@ -62,6 +62,13 @@ func TestDecideDeploy(t *testing.T) {
 		{"manual run of a destroyed stack", DeployRequest{Backend: destroyed, Manual: true}, true, "on request"},
 		{"manual run with a past expiry", DeployRequest{Manual: true, NewExpiry: "2026-11-27T09:30:00Z"}, false, "has passed"},
 		{"new stack with a past expiry", DeployRequest{FileChanged: true, NewExpiry: "2026-11-01T00:00:00Z"}, false, "has passed"},
+		// The program refuses to pause what is not up: the job would fail.
+		{"new stack file, paused", DeployRequest{FileChanged: true, Paused: true}, false, "eks-lab:paused: true in stacks/Pulumi.dev.yaml and nothing deployed"},
+		{"destroyed stack, paused, the push sets a new expiry", DeployRequest{Backend: destroyed, FileChanged: true, Paused: true, NewExpiry: "2026-11-28T00:00:00Z"}, false, "remove eks-lab:paused"},
+		{"manual run of a destroyed paused stack", DeployRequest{Backend: destroyed, Manual: true, Paused: true}, false, "a lab is paused after it has been up"},
+		{"live stack, the push pauses it", DeployRequest{Backend: &running, FileChanged: true, Paused: true}, true, "live until"},
+		// Not swept yet, it is still up: a new expiry pauses it.
+		{"expired, paused, the push sets a new expiry", DeployRequest{Backend: &expired, Paused: true, NewExpiry: "2026-11-28T00:00:00Z"}, true, "sets eks-lab:expiry"},
 	} {
 		c.req.Stack, c.req.Now = "dev", now
 		deploy, reason, err := DecideDeploy(c.req)
@@ -96,6 +103,28 @@ func TestFileExpiry(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("FileExpiry(%q) = %q, %v; want %q", in, got, err, want)
 		}
+	}
+}
+
+// Pulumi takes a YAML boolean or its string for a bool key; the program
+// reads it with strconv.ParseBool (infra/config), and so does the CI.
+func TestFilePaused(t *testing.T) {
+	for in, want := range map[string]bool{
+		"config:\n  aws:region: us-east-1\n":    false,
+		"config:\n  eks-lab:paused: true\n":     true,
+		"config:\n  eks-lab:paused: \"true\"\n": true,
+		"config:\n  eks-lab:paused: false\n":    false,
+		"":                                      false,
+	} {
+		if got, err := FilePaused([]byte(in)); err != nil || got != want {
+			t.Errorf("FilePaused(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := FilePaused([]byte("config:\n  eks-lab:paused: yes please\n")); err == nil || err.Error() != `eks-lab:paused = "yes please" is not true or false` {
+		t.Errorf("an invalid value: %v", err)
+	}
+	if _, err := FilePaused([]byte("config: [")); err == nil {
+		t.Error("invalid YAML: no error")
 	}
 }
 

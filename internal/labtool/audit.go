@@ -40,6 +40,11 @@ What it looks for (docs/lifecycle.md, "Audit"):
   - IAM roles, instance profiles, customer-managed policies and OIDC
     providers tagged project=PROJECT stack=NAME (IAM is global)
   - anything else the Resource Groups Tagging API lists with the stack's tags
+With --paused it audits a paused lab (eks-lab:paused true) instead: only the
+load balancers, target groups, NAT gateways, elastic IPs, unused network
+interfaces, running instances in its VPC and Route 53 records, none of which a
+paused lab has; what stays on purpose (the control plane, VPC, IAM, the
+bastion's disk, PersistentVolumes) is not a leftover.
 What it cannot see: anything in another region or account; resources with
 neither the stack's tags nor a home in its VPC, its cluster's name or its
 zone (e.g. a record ExternalDNS wrote under another --txt-owner-id); an EBS
@@ -79,6 +84,7 @@ func auditMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&flags.ClusterName, "cluster-name", "", "the EKS cluster name (default: the stack file's eks-lab:clusterName)")
 	fs.StringVar(&flags.HostedZoneID, "hosted-zone-id", "", "the Route 53 zone ExternalDNS wrote to (default: the stack file's eks-lab:hostedZoneId)")
 	fs.StringVar(&flags.TxtOwnerID, "txt-owner-id", "", "ExternalDNS's --txt-owner-id (default: eks-lab-NAME with the stack file)")
+	fs.BoolVar(&flags.Paused, "paused", false, "audit a paused lab: only what a pause deletes or stops, which must not bill while paused")
 	positional, help, err := parse(fs, args)
 	switch {
 	case help:
@@ -158,5 +164,6 @@ func AuditOptions(root, stack string, flags audit.Options, set map[string]bool) 
 	if set["txt-owner-id"] {
 		opts.TxtOwnerID = flags.TxtOwnerID
 	}
+	opts.Paused = flags.Paused
 	return opts, opts.Validate()
 }

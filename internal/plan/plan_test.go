@@ -282,6 +282,36 @@ func TestTextPlanShowsWhatAMemberNeeds(t *testing.T) {
 	}
 }
 
+// lab plan shows both states: a spot lab's paused share against its likely
+// spot range too; a paused plan no time for a fresh pulumi up, which the
+// program refuses while paused.
+func TestTextPlanShowsBothStates(t *testing.T) {
+	render := func(stack string) string {
+		var b bytes.Buffer
+		if err := Render(&b, goldenPlan(t, stack), "text"); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	spot := render("pod-identity")
+	if want := "paused costs 17.3 % of running with on-demand prices, 22.8-26.1 % of spot's likely range"; !strings.Contains(spot, want) {
+		t.Errorf("spot plan lacks %q:\n%s", want, spot)
+	}
+	running := render("dev")
+	if !strings.Contains(running, "paused costs 17.9 % of running;") || !strings.Contains(running, "`pulumi up` ~") || !strings.Contains(running, "\n  pulumi up ") {
+		t.Errorf("running plan: no paused share or no fresh up:\n%s", running)
+	}
+	paused := render("dev-paused")
+	if strings.Contains(paused, "`pulumi up` ~") || strings.Contains(paused, "\n  pulumi up ") {
+		t.Errorf("paused plan shows the time of a fresh pulumi up:\n%s", paused)
+	}
+	for _, want := range []string{"this plan is paused (eks-lab:paused is true)", "\n  pulumi destroy ", "\n  resume (eks-lab:paused: false) "} {
+		if !strings.Contains(paused, want) {
+			t.Errorf("paused plan lacks %q:\n%s", want, paused)
+		}
+	}
+}
+
 func TestDiffOfAPlanWithItselfIsEmpty(t *testing.T) {
 	d := goldenPlan(t, "dev")
 	diff := Compare(d, d)

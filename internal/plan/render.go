@@ -100,16 +100,25 @@ func (r *renderer) all() {
 		// A total that leaves out what has no price is no estimate.
 		cost = unpriced(c)
 	}
-	r.printf("Estimate: %s; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
-		cost, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
+	if s := d.Estimates.States; s != nil && s.Paused {
+		// A paused lab is not brought up from nothing (the program refuses).
+		r.printf("Estimate: %s; `pulumi destroy` ~%s.\n", cost, minutes(d.Estimates.Duration.DestroyMinutes))
+	} else {
+		r.printf("Estimate: %s; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
+			cost, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
+	}
 	if s := d.Estimates.States; s != nil {
 		state := "running; paused"
 		if s.Paused {
 			state = "paused (eks-lab:paused is true); running"
 		}
-		r.printf("Both states: this plan is %s %s per hour, running %s: paused costs %.1f %% of running; pause ~%s, resume ~%s (pulumi config set eks-lab:paused true|false, then pulumi up).\n",
+		fraction := fmt.Sprintf("%.1f %% of running", 100*s.PausedFraction)
+		if f := s.PausedFractionSpot; len(f) == 2 {
+			fraction = fmt.Sprintf("%.1f %% of running with on-demand prices, %.1f-%.1f %% of spot's likely range", 100*s.PausedFraction, 100*f[0], 100*f[1])
+		}
+		r.printf("Both states: this plan is %s %s per hour, running %s: paused costs %s; pause ~%s, resume ~%s (pulumi config set eks-lab:paused true|false, then pulumi up).\n",
 			state, estimate.Dollars(map[bool]float64{false: s.PausedHourly, true: s.RunningHourly}[s.Paused]),
-			estimate.Dollars(s.RunningHourly), 100*s.PausedFraction, minutes(s.Pause.Minutes), minutes(s.Resume.Minutes))
+			estimate.Dollars(s.RunningHourly), fraction, minutes(s.Pause.Minutes), minutes(s.Resume.Minutes))
 	}
 
 	r.heading("Resources")
@@ -352,6 +361,9 @@ func (r *renderer) durations() {
 	rows := [][]string{
 		{"pulumi up", minutes(du.UpMinutes), pathString(du.UpPath)},
 		{"pulumi destroy", minutes(du.DestroyMinutes), pathString(du.DestroyPath)},
+	}
+	if s := r.doc.Estimates.States; s != nil && s.Paused {
+		rows = rows[1:] // a paused lab is not brought up from nothing
 	}
 	if s := r.doc.Estimates.States; s != nil {
 		rows = append(rows,

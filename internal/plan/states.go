@@ -14,12 +14,16 @@ import (
 // States are a stack's two states, running and paused (eks-lab:paused),
 // and the pulumi up that goes from one to the other.
 type States struct {
-	Paused         bool                `json:"paused"` // the plan is of the paused state
-	RunningHourly  float64             `json:"runningHourly"`
-	PausedHourly   float64             `json:"pausedHourly"`
-	PausedFraction float64             `json:"pausedFraction"` // paused / running
-	Pause          estimate.Transition `json:"pause"`
-	Resume         estimate.Transition `json:"resume"`
+	Paused         bool    `json:"paused"` // the plan is of the paused state
+	RunningHourly  float64 `json:"runningHourly"`
+	PausedHourly   float64 `json:"pausedHourly"`
+	PausedFraction float64 `json:"pausedFraction"` // paused / running
+	// PausedFractionSpot is paused / running at the ends of a spot node
+	// group's likely hourly range, high end first (the smaller fraction);
+	// nil with on-demand nodes.
+	PausedFractionSpot []float64           `json:"pausedFractionSpot,omitempty"`
+	Pause              estimate.Transition `json:"pause"`
+	Resume             estimate.Transition `json:"resume"`
 }
 
 // Transitions compares the running and paused plans of one stack:
@@ -86,6 +90,9 @@ func bothStates(d *Document, current, other *offline.Plan, opts Options) (*State
 	}
 	if s.RunningHourly > 0 {
 		s.PausedFraction = round4(s.PausedHourly / s.RunningHourly)
+	}
+	if spot := runningDoc.Estimates.Cost.Spot; spot != nil && spot.HourlyLow > 0 {
+		s.PausedFractionSpot = []float64{round4(s.PausedHourly / spot.HourlyHigh), round4(s.PausedHourly / spot.HourlyLow)}
 	}
 	f := gatherFacts(runningDoc)
 	nodes := graph(runningDoc, f)

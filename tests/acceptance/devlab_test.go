@@ -4,7 +4,7 @@
 // stack file with the Automation API, checked from this machine, torn down
 // and audited. docs/acceptance.md explains cost, duration and the opt-in.
 //
-//	LAB_ACCEPTANCE=1 go test -tags acceptance -timeout 90m -count=1 -v ./tests/acceptance -run TestDevLab
+//	LAB_ACCEPTANCE=1 go test -tags acceptance -timeout 120m -count=1 -v ./tests/acceptance -run TestDevLab
 package acceptance_test
 
 import (
@@ -89,7 +89,7 @@ func TestDevLab(t *testing.T) {
 	l := &lab{t: t, awsCfg: awsCfg}
 	if d, ok := t.Deadline(); ok {
 		if time.Until(d) < acceptance.MinTimeout {
-			t.Fatalf("run with -timeout 90m (at least %s): when go test's timeout fires the test exits at once, and nothing would destroy the lab", acceptance.MinTimeout)
+			t.Fatalf("run with -timeout 120m (at least %s): when go test's timeout fires the test exits at once, and nothing would destroy the lab", acceptance.MinTimeout)
 		}
 		l.deadline = d
 	}
@@ -160,19 +160,7 @@ func TestDevLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range acceptance.HTTPChecks(vpc, sshCidr) {
-		u, ok := outputs[c.Output]
-		if !ok {
-			t.Logf("-- %s: skipped, the stack exports no %s (sample off)", c.Name, c.Output)
-			continue
-		}
-		l.step(c.Name, func() error {
-			if u == "" {
-				return fmt.Errorf("stack output %s is empty: the controller never wrote the load balancer's address", c.Output)
-			}
-			return poll(httpWait, 15*time.Second).Until(work, func(ctx context.Context) error { return c.Check(ctx, httpc, u) })
-		})
-	}
+	l.checkSamples(work, httpc, outputs, vpc, sshCidr, "")
 	l.checkDNS(work, outputs[catalog.OutTetris])
 
 	api, err := cleanup.NewAPI(kubeconfig)
@@ -181,7 +169,66 @@ func TestDevLab(t *testing.T) {
 	}
 	l.checkCluster(work, api)
 	l.createMemberObjects(work, api)
+	l.pauseAndResume(work, httpc, vpc, sshCidr)
 	// The teardown proves the rest: destroy, audit, stack rm.
+}
+
+// checkSamples runs the HTTP checks of the samples the stack exports.
+func (l *lab) checkSamples(ctx context.Context, httpc *http.Client, outputs map[string]string, vpc, sshCidr netip.Prefix, when string) {
+	for _, c := range acceptance.HTTPChecks(vpc, sshCidr) {
+		u, ok := outputs[c.Output]
+		if !ok {
+			l.t.Logf("-- %s: skipped, the stack exports no %s (sample off)", c.Name, c.Output)
+			continue
+		}
+		l.step(c.Name+when, func() error {
+			if u == "" {
+				return fmt.Errorf("stack output %s is empty: the controller never wrote the load balancer's address", c.Output)
+			}
+			return poll(httpWait, 15*time.Second).Until(ctx, func(ctx context.Context) error { return c.Check(ctx, httpc, u) })
+		})
+	}
+}
+
+// pauseAndResume pauses the lab (docs/lifecycle.md), audits that nothing a
+// pause deletes or stops bills (the member's load balancers included), then
+// resumes it and checks that the samples answer again at their new
+// addresses: the same cluster, nodes Ready again.
+func (l *lab) pauseAndResume(ctx context.Context, httpc *http.Client, vpc, sshCidr netip.Prefix) {
+	l.step("pause: eks-lab:paused true, pulumi up", func() (err error) {
+		l.measured.Pause, err = l.upPaused(ctx, true)
+		return err
+	})
+	l.step("lab audit --paused: nothing bills that a pause deletes or stops", func() error {
+		opts := audit.FromConfig(l.cfg)
+		opts.Paused = true
+		clients := audit.NewClients(l.awsCfg)
+		_, err := acceptance.AuditUntilClean(ctx, func(ctx context.Context) (audit.Report, error) {
+			return audit.Run(ctx, opts, clients)
+		}, poll(auditGrace+time.Minute, 30*time.Second), auditGrace)
+		return err
+	})
+	l.step("resume: eks-lab:paused false, pulumi up", func() (err error) {
+		l.measured.Resume, err = l.upPaused(ctx, false)
+		return err
+	})
+	outputs, kubeconfig := l.outputs(ctx)
+	l.checkSamples(ctx, httpc, outputs, vpc, sshCidr, " (after the resume)")
+	api, err := cleanup.NewAPI(kubeconfig)
+	if err != nil {
+		l.t.Fatalf("the stack's kubeconfig after the resume: %v", err)
+	}
+	l.checkCluster(ctx, api)
+}
+
+// upPaused sets eks-lab:paused in the run's stack file and runs pulumi up.
+func (l *lab) upPaused(ctx context.Context, paused bool) (time.Duration, error) {
+	if err := l.stack.SetConfig(ctx, "eks-lab:paused", auto.ConfigValue{Value: fmt.Sprint(paused)}); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	_, err := l.stack.Up(ctx, optup.ProgressStreams(os.Stdout))
+	return time.Since(start), err
 }
 
 func awsConfig(region string) (aws.Config, error) {
@@ -226,11 +273,11 @@ func (l *lab) prepare(base string, sshCidr netip.Prefix) error {
 	if l.cfg, err = stackCfg.LabConfig(time.Now()); err != nil {
 		return err
 	}
-	p, err := mock.Run(stackCfg)
+	p, paused, err := mock.BothStates(l.run.ProjectDir, l.run.Stack, nil)
 	if err != nil {
 		return fmt.Errorf("lab plan for %s: %w", l.run.Stack, err)
 	}
-	l.doc, err = plan.Build(p, plan.Options{SessionHours: 1})
+	l.doc, err = plan.Build(p, plan.Options{SessionHours: 1, Other: paused})
 	return err
 }
 

@@ -32,10 +32,14 @@ const DefaultStack = "dev"
 const (
 	// MinTimeout is the least `go test -timeout` the test accepts: when it
 	// fires, the test binary exits at once and nothing destroys the lab.
-	MinTimeout = 85 * time.Minute
+	MinTimeout = 115 * time.Minute
 	// TeardownReserve is kept for destroy, audit and stack rm: the steps
 	// before them stop (gracefully) when only this much time is left.
 	TeardownReserve = 40 * time.Minute
+	// RunLifetime is the expiry the run's stack file sets: the program
+	// refuses an expiry that has passed, and the resume runs about an hour
+	// and a quarter after the start.
+	RunLifetime = 2 * time.Hour
 )
 
 // Prerequisites are what the test found on the machine.

@@ -15,6 +15,9 @@ import (
 // Measured is what one run took.
 type Measured struct {
 	Up, Destroy time.Duration
+	// Pause and Resume are the pulumi up that set eks-lab:paused true, then
+	// false (0 when the run did not get that far).
+	Pause, Resume time.Duration
 	// Lifetime runs from the start of up to the end of destroy: what the
 	// account is billed for.
 	Lifetime              time.Duration
@@ -35,6 +38,12 @@ func WriteTimings(w io.Writer, doc *plan.Document, m Measured) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
 	fmt.Fprintf(tw, "measured vs `lab plan --stack %s`\t planned\t measured\n", doc.Stack)
 	fmt.Fprintf(tw, "pulumi up\t %g min\t %.1f min\n", d.UpMinutes, m.Up.Minutes())
+	if s := doc.Estimates.States; s != nil && m.Pause > 0 {
+		fmt.Fprintf(tw, "pause (pulumi up, paused true)\t %g min\t %.1f min\n", s.Pause.Minutes, m.Pause.Minutes())
+		if m.Resume > 0 {
+			fmt.Fprintf(tw, "resume (pulumi up, paused false)\t %g min\t %.1f min\n", s.Resume.Minutes, m.Resume.Minutes())
+		}
+	}
 	fmt.Fprintf(tw, "pulumi destroy\t %g min\t %.1f min\n", d.DestroyMinutes, m.Destroy.Minutes())
 	tw.Flush()
 	fmt.Fprintf(w, "cost: %.4f %s per hour planned; this run billed %.2f h (up start to destroy end), about %.2f %s, plus the member's NLB and ALB for their minutes\n",

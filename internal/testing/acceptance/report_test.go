@@ -48,6 +48,20 @@ func TestWriteTimingsPutsMeasuredNextToPlanned(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
+	if strings.Contains(out, "pause") {
+		t.Errorf("a run that did not pause shows a pause:\n%s", out)
+	}
+	// With the pause phase, its two updates next to lab plan's estimates.
+	doc.Estimates.States = &plan.States{Pause: estimate.Transition{Minutes: 8.1}, Resume: estimate.Transition{Minutes: 9.4}}
+	m.Pause, m.Resume = 7*time.Minute+30*time.Second, 11*time.Minute
+	b.Reset()
+	WriteTimings(&b, doc, m)
+	out = squash(b.String())
+	for _, want := range []string{"pause (pulumi up, paused true) 8.1 min 7.5 min", "resume (pulumi up, paused false) 9.4 min 11.0 min"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
 	if strings.Contains(out, "aws:iam/role:Role") {
 		t.Errorf("a two-second step is listed for calibration:\n%s", out)
 	}

@@ -136,14 +136,14 @@ func CopyProject(src, dst string) error {
 }
 
 // Overrides are the config the run sets over the stack file: its cluster
-// name, the caller's address, an expiry an hour ahead, and optionally a
+// name, the caller's address, an expiry RunLifetime ahead, and optionally a
 // Route 53 zone with ExternalDNS and the tetris sample.
 func (r *Run) Overrides(sshCidr string, now time.Time, domain, hostedZoneID string) (map[string]any, error) {
 	ns := config.Namespace + ":"
 	set := map[string]any{
 		ns + "clusterName": r.ClusterName,
 		ns + "sshCidr":     sshCidr,
-		ns + "expiry":      now.UTC().Add(time.Hour).Truncate(time.Minute).Format(time.RFC3339),
+		ns + "expiry":      now.UTC().Add(RunLifetime).Truncate(time.Minute).Format(time.RFC3339),
 	}
 	switch {
 	case domain == "" && hostedZoneID == "":

@@ -68,7 +68,7 @@ func TestStackFileIsTheBaseWithTheRunsOverrides(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the run's stack file does not validate: %v", err)
 	}
-	if cfg.ClusterName != "acc-0a1b2c" || cfg.SSHCidr != "203.0.113.7/32" || cfg.Expiry != now.Add(time.Hour).Truncate(time.Minute) {
+	if cfg.ClusterName != "acc-0a1b2c" || cfg.SSHCidr != "203.0.113.7/32" || cfg.Expiry != now.Add(2*time.Hour).Truncate(time.Minute) {
 		t.Errorf("cluster %s, sshCidr %s, expiry %s", cfg.ClusterName, cfg.SSHCidr, cfg.Expiry)
 	}
 	if !cfg.ExternalDNS || !cfg.Samples.On(catalog.Tetris) || !cfg.Samples.On(catalog.EchoNLB) || cfg.Region != "ap-northeast-2" {
