@@ -56,6 +56,11 @@ func TestAuditFlagsOverrideOneValueOfTheStackFile(t *testing.T) {
 			set:  []string{"region", "cluster-name", "hosted-zone-id", "txt-owner-id"},
 			want: audit.Options{Project: "eks-lab", Stack: "gone", Region: "eu-west-1", ClusterName: "c", HostedZoneID: "Z1", TxtOwnerID: "eks-lab-gone"},
 		},
+		"a paused lab": {
+			stack: "dev", flags: audit.Options{Paused: true}, set: []string{"paused"},
+			want: audit.Options{Project: "eks-lab", Stack: "dev", Region: "ap-northeast-2", ClusterName: "myeks",
+				TxtOwnerID: "eks-lab-dev", NoHostedZone: true, Paused: true},
+		},
 		"a zone taken away on the command line": {
 			stack: "private-nat", set: []string{"hosted-zone-id"},
 			want: audit.Options{Project: "eks-lab", Stack: "private-nat", Region: "ap-northeast-1", ClusterName: "myeks",

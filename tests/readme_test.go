@@ -1,11 +1,15 @@
 package tests
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/eks-study/lab/internal/estimate"
+	"github.com/eks-study/lab/internal/plan"
 )
 
 // README is the front door: short, and linking every page of docs/.
@@ -93,6 +97,36 @@ func TestDocsNameExistingPaths(t *testing.T) {
 					t.Errorf("%s names %s, which does not exist", filepath.Base(f), p)
 				}
 			}
+		}
+	}
+}
+
+// The costs README and the acceptance page quote are lab plan's for dev, as
+// its golden plan records them: a sample added or a price changed shows here.
+func TestQuotedCostsAreThePlans(t *testing.T) {
+	t.Parallel()
+	dev, err := plan.ReadFile(filepath.Join(root, "tests", "golden", "dev.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dev.Estimates.Cost
+	var lbs float64
+	for _, it := range c.Items {
+		if it.Component == "Load balancer" {
+			lbs += it.Quantity
+		}
+	}
+	for page, want := range map[string]string{
+		"README.md": fmt.Sprintf("(about $%.2f an hour, $%.2f for an\n%g-hour session, for the `dev` stack in Seoul with its %g load balancers",
+			c.HourlyTotal, c.SessionTotal, c.SessionHours, lbs),
+		"docs/acceptance.md": fmt.Sprintf("# Total: %s per hour; paused %s", estimate.Dollars(c.HourlyTotal), estimate.Dollars(dev.Estimates.States.PausedHourly)),
+	} {
+		data, err := os.ReadFile(filepath.Join(root, page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(data), want) {
+			t.Errorf("%s does not quote lab plan's cost for dev: want %q", page, want)
 		}
 	}
 }

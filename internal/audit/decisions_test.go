@@ -114,7 +114,9 @@ func TestMadeFor(t *testing.T) {
 		"made for the Ingress group lab":                                                  {"ingress.k8s.aws/stack": "lab"},
 		"made by the in-tree cloud provider for Service default/web":                      {"kubernetes.io/service-name": "default/web"},
 		"the controller's backend security group, shared by the cluster's load balancers": {"elbv2.k8s.aws/resource": "backend-sg"},
-		"": {"elbv2.k8s.aws/resource": "frontend-sg"},
+		"made for ALB Gateway gateway-alb/web":                                            {"gateway.k8s.aws.alb/stack": "gateway-alb/web"},
+		"made for NLB Gateway gateway-nlb/echo":                                           {"gateway.k8s.aws.nlb/stack": "gateway-nlb/echo"},
+		"":                                                                                {"elbv2.k8s.aws/resource": "frontend-sg"},
 	} {
 		if got := madeFor(tags); got != want {
 			t.Errorf("madeFor(%v) = %q, want %q", tags, got, want)

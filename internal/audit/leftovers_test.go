@@ -3,7 +3,10 @@ package audit
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -156,5 +159,95 @@ func TestInBatches(t *testing.T) {
 	calls = 0
 	if err := inBatches(ids, func([]string) error { calls++; return stop }); !errors.Is(err, stop) || calls != 1 {
 		t.Errorf("a failing call: %d calls, err %v", calls, err)
+	}
+}
+
+// A paused lab runs no instance: a node of a node group that stayed goes
+// with its group, anything else (the bastion) is stopped.
+func TestInstanceLeftover(t *testing.T) {
+	a := auditorOf("vpc-lab")
+	inst := func(tags ...string) ec2types.Instance {
+		i := ec2types.Instance{InstanceId: aws.String("i-1"), InstanceType: ec2types.InstanceTypeT3Medium, SubnetId: aws.String("subnet-1"),
+			State: &ec2types.InstanceState{Name: ec2types.InstanceStateNameRunning}}
+		for k := 0; k+1 < len(tags); k += 2 {
+			i.Tags = append(i.Tags, ec2types.Tag{Key: aws.String(tags[k]), Value: aws.String(tags[k+1])})
+		}
+		return i
+	}
+	for _, tc := range []struct {
+		i              ec2types.Instance
+		detail, delete string
+	}{
+		{inst("eks:nodegroup-name", "myeks-nodes", "Name", "myeks-nodes"), "running t3.medium in subnet-1; a node of node group myeks-nodes, which a paused lab does not have",
+			"aws eks delete-nodegroup --region ap-northeast-2 --cluster-name myeks --nodegroup-name myeks-nodes"},
+		{inst("Name", "bastion"), "running t3.medium in subnet-1; named bastion", "aws ec2 stop-instances --region ap-northeast-2 --instance-ids i-1"},
+		{inst(), "running t3.medium in subnet-1", "aws ec2 stop-instances --region ap-northeast-2 --instance-ids i-1"},
+	} {
+		l := a.instanceLeftover(tc.i)
+		if l.Kind != "instance" || l.ID != "i-1" || l.Detail != tc.detail || l.Delete != tc.delete {
+			t.Errorf("instance %v: %+v, want the detail %q and the command %q", tc.i.Tags, l, tc.detail, tc.delete)
+		}
+	}
+}
+
+// A paused lab's report says what bills while paused, and what it keeps on
+// purpose when nothing else is left.
+func TestReportOfAPausedLab(t *testing.T) {
+	write := func(r Report) string {
+		var b strings.Builder
+		r.Write(&b, false)
+		return b.String()
+	}
+	paused := Options{Stack: "dev", Project: DefaultProject, Region: "r", ClusterName: "myeks", Paused: true}
+	left := []Leftover{{Kind: "NAT gateway", ID: "nat-1", Delete: "aws ec2 delete-nat-gateway"}}
+	for _, tc := range []struct {
+		r         Report
+		want, not string
+	}{
+		{Report{Options: paused, Complete: true, Leftovers: left}, "lab audit: 1 resource(s) billing while the lab is paused", "left behind"},
+		{Report{Options: paused, Complete: true}, "lab audit: nothing bills but what a paused lab keeps", "nothing left behind"},
+		{Report{Options: Options{Stack: "dev"}, Complete: true, Leftovers: left}, "lab audit: 1 resource(s) left behind", "paused"},
+		{Report{Options: Options{Stack: "dev"}, Complete: true}, "lab audit: nothing left behind", "paused"},
+	} {
+		out := write(tc.r)
+		if !strings.Contains(out, tc.want) || strings.Contains(out, tc.not) {
+			t.Errorf("paused %v, %d leftover(s):\n%s\nwant %q and not %q", tc.r.Options.Paused, len(tc.r.Leftovers), out, tc.want, tc.not)
+		}
+	}
+	if out := write(Report{Options: paused, Complete: true}); !strings.HasPrefix(out, "lab audit: stack dev (project eks-lab) in r, cluster myeks, paused\n") {
+		t.Errorf("header:\n%s", out)
+	}
+}
+
+// The options of a stack come from its file, as the program reads it; a
+// file naming its lab wrongly is refused with the stack's name.
+func TestStackOptions(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := StackOptions(root, "dev")
+	want := Options{Project: DefaultProject, Stack: "dev", Region: "ap-northeast-2", ClusterName: "myeks", TxtOwnerID: "eks-lab-dev", NoHostedZone: true}
+	if err != nil || got != want {
+		t.Errorf("dev: %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := StackOptions(root, "no-such-stack"); err == nil {
+		t.Error("a stack without a file: no error")
+	}
+	bad := t.TempDir()
+	pulumiYAML, err := os.ReadFile(filepath.Join(root, "Pulumi.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(bad, "stacks"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"Pulumi.yaml": string(pulumiYAML), "stacks/Pulumi.bad.yaml": "config:\n  eks-lab:sshCidr: 203.0.113.7/32\n  eks-lab:clusterName: Bad_Name!\n"} {
+		if err := os.WriteFile(filepath.Join(bad, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := StackOptions(bad, "bad"); err == nil || !strings.HasPrefix(err.Error(), "stack bad: ") || !strings.Contains(err.Error(), "eks-lab:clusterName") {
+		t.Errorf("a bad cluster name: %v", err)
 	}
 }

@@ -67,6 +67,8 @@ func TestTargetsSelectGatewayAPI(t *testing.T) {
 		{"HTTPRoute of a Gateway whose listener has a hostname", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"name":"named"}]}}`, true, true},
 		{"HTTPRoute of a Gateway in another namespace", httpRouteKind, `{"metadata":{"namespace":"app"},"spec":{"parentRefs":[{"namespace":"web","name":"named"}]}}`, true, true},
 		{"HTTPRoute of an unknown Gateway", httpRouteKind, `{"metadata":{"namespace":"app"},"spec":{"parentRefs":[{"name":"named"}]}}`, true, false},
+		{"HTTPRoute naming its Gateway's kind", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"kind":"Gateway","name":"named"}]}}`, true, true},
+		{"HTTPRoute of a Service, group left out", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"kind":"Service","name":"named"}]}}`, false, false},
 		{"HTTPRoute of a Service (mesh)", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"group":"","kind":"Service","name":"named"}]}}`, false, false},
 		{"HTTPRoute of another group's Gateway", httpRouteKind, `{"metadata":{"namespace":"web"},"spec":{"parentRefs":[{"group":"example.com","kind":"Gateway","name":"named"}]}}`, false, false},
 		{"GRPCRoute with hostnames", routeKinds[1], `{"metadata":{"namespace":"web"},"spec":{"hostnames":["a.example.com"],"parentRefs":[{"name":"named"}]}}`, true, false},

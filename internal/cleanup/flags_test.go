@@ -17,16 +17,17 @@ func TestParseArgsRejectsBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no kubeconfig":    {nil, "give exactly one of --kubeconfig-env and --kubeconfig"},
-		"both":             {[]string{"--kubeconfig-env", "X", "--kubeconfig", "/x"}, "give exactly one"},
-		"bad duration":     {[]string{"--kubeconfig-env", "X", "--timeout", "ten"}, "invalid value \"ten\" for flag -timeout"},
-		"zero timeout":     {[]string{"--kubeconfig-env", "X", "--timeout", "0s"}, "--timeout must be positive"},
-		"unknown flag":     {[]string{"--kubeconfig-env", "X", "--force"}, "flag provided but not defined: -force"},
-		"extra argument":   {[]string{"--kubeconfig-env", "X", "now"}, "unexpected argument now"},
-		"env unset":        {[]string{"--kubeconfig-env", "LAB_TEST_EMPTY"}, "environment variable LAB_TEST_EMPTY is empty or unset"},
-		"missing file":     {[]string{"--kubeconfig", filepath.Join(t.TempDir(), "nope")}, "no such file"},
-		"negative dnswait": {[]string{"--kubeconfig-env", "X", "--dns-sync-wait", "-1s"}, "--dns-sync-wait must not be negative"},
-		"bad targets":      {[]string{"--kubeconfig-env", "X", "--targets", "pods"}, `--targets "pods": want load-balancers or dns-names`},
+		"no kubeconfig":      {nil, "give exactly one of --kubeconfig-env and --kubeconfig"},
+		"both":               {[]string{"--kubeconfig-env", "X", "--kubeconfig", "/x"}, "give exactly one"},
+		"bad duration":       {[]string{"--kubeconfig-env", "X", "--timeout", "ten"}, "invalid value \"ten\" for flag -timeout"},
+		"zero timeout":       {[]string{"--kubeconfig-env", "X", "--timeout", "0s"}, "--timeout must be positive"},
+		"unknown flag":       {[]string{"--kubeconfig-env", "X", "--force"}, "flag provided but not defined: -force"},
+		"extra argument":     {[]string{"--kubeconfig-env", "X", "now"}, "unexpected argument now"},
+		"env unset":          {[]string{"--kubeconfig-env", "LAB_TEST_EMPTY"}, "environment variable LAB_TEST_EMPTY is empty or unset"},
+		"missing file":       {[]string{"--kubeconfig", filepath.Join(t.TempDir(), "nope")}, "no such file"},
+		"negative dnswait":   {[]string{"--kubeconfig-env", "X", "--dns-sync-wait", "-1s"}, "--dns-sync-wait must not be negative"},
+		"zero poll interval": {[]string{"--kubeconfig-env", "X", "--poll-interval", "0s"}, "--poll-interval must be positive"},
+		"bad targets":        {[]string{"--kubeconfig-env", "X", "--targets", "pods"}, `--targets "pods": want load-balancers or dns-names`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var help bytes.Buffer
@@ -152,5 +153,32 @@ func TestDefaultWaitsAreTheDocumentedOnes(t *testing.T) {
 				t.Errorf("docs/lifecycle.md no longer says %q (%s, %s)", d, tc.name, tc.want)
 			}
 		}
+	}
+}
+
+// Main is the command: a bad flag is exit 2 with one line on stderr, -h
+// the usage on stdout and exit 0, a skipped cleanup says so and exits 0,
+// a kubeconfig it cannot use is exit 2 too.
+func TestMainExitCodes(t *testing.T) {
+	t.Setenv("LAB_TEST_KUBECONFIG", "not: [a kubeconfig")
+	for name, tc := range map[string]struct {
+		args           []string
+		skip           string
+		code           int
+		stdout, stderr string
+	}{
+		"bad flag":         {[]string{"--force"}, "", ExitBadInput, "", "lab cleanup: flag provided but not defined: -force"},
+		"help":             {[]string{"-h"}, "", ExitOK, Usage, ""},
+		"skipped":          {[]string{"--kubeconfig-env", "LAB_TEST_KUBECONFIG"}, "1", ExitOK, "lab cleanup: skipped because " + SkipEnv + " is set", ""},
+		"a bad kubeconfig": {[]string{"--kubeconfig-env", "LAB_TEST_KUBECONFIG"}, "", ExitBadInput, "", "lab cleanup: "},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(SkipEnv, tc.skip)
+			var stdout, stderr bytes.Buffer
+			code := Main(tc.args, &stdout, &stderr)
+			if code != tc.code || !strings.Contains(stdout.String(), tc.stdout) || !strings.HasPrefix(stderr.String(), tc.stderr) || (tc.stderr == "") != (stderr.Len() == 0) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout.String(), stderr.String(), tc.code, tc.stdout, tc.stderr)
+			}
+		})
 	}
 }

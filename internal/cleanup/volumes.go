@@ -181,7 +181,7 @@ func (r *run) deleteVolumes(ctx context.Context) ([]leftover, error) {
 	}
 
 	var present []leftover
-	var bound []leftover // claims to delete
+	var bound []leftover       // claims to delete
 	var deletable []keptVolume // the volumes in present, with their claims
 	for _, pv := range pvs {
 		l := leftover{kind: volumeKind, name: pv.Metadata.Name, volume: pv.source(), finalizers: pv.Metadata.Finalizers}

@@ -55,7 +55,7 @@ type Prerequisites struct {
 func (p Prerequisites) Missing() string {
 	var m []string
 	if p.OptIn != "1" {
-		m = append(m, EnvOptIn+"=1 (the opt-in: the test brings up a lab in your AWS account, about one lab-hour of charges)")
+		m = append(m, EnvOptIn+"=1 (the opt-in: the test brings up a lab in your AWS account, about $0.80 of charges: docs/acceptance.md)")
 	}
 	if p.PulumiErr != nil {
 		m = append(m, "the pulumi CLI on PATH (https://www.pulumi.com/docs/install/)")
