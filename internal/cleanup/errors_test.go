@@ -86,7 +86,8 @@ func TestSkippedSaysWhyOnce(t *testing.T) {
 	var log bytes.Buffer
 	r := &run{opts: Options{Log: &log}, announced: map[string]bool{}}
 	owned := meta{Namespace: "game", Name: "web", Labels: map[string]string{"app.kubernetes.io/managed-by": "pulumi"}}
-	if !r.skipped(serviceKind, owned) || !r.skipped(serviceKind, owned) || r.skipped(serviceKind, meta{Namespace: "game", Name: "mine"}) {
+	first, again := r.skipped(serviceKind, owned), r.skipped(serviceKind, owned)
+	if !first || !again || r.skipped(serviceKind, meta{Namespace: "game", Name: "mine"}) {
 		t.Error("a Pulumi-managed object not skipped, or a member's skipped")
 	}
 	r.skipped(ingressKind, owned)
