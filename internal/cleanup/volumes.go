@@ -180,9 +180,8 @@ func (r *run) deleteVolumes(ctx context.Context) ([]leftover, error) {
 		claims[qualified(c.Metadata)] = c
 	}
 
-	var present []leftover
-	var bound []leftover       // claims to delete
-	var deletable []keptVolume // the volumes in present, with their claims
+	var deletable []volumeWithClaim // volumes that go with their claims
+	var bound []leftover            // claims to delete
 	for _, pv := range pvs {
 		l := leftover{kind: volumeKind, name: pv.Metadata.Name, volume: pv.source(), finalizers: pv.Metadata.Finalizers}
 		var claim *claimObject
@@ -200,14 +199,13 @@ func (r *run) deleteVolumes(ctx context.Context) ([]leftover, error) {
 		if claim != nil && r.skipped(claimKind, claim.Metadata) {
 			continue
 		}
-		present = append(present, l)
-		deletable = append(deletable, keptVolume{l, claim})
+		deletable = append(deletable, volumeWithClaim{l, claim})
 		if claim != nil {
 			bound = append(bound, leftover{kind: claimKind, namespace: claim.Metadata.Namespace, name: claim.Metadata.Name,
 				claimVolume: pv.Metadata.Name, volume: l.volume, finalizers: claim.Metadata.Finalizers})
 		}
 	}
-	if len(present) == 0 {
+	if len(deletable) == 0 {
 		return nil, nil
 	}
 	// The EBS CSI driver, which deletes these volumes, runs on the nodes: a
@@ -222,6 +220,10 @@ func (r *run) deleteVolumes(ctx context.Context) ([]leftover, error) {
 			r.logKept(v.volume, v.claim, noNodeReady)
 		}
 		return nil, nil
+	}
+	present := make([]leftover, 0, len(deletable)+len(bound))
+	for _, v := range deletable {
+		present = append(present, v.volume)
 	}
 	if len(bound) == 0 {
 		return present, nil
@@ -272,8 +274,8 @@ func (r *run) stopUsers(ctx context.Context, c leftover, pods []pod) error {
 const noNodeReady = "no node is Ready to run the EBS CSI driver, which deletes the volume once its claim goes (a paused lab has no nodes: " +
 	"to have it deleted, resume the lab with eks-lab:paused false and pulumi up, then destroy)"
 
-// keptVolume is a PersistentVolume and its claim, if it still has one.
-type keptVolume struct {
+// volumeWithClaim is a PersistentVolume and its claim, if it still has one.
+type volumeWithClaim struct {
 	volume leftover
 	claim  *claimObject
 }

@@ -207,8 +207,8 @@ func FileExpiry(content []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	v, ok := config["eks-lab:expiry"]
-	if !ok || v == nil {
+	v := config["eks-lab:expiry"]
+	if v == nil { // absent, or "key:" with no value
 		return "", nil
 	}
 	if t, ok := v.(time.Time); ok { // YAML reads an unquoted timestamp as a time
@@ -224,8 +224,8 @@ func FilePaused(content []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	v, ok := config["eks-lab:paused"]
-	if !ok || v == nil {
+	v := config["eks-lab:paused"]
+	if v == nil { // absent, or "key:" with no value
 		return false, nil
 	}
 	paused, err := strconv.ParseBool(fmt.Sprint(v))

@@ -100,7 +100,7 @@ func (r *renderer) all() {
 		// A total that leaves out what has no price is no estimate.
 		cost = unpriced(c)
 	}
-	if s := d.Estimates.States; s != nil && s.Paused {
+	if d.Estimates.States.pausedPlan() {
 		// A paused lab is not brought up from nothing (the program refuses).
 		r.printf("Estimate: %s; `pulumi destroy` ~%s.\n", cost, minutes(d.Estimates.Duration.DestroyMinutes))
 	} else {
@@ -362,7 +362,7 @@ func (r *renderer) durations() {
 		{"pulumi up", minutes(du.UpMinutes), pathString(du.UpPath)},
 		{"pulumi destroy", minutes(du.DestroyMinutes), pathString(du.DestroyPath)},
 	}
-	if s := r.doc.Estimates.States; s != nil && s.Paused {
+	if r.doc.Estimates.States.pausedPlan() {
 		rows = rows[1:] // a paused lab is not brought up from nothing
 	}
 	if s := r.doc.Estimates.States; s != nil {

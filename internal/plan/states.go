@@ -26,6 +26,9 @@ type States struct {
 	Resume             estimate.Transition `json:"resume"`
 }
 
+// pausedPlan reports whether the plan is of a paused lab (nil: one state only, running).
+func (s *States) pausedPlan() bool { return s != nil && s.Paused }
+
 // Transitions compares the running and paused plans of one stack:
 //   - condemned: what the running lab has and the paused one not, deleted
 //     by a pause (in DeleteLayers order) and created by a resume;

@@ -200,13 +200,7 @@ func (l *lab) pauseAndResume(ctx context.Context, httpc *http.Client, vpc, sshCi
 		return err
 	})
 	l.step("lab audit --paused: nothing bills that a pause deletes or stops", func() error {
-		opts := audit.FromConfig(l.cfg)
-		opts.Paused = true
-		clients := audit.NewClients(l.awsCfg)
-		_, err := acceptance.AuditUntilClean(ctx, func(ctx context.Context) (audit.Report, error) {
-			return audit.Run(ctx, opts, clients)
-		}, poll(auditGrace+time.Minute, 30*time.Second), auditGrace)
-		return err
+		return l.auditUntilClean(ctx, true, poll(auditGrace+time.Minute, 30*time.Second))
 	})
 	l.step("resume: eks-lab:paused false, pulumi up", func() (err error) {
 		l.measured.Resume, err = l.upPaused(ctx, false)
@@ -479,12 +473,7 @@ func (l *lab) teardown() {
 	if !l.deadline.IsZero() {
 		window = min(window, time.Until(l.deadline)-2*time.Minute)
 	}
-	opts := audit.FromConfig(l.cfg)
-	clients := audit.NewClients(l.awsCfg)
-	_, err = acceptance.AuditUntilClean(ctx, func(ctx context.Context) (audit.Report, error) {
-		return audit.Run(ctx, opts, clients)
-	}, poll(window, time.Minute), auditGrace)
-	if err != nil {
+	if err := l.auditUntilClean(ctx, false, poll(window, time.Minute)); err != nil {
 		t.Errorf("FAILED: lab audit after destroy, after %s: %v\n\n%s", time.Since(start).Round(time.Second), err, l.run.RecoveryCommands())
 		return
 	}
@@ -498,6 +487,18 @@ func (l *lab) teardown() {
 	if err := os.RemoveAll(l.run.Dir); err != nil {
 		t.Logf("removing %s: %v", l.run.Dir, err)
 	}
+}
+
+// auditUntilClean runs lab audit for the run's stack (of a paused lab with
+// paused) until it finds nothing, as acceptance.AuditUntilClean decides.
+func (l *lab) auditUntilClean(ctx context.Context, paused bool, p acceptance.Poll) error {
+	opts := audit.FromConfig(l.cfg)
+	opts.Paused = paused
+	clients := audit.NewClients(l.awsCfg)
+	_, err := acceptance.AuditUntilClean(ctx, func(ctx context.Context) (audit.Report, error) {
+		return audit.Run(ctx, opts, clients)
+	}, p, auditGrace)
+	return err
 }
 
 func (l *lab) destroy(ctx context.Context) error {
