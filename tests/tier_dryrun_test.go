@@ -114,16 +114,19 @@ var dryRunClusterObjects = []map[string]any{{
 
 // installTheCRDs really applies the files the program applies before the
 // objects that need them: the load balancer controller's CRDs and Gateway
-// API's standard channel, each served once it returns.
+// API's standard channel, each served once it returns (one install: the
+// garbage collector is brought up to date once).
 func installTheCRDs(t *testing.T, srv *kubetest.Server) {
 	t.Helper()
+	var texts []string
 	for _, f := range append(slices.Clone(awslbc.CRDFiles), awslbc.GatewayAPIFile) {
 		text, err := awslbc.CRDs(f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv.Install(t, text)
+		texts = append(texts, text)
 	}
+	srv.Install(t, strings.Join(texts, "\n---\n"))
 }
 
 func TestEveryPlannedObjectIsAcceptedByTheAPIServer(t *testing.T) {

@@ -24,11 +24,13 @@ var installPaths = map[string]string{
 
 // Install applies every object of a CRD install file for real, server-side
 // and forced as the program applies it, and waits until each CRD is
-// Established and its group version is served. It returns the objects'
+// Established and its group version is served and, when it created a CRD,
+// until the garbage collector knows its kind. It returns the objects'
 // paths, for Uninstall.
 func (s *Server) Install(t testing.TB, text string) []string {
 	t.Helper()
 	var paths, groupVersions []string
+	createdCRD := false
 	dec := yaml.NewDecoder(strings.NewReader(text))
 	for {
 		var obj map[string]any
@@ -47,11 +49,13 @@ func (s *Server) Install(t testing.TB, text string) []string {
 			t.Fatalf("kubetest: install: a %s %q, want only CRDs and admission policies", kind, name)
 		}
 		q := url.Values{"fieldManager": {"kubetest"}, "force": {"true"}}
-		if code, body, err := s.Do(http.MethodPatch, base+name+"?"+q.Encode(), "application/apply-patch+yaml", obj); err != nil || code >= 300 {
+		code, body, err := s.Do(http.MethodPatch, base+name+"?"+q.Encode(), "application/apply-patch+yaml", obj)
+		if err != nil || code >= 300 {
 			t.Fatalf("kubetest: install %s %s: HTTP %d %s %v", kind, name, code, body, err)
 		}
 		paths = append(paths, base+name)
 		if kind == "CustomResourceDefinition" {
+			createdCRD = createdCRD || code == http.StatusCreated
 			spec, _ := obj["spec"].(map[string]any)
 			versions, _ := spec["versions"].([]any)
 			for _, v := range versions {
@@ -71,6 +75,11 @@ func (s *Server) Install(t testing.TB, text string) []string {
 			code, _, err := s.Do(http.MethodGet, gv, "", nil)
 			return err == nil && code == http.StatusOK
 		})
+	}
+	if createdCRD {
+		if err := s.restartControllerManager(); err != nil {
+			t.Fatalf("kubetest: install: %v", err)
+		}
 	}
 	return paths
 }

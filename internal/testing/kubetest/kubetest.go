@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -56,9 +57,15 @@ type Server struct {
 	// EtcdURL answers plain HTTP: a server that does not speak TLS.
 	EtcdURL string
 
-	dir   string
-	procs []*proc
-	http  *http.Client
+	dir  string
+	http *http.Client
+
+	procsMu sync.Mutex // guards procs, which a restart changes
+	procs   []*proc
+	// controllerManager is kube-controller-manager's command line;
+	// restarting it one restart at a time.
+	controllerManager []string
+	restarting        sync.Mutex
 }
 
 // proc is a started process; done is closed when it has exited.
@@ -188,13 +195,39 @@ func start(binDir, etcdBin string) (srv *Server, err error) {
 	// foreground deletion waits for, the PersistentVolume binder binds claims
 	// and releases their volumes, and the protection controllers keep a
 	// claim while a pod uses it and a volume while a claim is bound to it.
-	if err := s.run("kube-controller-manager", filepath.Join(binDir, "kube-controller-manager"),
-		"--kubeconfig="+kubeconfig, "--controllers=garbagecollector,endpointslice,persistentvolume-binder,pvc-protection,pv-protection",
+	s.controllerManager = []string{filepath.Join(binDir, "kube-controller-manager"),
+		"--kubeconfig=" + kubeconfig, "--controllers=garbagecollector,endpointslice,persistentvolume-binder,pvc-protection,pv-protection",
 		"--leader-elect=false", "--secure-port=0",
-	); err != nil {
-		return nil, err
 	}
-	return s, s.waitForGarbageCollector()
+	return s, s.startControllerManager()
+}
+
+// startControllerManager starts kube-controller-manager and waits until its
+// garbage collector works.
+func (s *Server) startControllerManager() error {
+	if err := s.run("kube-controller-manager", s.controllerManager[0], s.controllerManager[1:]...); err != nil {
+		return err
+	}
+	return s.waitForGarbageCollector()
+}
+
+// restartControllerManager makes the garbage collector know kinds that
+// CRDs added since it started. By itself it learns them at its discovery
+// resync, every 30 seconds (const syncPeriod in garbageCollectorController.Run,
+// cmd/kube-controller-manager/app/core.go at v1.35.4), and a foreground
+// delete of a new kind's object waits until then; a restart learns them at
+// once, as a cluster has after its next resync.
+func (s *Server) restartControllerManager() error {
+	s.restarting.Lock()
+	defer s.restarting.Unlock()
+	s.procsMu.Lock()
+	i := slices.IndexFunc(s.procs, func(p *proc) bool { return p.name == "kube-controller-manager" })
+	p := s.procs[i]
+	s.procs = slices.Delete(s.procs, i, i+1)
+	s.procsMu.Unlock()
+	_ = p.cmd.Process.Kill()
+	<-p.done
+	return s.startControllerManager()
 }
 
 // waitForGarbageCollector deletes a Service in the foreground until the
@@ -232,7 +265,9 @@ func (s *Server) run(name, bin string, args ...string) error {
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	s.procsMu.Lock()
 	s.procs = append(s.procs, p)
+	s.procsMu.Unlock()
 	go func() {
 		_ = cmd.Wait()
 		log.Close()
@@ -249,7 +284,10 @@ func (s *Server) waitFor(what string, ready func() bool) error {
 		if ready() {
 			return nil
 		}
-		for _, p := range s.procs {
+		s.procsMu.Lock()
+		procs := slices.Clone(s.procs)
+		s.procsMu.Unlock()
+		for _, p := range procs {
 			select {
 			case <-p.done:
 				return fmt.Errorf("%s exited while waiting for %s:\n%s", p.name, what, s.logTail(p.name))
