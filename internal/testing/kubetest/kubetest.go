@@ -222,11 +222,16 @@ func (s *Server) restartControllerManager() error {
 	defer s.restarting.Unlock()
 	s.procsMu.Lock()
 	i := slices.IndexFunc(s.procs, func(p *proc) bool { return p.name == "kube-controller-manager" })
-	p := s.procs[i]
-	s.procs = slices.Delete(s.procs, i, i+1)
+	var old *proc
+	if i >= 0 { // none after a restart that failed to start it
+		old = s.procs[i]
+		s.procs = slices.Delete(s.procs, i, i+1)
+	}
 	s.procsMu.Unlock()
-	_ = p.cmd.Process.Kill()
-	<-p.done
+	if old != nil {
+		_ = old.cmd.Process.Kill()
+		<-old.done
+	}
 	return s.startControllerManager()
 }
 
