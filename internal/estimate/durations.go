@@ -20,9 +20,16 @@ type Timing struct {
 // group joins in 3-5 minutes; a NAT gateway becomes available in 1-2 minutes
 // and takes about a minute to delete; pulumi-kubernetes waits for a Helm
 // release's workloads to become ready (a minute or two for the controllers'
-// images) and for a LoadBalancer Service until its load balancer has an
-// address (NLB/ALB provisioning, about 3 minutes); deleting such a Service
-// waits for the controller's finalizer, i.e. for the load balancer to go.
+// images) and for a LoadBalancer Service, an Ingress or a Gateway until the
+// load balancer controller writes its load balancer's address, about a
+// minute: the controller writes it once it has created the load balancer,
+// its target groups and listeners, not once the load balancer is active
+// (aws-load-balancer-controller v3.5.0: controllers/service/service_controller.go
+// updates the Service's status right after deployModel, which has no waiter;
+// controllers/gateway/gateway_controller.go sets a Gateway's addresses while
+// Programmed is Unknown, "while ALB is provisioning"), so the load balancer
+// answers 2-3 minutes after pulumi up is done; deleting such an object waits
+// for the controller's finalizer, i.e. for the load balancer to go.
 // IAM, VPC plumbing and Kubernetes objects are seconds. Adjust the table when
 // real runs differ: the acceptance test prints each type's measured times
 // next to it (docs/acceptance.md).
@@ -122,7 +129,7 @@ var controlPlaneTypes = map[string]bool{"eks:index:Cluster": true, "aws:eks/clus
 
 // Timings of load-balanced Kubernetes objects, which depend on their spec.
 var (
-	loadBalancerTiming = Timing{Create: 3, Delete: 1}
+	loadBalancerTiming = Timing{Create: 1, Delete: 1}
 	kubernetesTiming   = Timing{Create: 0.1, Delete: 0.1}
 	defaultTiming      = Timing{Create: 0.2, Delete: 0.2}
 )
@@ -183,7 +190,7 @@ func CriticalPaths(nodes []Node) (Durations, error) {
 		Assumptions: []string{
 			"Each resource waits for its parent and for everything it depends on (all of a component's children included); independent resources proceed in parallel, as `pulumi up` does.",
 			"`pulumi destroy` runs the same graph backwards: dependents and children go first.",
-			"Per-type times are typical, not measured by this project: EKS control plane 13.3-16.2 min to create by region (published per-region measurements, internal/estimate controlPlaneCreate) and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service, ALB Ingress or Gateway 3/1 (load balancer provisioning and cleanup), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
+			"Per-type times are typical, not measured by this project: EKS control plane 13.3-16.2 min to create by region (published per-region measurements, internal/estimate controlPlaneCreate) and 5 to delete, managed node group 4/3, NAT gateway 2/1, Helm release 2/1, LoadBalancer Service, ALB Ingress or Gateway 1/1 (until the controller writes the load balancer's address, which answers 2-3 minutes later, once provisioned; until it is deleted), EKS add-on 1/0.5, EC2 instance 1/1, IAM, VPC and Kubernetes objects seconds.",
 		},
 	}
 	var err error

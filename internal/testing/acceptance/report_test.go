@@ -39,7 +39,7 @@ func TestWriteTimingsPutsMeasuredNextToPlanned(t *testing.T) {
 		"pulumi destroy 12 min 13.0 min",
 		"cost: 0.5045 USD per hour planned; this run billed 0.90 h (up start to destroy end), about 0.45 USD",
 		"aws:eks/cluster:Cluster 14 / 5 9.3 / 6.0", // Seoul's control plane
-		"kubernetes:core/v1:Service 3 / 1 2.0 / 0.0",
+		"kubernetes:core/v1:Service 1 / 1 2.0 / 0.0",
 		"command:local:Command 0 / 0.5 0.0 / 3.0", // a cleanup: no create; its delete before the DNS sync wait
 		"internal/estimate/durations.go",
 		"go test ./tests -run Golden -update",
