@@ -396,10 +396,9 @@ func TestLeftoversAfterADestroyAreReportedThenCleanOnceDeleted(t *testing.T) {
 		{"internet gateway", a.ids["igw"]},
 		{"VPC", a.ids["lab"]},
 	}
-	got := slices.DeleteFunc(foundIn(rep), func(f found) bool { return a.natENIs()[f.id] })
+	got := a.foundBesideNATENIs(rep)
 	// Within one kind the emulator's order is its own.
-	less := func(x, y found) int { return strings.Compare(x.kind+x.id, y.kind+y.id) }
-	if !slices.Equal(sortedFound(got, less), sortedFound(want, less)) {
+	if !sameFound(got, want) {
 		t.Errorf("leftovers:\n%s\nwant:\n%s", show(got), show(want))
 	}
 	kinds := func(fs []found) []string {
@@ -469,6 +468,13 @@ func (a *account) natENIs() map[string]bool {
 		}
 	}
 	return enis
+}
+
+// foundBesideNATENIs is what rep found but the NAT gateways' network
+// interfaces (natENIs), in the report's order.
+func (a *account) foundBesideNATENIs(rep Report) []found {
+	nat := a.natENIs()
+	return slices.DeleteFunc(foundIn(rep), func(f found) bool { return nat[f.id] })
 }
 
 // deleteAll deletes what leftovers made for the stack, as its delete
@@ -770,9 +776,7 @@ func TestAPausedLabsAuditReportsOnlyWhatMustNotBill(t *testing.T) {
 		{"elastic IP", a.ids["deleted-nat-eip"]},
 		{"elastic IP", a.ids["handmade-nat-eip"]},
 	}
-	got := slices.DeleteFunc(foundIn(rep), func(f found) bool { return a.natENIs()[f.id] })
-	less := func(x, y found) int { return strings.Compare(x.kind+x.id, y.kind+y.id) }
-	if !slices.Equal(sortedFound(got, less), sortedFound(want, less)) {
+	if got := a.foundBesideNATENIs(rep); !sameFound(got, want) {
 		t.Errorf("paused leftovers:\n%s\nwant:\n%s", show(got), show(want))
 	}
 	for name, cmd := range map[string]string{
