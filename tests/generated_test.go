@@ -103,10 +103,9 @@ func TestLabToolExamplesAreGeneratedFromTheGoldenPlans(t *testing.T) {
 	const page = "docs/lab-tool.md"
 	text := func(stack string) string {
 		t.Helper()
-		doc, err := plan.Build(stackPlan(t, stack), plan.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// Both states, as lab plan builds them: the time estimate has the
+		// pause and the resume.
+		doc := bothStatesPlan(t, root, stack, nil)
 		var b bytes.Buffer
 		if err := plan.Render(&b, doc, "text"); err != nil {
 			t.Fatal(err)
@@ -215,4 +214,25 @@ func planMistakes(t *testing.T) string {
 		fmt.Fprintf(&out, "$ %s\n%s\n", command, strings.ReplaceAll(stderr.String(), dir, "/home/member/eks-lab"))
 	}
 	return strings.TrimSpace(out.String())
+}
+
+// docs/lifecycle.md shows lab plan's figures of both states for every stack
+// file: what a pause saves and how long a resume takes against a fresh lab.
+func TestLifecycleStateFiguresAreGeneratedFromThePlans(t *testing.T) {
+	stacks, err := offline.Stacks(root)
+	if err != nil || len(stacks) == 0 {
+		t.Fatalf("stacks: %v %v", stacks, err)
+	}
+	var rows []docgen.StateFigures
+	for _, stack := range stacks {
+		doc := bothStatesPlan(t, root, stack, nil)
+		s := doc.Estimates.States
+		rows = append(rows, docgen.StateFigures{
+			Stack: stack, RunningHourly: s.RunningHourly, PausedHourly: s.PausedHourly,
+			PausedFraction: s.PausedFraction, PausedFractionSpot: s.PausedFractionSpot,
+			UpMinutes: doc.Estimates.Duration.UpMinutes, PauseMinutes: s.Pause.Minutes,
+			ResumeMinutes: s.Resume.Minutes, ResumePath: s.Resume.Path,
+		})
+	}
+	checkGenerated(t, "docs/lifecycle.md", docgen.PauseResume, docgen.StatesTable(rows))
 }

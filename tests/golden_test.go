@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/eks-study/lab/internal/offline"
-	"github.com/eks-study/lab/internal/offline/mock"
 	"github.com/eks-study/lab/internal/plan"
 )
 
@@ -46,14 +45,7 @@ func TestGoldenPlans(t *testing.T) {
 			if s, ok := strings.CutSuffix(golden, "-paused"); ok {
 				stack, set = s, map[string]string{"eks-lab:paused": "true"}
 			}
-			p, other, err := mock.BothStates(goldenRoot, stack, set)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := plan.Build(p, plan.Options{Other: other})
-			if err != nil {
-				t.Fatal(err)
-			}
+			doc := bothStatesPlan(t, goldenRoot, stack, set)
 			var got bytes.Buffer
 			if err := doc.WriteJSON(&got); err != nil {
 				t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 	"github.com/eks-study/lab/infra/config"
 	"github.com/eks-study/lab/internal/offline"
 	"github.com/eks-study/lab/internal/offline/mock"
+	"github.com/eks-study/lab/internal/plan"
 )
 
 // root is the repository root, where Pulumi.yaml and stacks/ live.
@@ -18,6 +19,21 @@ var (
 	plansMu sync.Mutex
 	plans   = map[string]*offline.Plan{}
 )
+
+// bothStatesPlan is lab plan's document of a stack file under root (with
+// set on top), built as the lab tool builds it: with the other state too.
+func bothStatesPlan(t *testing.T, root, stack string, set map[string]string) *plan.Document {
+	t.Helper()
+	current, other, err := mock.BothStates(root, stack, set)
+	if err != nil {
+		t.Fatalf("stack %s: %v", stack, err)
+	}
+	doc, err := plan.Build(current, plan.Options{Other: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
 
 // stackPlan runs the program once per stack file and shares the result.
 func stackPlan(t *testing.T, stack string) *offline.Plan {

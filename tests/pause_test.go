@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/eks-study/lab/internal/estimate"
 	"github.com/eks-study/lab/internal/offline"
@@ -260,15 +261,7 @@ func TestResumeWaitsForNodesBeforeControllersAndSamples(t *testing.T) {
 			t.Errorf("release %s does not wait for the node group", r.Name)
 		}
 	}
-	cur, other, err := mock.BothStates(root, "private-nat", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc, err := plan.Build(cur, plan.Options{Other: other})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := doc.Estimates.States
+	s := bothStatesPlan(t, root, "private-nat", nil).Estimates.States
 	var path []string
 	for _, st := range s.Resume.Path {
 		path = append(path, st.Type)
@@ -283,5 +276,45 @@ func TestResumeWaitsForNodesBeforeControllersAndSamples(t *testing.T) {
 	}
 	if !slices.Equal(seen, order) {
 		t.Errorf("resume critical path %v, want %v in order", path, order)
+	}
+}
+
+// A resume's release upgrades change nothing but Helm's wait, however long
+// the lab was paused (the expiry moves with each update): Helm then patches
+// no object and waits for the pods the pause left Pending, which the resume
+// estimate rests on (estimate.Resume). A changed value would restart the
+// controllers after their pods came up.
+func TestResumeUpgradesChangeOnlyHelmsWait(t *testing.T) {
+	t.Parallel()
+	for _, stack := range []string{"dev", "private-nat", "pod-identity"} {
+		t.Run(stack, func(t *testing.T) {
+			cfg, err := offline.LoadStack(root, stack, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			running, err := mock.RunState(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err = offline.LoadStack(root, stack, map[string]string{"eks-lab:paused": "true"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.At = offline.Now.Add(30 * time.Hour) // paused a day after the first up
+			paused, err := mock.RunState(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			releases := running.OfType(tRelease)
+			if len(releases) == 0 {
+				t.Fatal("no release")
+			}
+			for _, r := range releases {
+				p := must(t, paused, tRelease, r.Name)
+				if got := plan.Changed(p.Inputs, r.Inputs, r.IgnoreChanges); !slices.Equal(got, []string{"skipAwait"}) {
+					t.Errorf("resuming release %s changes %v, want only skipAwait", r.Name, got)
+				}
+			}
+		})
 	}
 }

@@ -36,7 +36,7 @@ type Timing struct {
 var Timings = map[string]Timing{
 	"eks:index:Cluster":                                   {Delete: 5}, // pulumi-eks: control plane, OIDC provider, access entries; Create: ControlPlaneCreate
 	"aws:eks/cluster:Cluster":                             {Delete: 5},
-	"aws:eks/nodeGroup:NodeGroup":                         {Create: 4, Delete: 3},
+	NodeGroupType:                                         {Create: 4, Delete: 3},
 	"aws:eks/addon:Addon":                                 {Create: 1, Delete: 0.5},
 	"aws:eks/accessEntry:AccessEntry":                     {Create: 0.1, Delete: 0.1},
 	"aws:ec2/natGateway:NatGateway":                       {Create: 2, Delete: 1},
@@ -57,7 +57,7 @@ var Timings = map[string]Timing{
 	"aws:iam/openIdConnectProvider:OpenIdConnectProvider": {Create: 0.1, Delete: 0.1},
 	"aws:cloudwatch/logGroup:LogGroup":                    {Create: 0.1, Delete: 0.1},
 	"aws:route53/record:Record":                           {Create: 1, Delete: 1},
-	"kubernetes:helm.sh/v3:Release":                       {Create: 2, Delete: 1},
+	ReleaseType:                                           {Create: 2, Delete: 1},
 	"kubernetes:helm.sh/v4:Chart":                         {Create: 2, Delete: 1},
 	"kubernetes:apps/v1:Deployment":                       {Create: 1, Delete: 0.5},
 	"kubernetes:apps/v1:DaemonSet":                        {Create: 1, Delete: 0.5},
@@ -71,6 +71,16 @@ var Timings = map[string]Timing{
 // CommandType is the Cleanup's command.
 const CommandType = "command:local:Command"
 
+// ReleaseType is a Helm release's, NodeGroupType a managed node group's.
+const (
+	ReleaseType   = "kubernetes:helm.sh/v3:Release"
+	NodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+)
+
+// helmUpgradeMinutes is Helm's own part of an upgrade, without waiting for
+// pods: render the chart, patch what changed, record the release.
+const helmUpgradeMinutes = 0.2
+
 // UpdateMinutes is how long an in-place update of a resource of typ takes,
 // given its new inputs: a Helm release upgrade waits for the chart's
 // workloads unless skipAwait (a paused lab's); otherwise the type's Update,
@@ -78,8 +88,8 @@ const CommandType = "command:local:Command"
 func UpdateMinutes(typ, region string, inputs map[string]any) float64 {
 	t := TimingOf(typ, region, false)
 	switch {
-	case typ == "kubernetes:helm.sh/v3:Release" && inputs["skipAwait"] == true:
-		return 0.2
+	case typ == ReleaseType && inputs["skipAwait"] == true:
+		return helmUpgradeMinutes
 	case t.Update > 0:
 		return t.Update
 	}
@@ -194,18 +204,24 @@ func CriticalPaths(nodes []Node) (Durations, error) {
 		},
 	}
 	var err error
-	if d.UpMinutes, d.UpPath, err = longest(nodes, byURN, up, func(n *Node) float64 { return n.Timing.Create }); err != nil {
+	if d.UpMinutes, d.UpPath, err = longest(nodes, byURN, up, func(n *Node, _ float64) float64 { return n.Timing.Create }); err != nil {
 		return d, fmt.Errorf("create order: %w", err)
 	}
-	if d.DestroyMinutes, d.DestroyPath, err = longest(nodes, byURN, down, func(n *Node) float64 { return n.Timing.Delete }); err != nil {
+	if d.DestroyMinutes, d.DestroyPath, err = longest(nodes, byURN, down, func(n *Node, _ float64) float64 { return n.Timing.Delete }); err != nil {
 		return d, fmt.Errorf("destroy order: %w", err)
 	}
 	return d, nil
 }
 
-// longest is the heaviest path of the DAG, visiting nodes in URN order so that
-// ties resolve the same way every run.
-func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bool, weight func(*Node) float64) (float64, []Step, error) {
+// weightFunc is how long a node takes once it starts at start (minutes
+// after the update began).
+type weightFunc func(n *Node, start float64) float64
+
+// schedule runs the DAG as the engine does, every node as soon as all its
+// predecessors are done, visiting nodes in URN order so that ties resolve
+// the same way every run. It returns when each node finishes, what it
+// weighed, and the predecessor it waited for last.
+func schedule(nodes []Node, byURN map[string]*Node, next map[string]map[string]bool, weight weightFunc) (finish, took map[string]float64, prev map[string]string, err error) {
 	urns := make([]string, 0, len(nodes))
 	indegree := map[string]int{}
 	for _, n := range nodes {
@@ -217,8 +233,7 @@ func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bo
 			indegree[b]++
 		}
 	}
-	finish := map[string]float64{}
-	prev := map[string]string{}
+	finish, took, prev = map[string]float64{}, map[string]float64{}, map[string]string{}
 	var queue []string
 	for _, u := range urns {
 		if indegree[u] == 0 {
@@ -230,7 +245,8 @@ func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bo
 		u := queue[0]
 		queue = queue[1:]
 		done++
-		finish[u] += weight(byURN[u])
+		took[u] = weight(byURN[u], finish[u]) // finish[u] holds its start until here
+		finish[u] += took[u]
 		succ := make([]string, 0, len(next[u]))
 		for b := range next[u] {
 			succ = append(succ, b)
@@ -246,19 +262,29 @@ func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bo
 		}
 	}
 	if done != len(urns) {
-		return 0, nil, fmt.Errorf("the dependency graph has a cycle")
+		return nil, nil, nil, fmt.Errorf("the dependency graph has a cycle")
+	}
+	return finish, took, prev, nil
+}
+
+// longest is the heaviest path of the DAG: when its last node finishes,
+// and the nodes that took time along it.
+func longest(nodes []Node, byURN map[string]*Node, next map[string]map[string]bool, weight weightFunc) (float64, []Step, error) {
+	finish, took, prev, err := schedule(nodes, byURN, next, weight)
+	if err != nil {
+		return 0, nil, err
 	}
 	end, best := "", -1.0
-	for _, u := range urns {
-		if finish[u] > best {
+	for _, n := range nodes {
+		if u := n.URN; finish[u] > best || (finish[u] == best && u < end) {
 			end, best = u, finish[u]
 		}
 	}
 	var path []Step
 	for u := end; u != ""; u = prev[u] {
-		n := byURN[u]
-		if w := weight(n); w > 0 {
-			path = append(path, Step{URN: n.URN, Type: n.Type, Name: n.Name, Minutes: w})
+		if w := took[u]; w > 0 {
+			n := byURN[u]
+			path = append(path, Step{URN: n.URN, Type: n.Type, Name: n.Name, Minutes: round(w)})
 		}
 	}
 	slices.Reverse(path)

@@ -1,6 +1,7 @@
 package estimate
 
 import (
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -325,5 +326,41 @@ func TestDeleteLayersFollowOnlyDirectCondemnedDependencies(t *testing.T) {
 	}
 	if p.Minutes != round(want) {
 		t.Errorf("pause %g min, want the sum of each layer's slowest delete %g", p.Minutes, want)
+	}
+}
+
+// A resume's releases wait for pods that start when the node group is back,
+// every release's at once: the one that waits for the other's upgrade is
+// done with Helm's own part; without a node group to wait for, an upgrade
+// weighs its update time.
+func TestResumeReleasesWaitForTheirPodsFromWhenTheNodesAreBack(t *testing.T) {
+	n := func(urn, typ string, deps ...string) Node {
+		return Node{URN: urn, Type: typ, Name: urn, Dependencies: deps, Timing: TimingOf(typ, "ap-northeast-2", typ == "kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+	}
+	nodes := []Node{
+		n("nodes", NodeGroupType),
+		n("lbc", ReleaseType, "nodes"),
+		n("edns", ReleaseType, "lbc"),
+		n("gateway", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "edns"),
+	}
+	updated := map[string]float64{"lbc": 2, "edns": 2}
+	r, err := Resume(nodes, map[string]bool{"nodes": true, "gateway": true}, updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var path []string
+	for _, s := range r.Path {
+		path = append(path, fmt.Sprintf("%s %g", s.Name, s.Minutes))
+	}
+	// nodes 4 + the controller's pods 2 + ExternalDNS's upgrade 0.2 + the gateway 1
+	if r.Minutes != 7.2 || strings.Join(path, ", ") != "nodes 4, lbc 2, edns 0.2, gateway 1" {
+		t.Errorf("resume %g min along %v, want 7.2 along nodes 4, lbc 2, edns 0.2, gateway 1", r.Minutes, path)
+	}
+	r, err = Resume(nodes, map[string]bool{"gateway": true}, updated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Minutes != 5 {
+		t.Errorf("upgrades with no node group to wait for: %g min, want 2 + 2 + 1", r.Minutes)
 	}
 }

@@ -87,6 +87,12 @@ func DeleteLayers(nodes []Node, condemned map[string]bool) ([][]string, error) {
 	return layers, nil
 }
 
+// TransitionAssumptions are how Pause and Resume estimate, for the plan's reader.
+var TransitionAssumptions = []string{
+	"A pause runs its updates first (the bastion's stop, 1 min; the releases turning Helm's wait off, 12 s), then its deletes in the engine's order, each round as long as its slowest delete: the samples, the cleanups (with their wait for ExternalDNS), the node group, the NAT gateways.",
+	"A resume creates what the pause deleted. Its Helm releases change nothing but Helm's wait: their pods, Pending since the pause, start when the node group is back, every release's at once, so a release's upgrade is done 12 s after it starts or when its pods are Ready (its 2 minutes after the node group), whichever is later.",
+}
+
 // Transition is the estimated time of one pulumi up that changes a lab's
 // state (a pause or a resume) and its critical path.
 type Transition struct {
@@ -100,7 +106,7 @@ type Transition struct {
 // (DeleteLayers), each layer as long as its longest delete.
 func Pause(running []Node, condemned map[string]bool, updated map[string]float64) (Transition, error) {
 	byURN, up, _ := orderGraph(running)
-	updates, path, err := longest(running, byURN, up, func(n *Node) float64 { return updated[n.URN] })
+	updates, path, err := longest(running, byURN, up, func(n *Node, _ float64) float64 { return updated[n.URN] })
 	if err != nil {
 		return Transition{}, err
 	}
@@ -128,13 +134,41 @@ func Pause(running []Node, condemned map[string]bool, updated map[string]float64
 // the create order of the running graph, where what the pause deleted
 // (created) weighs its create time, what it updated its update time
 // (URN -> minutes), and everything else nothing.
+//
+// Except a Helm release that waits for its pods again: its chart and values
+// are the running lab's, so Helm's upgrade changes no object (Helm v3
+// pkg/kube/client.go updateResource writes nothing for an empty patch) and
+// waits for the pods the release already has (pulumi-kubernetes'
+// helmUpdate: Wait = !skipAwait). Those have been Pending since the pause
+// took the nodes and start once the node groups are back, every release's
+// at once. So such an upgrade is done when Helm's own part is and its pods
+// are Ready, its update time after the last node group, whichever is later:
+// a release that waits for another's starts with its pods up already.
 func Resume(running []Node, created map[string]bool, updated map[string]float64) (Transition, error) {
 	byURN, up, _ := orderGraph(running)
-	minutes, path, err := longest(running, byURN, up, func(n *Node) float64 {
+	plain := func(n *Node, _ float64) float64 {
 		if created[n.URN] {
 			return n.Timing.Create
 		}
 		return updated[n.URN]
-	})
+	}
+	finish, _, _, err := schedule(running, byURN, up, plain)
+	if err != nil {
+		return Transition{}, err
+	}
+	nodesBack, withNodes := 0.0, false
+	for urn := range created {
+		if byURN[urn].Type == NodeGroupType {
+			nodesBack, withNodes = max(nodesBack, finish[urn]), true
+		}
+	}
+	weight := func(n *Node, start float64) float64 {
+		w := plain(n, start)
+		if withNodes && n.Type == ReleaseType && !created[n.URN] && w > helmUpgradeMinutes {
+			return max(helmUpgradeMinutes, nodesBack+w-start)
+		}
+		return w
+	}
+	minutes, path, err := longest(running, byURN, up, weight)
 	return Transition{Minutes: minutes, Path: path}, err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -498,5 +499,20 @@ func TestGatewayLoadBalancerDefaultsAndForeignClasses(t *testing.T) {
 	}
 	if lb := lbs[0]; lb.Detail != "Gateway web/mesh" || lb.Kind != "" || !strings.Contains(lb.Note, "istio") {
 		t.Errorf("Gateway of another controller's class: %+v, want no kind and a note naming the class", lb)
+	}
+}
+
+// An ignored path keeps only its own value, as the engine's ignoreChanges
+// does: the rest of the same input still counts.
+func TestChangedAppliesIgnoreChangesPathByPath(t *testing.T) {
+	old := map[string]any{"skipAwait": true, "values": map[string]any{"defaultTags": map[string]any{"expiry": "a", "owner": "x"}}, "routes": []any{"nat-1"}}
+	same := map[string]any{"skipAwait": false, "values": map[string]any{"defaultTags": map[string]any{"expiry": "b", "owner": "x"}}, "routes": []any{"nat-2"}}
+	ignore := []string{`values.defaultTags["expiry"]`, "routes"}
+	if got := Changed(old, same, ignore); !slices.Equal(got, []string{"skipAwait"}) {
+		t.Errorf("changed %v, want [skipAwait]: the expiry and routes are ignored", got)
+	}
+	other := map[string]any{"skipAwait": true, "values": map[string]any{"defaultTags": map[string]any{"expiry": "b", "owner": "y"}}, "extra": 1.0}
+	if got := Changed(old, other, ignore); !slices.Equal(got, []string{"extra", "values"}) {
+		t.Errorf("changed %v, want [extra values]: an ignored path inside values hides no other change", got)
 	}
 }

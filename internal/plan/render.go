@@ -371,7 +371,11 @@ func (r *renderer) durations() {
 			[]string{"resume (eks-lab:paused: false)", minutes(s.Resume.Minutes), pathString(s.Resume.Path)})
 	}
 	r.table([]string{"command", "about", "critical path"}, rows)
-	r.details("How these are estimated", du.Assumptions)
+	assumptions := du.Assumptions
+	if s := r.doc.Estimates.States; s != nil {
+		assumptions = append(slices.Clip(assumptions), s.Assumptions...)
+	}
+	r.details("How these are estimated", assumptions)
 }
 
 func pathString(steps []estimate.Step) string {

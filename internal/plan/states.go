@@ -1,11 +1,11 @@
 package plan
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/eks-study/lab/internal/estimate"
 	"github.com/eks-study/lab/internal/offline"
@@ -24,6 +24,7 @@ type States struct {
 	PausedFractionSpot []float64           `json:"pausedFractionSpot,omitempty"`
 	Pause              estimate.Transition `json:"pause"`
 	Resume             estimate.Transition `json:"resume"`
+	Assumptions        []string            `json:"assumptions"` // how Pause and Resume are estimated
 }
 
 // pausedPlan reports whether the plan is of a paused lab (nil: one state only, running).
@@ -48,33 +49,40 @@ func Transitions(running, paused *offline.Plan, region string) (condemned map[st
 			condemned[r.URN] = true
 			continue
 		}
-		if differ(r.Inputs, p.Inputs, p.IgnoreChanges) {
+		if len(Changed(r.Inputs, p.Inputs, p.IgnoreChanges)) > 0 {
 			onPause[r.URN] = estimate.UpdateMinutes(r.Type, region, p.Inputs)
 		}
-		if differ(p.Inputs, r.Inputs, r.IgnoreChanges) {
+		if len(Changed(p.Inputs, r.Inputs, r.IgnoreChanges)) > 0 {
 			onResume[r.URN] = estimate.UpdateMinutes(r.Type, region, r.Inputs)
 		}
 	}
 	return condemned, onPause, onResume, nil
 }
 
-// differ tells whether an update from old to new inputs changes anything,
-// with new's IgnoreChanges (top-level keys and paths below them) applied:
-// the engine keeps the old value at an ignored path.
-func differ(old, new map[string]any, ignore []string) bool {
-	strip := func(in map[string]any) string {
-		out := map[string]any{}
-		for k, v := range in {
-			if !slices.ContainsFunc(ignore, func(path string) bool {
-				return path == k || strings.HasPrefix(path, k+".") || strings.HasPrefix(path, k+"[")
-			}) {
-				out[k] = v
-			}
+// Changed lists the top-level inputs an update from old to new inputs
+// changes, with new's IgnoreChanges applied as the engine applies them: it
+// resets each ignored path of the new inputs to the old value (pulumi/pulumi
+// pkg/v3@v3.274.1 resource/deploy/step_generator.go processIgnoreChanges).
+func Changed(old, new map[string]any, ignore []string) []string {
+	o, n := resource.NewPropertyMapFromMap(old), resource.NewPropertyMapFromMap(new)
+	for _, s := range ignore {
+		if path, err := resource.ParsePropertyPath(s); err == nil {
+			path.Reset(o, n)
 		}
-		b, _ := json.Marshal(out)
-		return string(b)
 	}
-	return strip(old) != strip(new)
+	var changed []string
+	for k := range o {
+		if !o[k].DeepEquals(n[k]) {
+			changed = append(changed, string(k))
+		}
+	}
+	for k := range n {
+		if _, ok := o[k]; !ok {
+			changed = append(changed, string(k))
+		}
+	}
+	slices.Sort(changed)
+	return changed
 }
 
 // bothStates fills the States of d (built from current) with other, the
@@ -84,7 +92,7 @@ func bothStates(d *Document, current, other *offline.Plan, opts Options) (*State
 	if err != nil {
 		return nil, err
 	}
-	s := &States{Paused: d.Outputs["paused"] == true}
+	s := &States{Paused: d.Outputs["paused"] == true, Assumptions: estimate.TransitionAssumptions}
 	running, paused, runningDoc := current, other, d
 	s.RunningHourly, s.PausedHourly = d.Estimates.Cost.HourlyTotal, otherDoc.Estimates.Cost.HourlyTotal
 	if s.Paused {
