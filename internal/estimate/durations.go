@@ -63,18 +63,29 @@ var Timings = map[string]Timing{
 	"kubernetes:apps/v1:DaemonSet":                        {Create: 1, Delete: 0.5},
 	"kubernetes:core/v1:Namespace":                        {Create: 0.1, Delete: 0.5},
 	// Stops or starts the bastion and waits (the EC2 instance's figure).
-	"aws:ec2transitgateway/instanceState:InstanceState": {Create: 1, Update: 1},
+	InstanceStateType: {Create: 1, Update: 1},
 	// A Cleanup: lab cleanup's delete, plus its --dns-sync-wait (the plan adds it).
 	CommandType: {Delete: 0.5},
+}
+
+// Span is a duration in minutes as the plan shows it: seconds under a
+// minute, else whole minutes.
+func Span(m float64) string {
+	if m < 1 {
+		return fmt.Sprintf("%.0f s", m*60)
+	}
+	return fmt.Sprintf("%.0f min", m)
 }
 
 // CommandType is the Cleanup's command.
 const CommandType = "command:local:Command"
 
-// ReleaseType is a Helm release's, NodeGroupType a managed node group's.
+// ReleaseType is a Helm release's, NodeGroupType a managed node group's,
+// InstanceStateType the bastion's running or stopped state's.
 const (
-	ReleaseType   = "kubernetes:helm.sh/v3:Release"
-	NodeGroupType = "aws:eks/nodeGroup:NodeGroup"
+	ReleaseType       = "kubernetes:helm.sh/v3:Release"
+	NodeGroupType     = "aws:eks/nodeGroup:NodeGroup"
+	InstanceStateType = "aws:ec2transitgateway/instanceState:InstanceState"
 )
 
 // helmUpgradeMinutes is Helm's own part of an upgrade, without waiting for

@@ -87,10 +87,15 @@ func DeleteLayers(nodes []Node, condemned map[string]bool) ([][]string, error) {
 	return layers, nil
 }
 
-// TransitionAssumptions are how Pause and Resume estimate, for the plan's reader.
-var TransitionAssumptions = []string{
-	"A pause runs its updates first (the bastion's stop, 1 min; the releases turning Helm's wait off, 12 s), then its deletes in the engine's order, each round as long as its slowest delete: the samples, the cleanups (with their wait for ExternalDNS), the node group, the NAT gateways.",
-	"A resume creates what the pause deleted. Its Helm releases change nothing but Helm's wait: their pods, Pending since the pause, start when the node group is back, every release's at once, so a release's upgrade is done 12 s after it starts or when its pods are Ready (its 2 minutes after the node group), whichever is later.",
+// TransitionAssumptions are how Pause and Resume estimate, for the plan's
+// reader, with the figures they use.
+func TransitionAssumptions() []string {
+	return []string{
+		fmt.Sprintf("A pause runs its updates first (the bastion's stop, %s; the releases turning Helm's wait off, %s), then its deletes in the engine's order, each round as long as its slowest delete: the samples, the cleanups (with their wait for ExternalDNS), the node group, the NAT gateways.",
+			Span(Timings[InstanceStateType].Update), Span(helmUpgradeMinutes)),
+		fmt.Sprintf("A resume creates what the pause deleted. Its Helm releases change nothing but Helm's wait: their pods, Pending since the pause, start when the node group is back, every release's at once, so a release's upgrade is done %s after it starts or when its pods are Ready (%s after the node group), whichever is later.",
+			Span(helmUpgradeMinutes), Span(Timings[ReleaseType].Create)),
+	}
 }
 
 // Transition is the estimated time of one pulumi up that changes a lab's

@@ -160,14 +160,14 @@ func estimateChanges(base, head *Document) []Change {
 	old := map[string]string{
 		"hourly cost":    estimate.Dollars(b.Cost.HourlyTotal),
 		"session cost":   fmt.Sprintf("%s (%g h)", money2(b.Cost.SessionTotal), b.Cost.SessionHours),
-		"pulumi up":      minutes(b.Duration.UpMinutes),
-		"pulumi destroy": minutes(b.Duration.DestroyMinutes),
+		"pulumi up":      estimate.Span(b.Duration.UpMinutes),
+		"pulumi destroy": estimate.Span(b.Duration.DestroyMinutes),
 	}
 	cur := map[string]string{
 		"hourly cost":    estimate.Dollars(h.Cost.HourlyTotal),
 		"session cost":   fmt.Sprintf("%s (%g h)", money2(h.Cost.SessionTotal), h.Cost.SessionHours),
-		"pulumi up":      minutes(h.Duration.UpMinutes),
-		"pulumi destroy": minutes(h.Duration.DestroyMinutes),
+		"pulumi up":      estimate.Span(h.Duration.UpMinutes),
+		"pulumi destroy": estimate.Span(h.Duration.DestroyMinutes),
 	}
 	for _, c := range b.Capacity {
 		old["max pods per node, "+c.NodeGroup] = fmt.Sprintf("%d (%s)", c.MaxPodsPerNode, c.InstanceType)

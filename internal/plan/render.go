@@ -102,10 +102,10 @@ func (r *renderer) all() {
 	}
 	if d.Estimates.States.pausedPlan() {
 		// A paused lab is not brought up from nothing (the program refuses).
-		r.printf("Estimate: %s; `pulumi destroy` ~%s.\n", cost, minutes(d.Estimates.Duration.DestroyMinutes))
+		r.printf("Estimate: %s; `pulumi destroy` ~%s.\n", cost, estimate.Span(d.Estimates.Duration.DestroyMinutes))
 	} else {
 		r.printf("Estimate: %s; `pulumi up` ~%s, `pulumi destroy` ~%s.\n",
-			cost, minutes(d.Estimates.Duration.UpMinutes), minutes(d.Estimates.Duration.DestroyMinutes))
+			cost, estimate.Span(d.Estimates.Duration.UpMinutes), estimate.Span(d.Estimates.Duration.DestroyMinutes))
 	}
 	if s := d.Estimates.States; s != nil {
 		state := "running; paused"
@@ -118,7 +118,7 @@ func (r *renderer) all() {
 		}
 		r.printf("Both states: this plan is %s %s per hour, running %s: paused costs %s; pause ~%s, resume ~%s (pulumi config set eks-lab:paused true|false, then pulumi up).\n",
 			state, estimate.Dollars(map[bool]float64{false: s.PausedHourly, true: s.RunningHourly}[s.Paused]),
-			estimate.Dollars(s.RunningHourly), fraction, minutes(s.Pause.Minutes), minutes(s.Resume.Minutes))
+			estimate.Dollars(s.RunningHourly), fraction, estimate.Span(s.Pause.Minutes), estimate.Span(s.Resume.Minutes))
 	}
 
 	r.heading("Resources")
@@ -359,16 +359,16 @@ func (r *renderer) durations() {
 	du := r.doc.Estimates.Duration
 	r.heading("Time estimate")
 	rows := [][]string{
-		{"pulumi up", minutes(du.UpMinutes), pathString(du.UpPath)},
-		{"pulumi destroy", minutes(du.DestroyMinutes), pathString(du.DestroyPath)},
+		{"pulumi up", estimate.Span(du.UpMinutes), pathString(du.UpPath)},
+		{"pulumi destroy", estimate.Span(du.DestroyMinutes), pathString(du.DestroyPath)},
 	}
 	if r.doc.Estimates.States.pausedPlan() {
 		rows = rows[1:] // a paused lab is not brought up from nothing
 	}
 	if s := r.doc.Estimates.States; s != nil {
 		rows = append(rows,
-			[]string{"pause (eks-lab:paused: true)", minutes(s.Pause.Minutes), pathString(s.Pause.Path)},
-			[]string{"resume (eks-lab:paused: false)", minutes(s.Resume.Minutes), pathString(s.Resume.Path)})
+			[]string{"pause (eks-lab:paused: true)", estimate.Span(s.Pause.Minutes), pathString(s.Pause.Path)},
+			[]string{"resume (eks-lab:paused: false)", estimate.Span(s.Resume.Minutes), pathString(s.Resume.Path)})
 	}
 	r.table([]string{"command", "about", "critical path"}, rows)
 	assumptions := du.Assumptions
@@ -381,7 +381,7 @@ func (r *renderer) durations() {
 func pathString(steps []estimate.Step) string {
 	parts := make([]string, 0, len(steps))
 	for _, s := range steps {
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", shortType(s.Type), s.Name, minutes(s.Minutes)))
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", shortType(s.Type), s.Name, estimate.Span(s.Minutes)))
 	}
 	return strings.Join(parts, " -> ")
 }
@@ -520,13 +520,6 @@ func money2(v float64) string { return fmt.Sprintf("$%.2f", v) }
 
 func count(n int, unit string) string {
 	return fmt.Sprintf("%d %s", n, plural(unit, float64(n)))
-}
-
-func minutes(m float64) string {
-	if m < 1 {
-		return fmt.Sprintf("%.0f s", m*60)
-	}
-	return fmt.Sprintf("%.0f min", m)
 }
 
 func plural(unit string, n float64) string {

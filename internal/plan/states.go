@@ -92,7 +92,7 @@ func bothStates(d *Document, current, other *offline.Plan, opts Options) (*State
 	if err != nil {
 		return nil, err
 	}
-	s := &States{Paused: d.Outputs["paused"] == true, Assumptions: estimate.TransitionAssumptions}
+	s := &States{Paused: d.Outputs["paused"] == true, Assumptions: estimate.TransitionAssumptions()}
 	running, paused, runningDoc := current, other, d
 	s.RunningHourly, s.PausedHourly = d.Estimates.Cost.HourlyTotal, otherDoc.Estimates.Cost.HourlyTotal
 	if s.Paused {
