@@ -148,6 +148,11 @@ func TestExtendSetsTheExpiryWithinTheCap(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "is in the past") {
 		t.Errorf("in the past: exit %d, %q", code, stderr)
 	}
+	// A stack the backend does not hold: said before anything is set.
+	code, stdout, stderr = runLab(t, "extend", "--stack", "nosuch", "--root", dir, "--by", "24h", "--no-up")
+	if want := "lab extend: stack nosuch is not in the Pulumi backend you are logged in to (pulumi whoami -v; pulumi stack ls)\n"; code != 1 || stdout != "" || stderr != want {
+		t.Errorf("unknown stack: exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, stdout, stderr, want)
+	}
 	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
 		t.Errorf("a refused extend changed the stack file")
 	}

@@ -29,7 +29,7 @@ the config change: for a stack CI deploys, commit and push the stack file.
 
 exit codes:
   0  the expiry is set (and pulumi up succeeded)
-  1  pulumi failed
+  1  pulumi failed, or the stack is not in the backend you are logged in to
   2  bad flags, or an expiry outside the allowed range`
 
 func extendMain(args []string, stdout, stderr io.Writer) int {
@@ -61,6 +61,10 @@ func extendMain(args []string, stdout, stderr io.Writer) int {
 	}
 	now := time.Now().UTC()
 	cli := pulumiCLI{root: *root}
+	// pulumi config set works on a stack of the backend only.
+	if err := cli.exists(*stack); err != nil {
+		return fail(stderr, "extend", 1, "%v", err)
+	}
 	var expiry time.Time
 	if *until != "" {
 		if expiry, err = time.Parse(time.RFC3339, *until); err != nil {
@@ -106,11 +110,9 @@ func NewExpiry(expiry, now time.Time) error {
 // currentExpiry is what --by counts from: the stack's expiry output, else
 // its file's eks-lab:expiry, else now; from says which.
 func currentExpiry(cli pulumiCLI, root, stack string, now time.Time) (time.Time, string, error) {
-	if cli.exists(stack) == nil {
-		if out, err := cli.run("stack", "output", "expiry", "--stack", stack); err == nil {
-			if t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(out))); err == nil {
-				return t, "the stack's expiry output", nil
-			}
+	if out, err := cli.run("stack", "output", "expiry", "--stack", stack); err == nil {
+		if t, err := time.Parse(time.RFC3339, strings.TrimSpace(string(out))); err == nil {
+			return t, "the stack's expiry output", nil
 		}
 	}
 	cfg, err := offline.LoadStack(root, stack, nil)
