@@ -25,8 +25,10 @@ import (
 )
 
 // backendStack is the dev stack file's stack on a file backend, with the
-// environment lab status and lab extend run in (the CLI on PATH).
-func backendStack(t *testing.T, stack string) (auto.Stack, string) {
+// environment lab status and lab extend run in (the CLI on PATH). With
+// failPause, an update with eks-lab:paused true fails after the program has
+// exported its outputs, as a pause that AWS refuses half-way does.
+func backendStack(t *testing.T, stack string, failPause bool) (auto.Stack, string) {
 	t.Helper()
 	cmd := pulumiCLI(t)
 	dir, env := projectCopy(t, stack, filepath.Join(root, "stacks", "Pulumi.dev.yaml"))
@@ -43,6 +45,10 @@ func backendStack(t *testing.T, stack string) (auto.Stack, string) {
 		paused, _ := ctx.GetConfig("eks-lab:paused")
 		ctx.Export("paused", pulumi.Bool(paused == "true"))
 		ctx.Export("expiry", pulumi.String(time.Now().UTC().Add(config.DefaultLifetime).Truncate(time.Minute).Format(time.RFC3339)))
+		if failPause && paused == "true" {
+			_, err := pulumi.NewStackReference(ctx, "organization/eks-lab/no-such-stack", nil)
+			return err
+		}
 		return nil
 	}
 	s, err := auto.UpsertStackInlineSource(t.Context(), stack, config.Namespace, program,
@@ -54,7 +60,7 @@ func backendStack(t *testing.T, stack string) (auto.Stack, string) {
 }
 
 func TestStatusOfARealBackend(t *testing.T) {
-	s, dir := backendStack(t, "dev")
+	s, dir := backendStack(t, "dev", false)
 	code, _, stderr := runLab(t, "status", "--stack", "dev", "--root", dir)
 	if want := "lab status: stack dev exists but was never brought up: pulumi up --stack dev\n"; code != 1 || stderr != want {
 		t.Errorf("before any update: exit %d, %q; want 1, %q", code, stderr, want)
@@ -112,8 +118,42 @@ func TestStatusOfARealBackend(t *testing.T) {
 	}
 }
 
+// A pause that fails half-way leaves the stack's paused output true (the
+// program exported it); status keeps the running state and rate, and says
+// how to finish the pause.
+func TestStatusAfterAFailedPause(t *testing.T) {
+	s, dir := backendStack(t, "dev", true)
+	if _, err := s.Up(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetConfig(t.Context(), "eks-lab:paused", auto.ConfigValue{Value: "true"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Up(t.Context()); err == nil {
+		t.Fatal("the pause did not fail")
+	}
+	out, err := s.Outputs(t.Context())
+	if err != nil || out["paused"].Value != true {
+		t.Fatalf("after the failed pause the paused output is %v (%v); this test expects the CLI to keep the failed update's outputs", out["paused"].Value, err)
+	}
+	code, stdout, stderr := runLab(t, "status", "--stack", "dev", "--root", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^stack dev: RUNNING$`),
+		regexp.MustCompile(`(?m)^  the last update, a pause, failed at \S+Z; part of the lab may be paused, the rest still bills at the running rate below: run pulumi up --stack dev to finish the pause, then go run ./cmd/lab audit --stack dev --paused$`),
+		regexp.MustCompile(`(?m)^  per hour      \$\S+ running now; \$\S+ paused$`),
+		regexp.MustCompile(`(?m)^  pause:   pulumi config set eks-lab:paused true --stack dev && pulumi up --stack dev$`),
+	} {
+		if !want.MatchString(stdout) {
+			t.Errorf("no match for %s in:\n%s", want, stdout)
+		}
+	}
+}
+
 func TestExtendSetsTheExpiryWithinTheCap(t *testing.T) {
-	s, dir := backendStack(t, "dev")
+	s, dir := backendStack(t, "dev", false)
 	if _, err := s.Up(t.Context()); err != nil {
 		t.Fatal(err)
 	}

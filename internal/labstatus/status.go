@@ -94,8 +94,10 @@ type Status struct {
 	// thing that happened is a successful destroy.
 	Never       bool
 	DestroyedAt time.Time
-	// Paused is the stack's paused output; PausedOutput is false for a lab
-	// from before the output (it is then running).
+	// Paused is what the last successful update deployed (eks-lab:paused in
+	// its config): a failed or running update's program has already set the
+	// stack's paused output to what it was going to do. PausedOutput is false
+	// for a lab from before the output.
 	Paused       bool
 	PausedOutput bool
 	UpSince      time.Time
@@ -103,9 +105,9 @@ type Status struct {
 	Intervals    []Interval
 	RateNow      float64 // at the current state
 	RateOther    float64 // at the other state (paused flipped), from the last deployed config
-	// InProgressSince is set when the newest update has not ended;
-	// FailedAt when the newest finished update failed.
-	InProgressSince, FailedAt time.Time
+	// InProgress is the newest update when it has not ended; Failed the
+	// newest when it failed.
+	InProgress, Failed *Update
 	// LastPause and LastResume are the newest updates that flipped
 	// eks-lab:paused (nil when none did).
 	LastPause, LastResume *Update
@@ -154,12 +156,11 @@ func Compute(stack string, history []Update, outputs map[string]any, now time.Ti
 		s.Never = true
 		return s, nil
 	}
-	newest := updates[len(updates)-1]
-	switch newest.Result {
+	switch newest := &updates[len(updates)-1]; newest.Result {
 	case "in-progress":
-		s.InProgressSince = newest.start()
+		s.InProgress = newest
 	case "failed":
-		s.FailedAt = newest.end()
+		s.Failed = newest
 	}
 	if p, ok := outputs["paused"].(bool); ok {
 		s.Paused, s.PausedOutput = p, true
@@ -222,6 +223,7 @@ func Compute(stack string, history []Update, outputs map[string]any, now time.Ti
 		s.RateNow = current.rate
 	}
 	if last != nil {
+		s.Paused = last.Paused()
 		flipped := last.Values()
 		flipped[PausedKey] = fmt.Sprint(!last.Paused())
 		other, err := rate(flipped, now)
@@ -257,11 +259,19 @@ func (s *Status) Write(w io.Writer, maxExpiry time.Time) {
 		state = "RUNNING (no paused output: a lab from before pause existed, so running)"
 	}
 	fmt.Fprintf(w, "stack %s: %s\n", s.Stack, state)
-	if !s.InProgressSince.IsZero() {
-		fmt.Fprintf(w, "  an update is running since %s; what follows is the state before it\n", stamp(s.InProgressSince))
+	if u := s.InProgress; u != nil {
+		fmt.Fprintf(w, "  %s is running since %s; what follows is the state before it\n", s.change(u), stamp(u.start()))
 	}
-	if !s.FailedAt.IsZero() {
-		fmt.Fprintf(w, "  the last update failed at %s; the state is uncertain: run pulumi up --stack %s\n", stamp(s.FailedAt), s.Stack)
+	if u := s.Failed; u != nil {
+		fmt.Fprintf(w, "  the last update, %s, failed at %s; ", s.change(u), stamp(u.end()))
+		switch {
+		case u.Paused() && !s.Paused:
+			fmt.Fprintf(w, "part of the lab may be paused, the rest still bills at the running rate below: run pulumi up --stack %s to finish the pause, then go run ./cmd/lab audit --stack %s --paused\n", s.Stack, s.Stack)
+		case !u.Paused() && s.Paused:
+			fmt.Fprintf(w, "part of the lab may be back and billing: run pulumi up --stack %s to finish the resume\n", s.Stack)
+		default:
+			fmt.Fprintf(w, "the state is uncertain: run pulumi up --stack %s\n", s.Stack)
+		}
 	}
 	fmt.Fprintf(w, "  up since      %s (%s ago)\n", stamp(s.UpSince), span(s.Now.Sub(s.UpSince)))
 	switch left := s.Expiry.Sub(s.Now); {
@@ -293,6 +303,18 @@ func (s *Status) Write(w io.Writer, maxExpiry time.Time) {
 	fmt.Fprintf(w, "  %-8s %s\n", verb+":", toggle)
 	fmt.Fprintf(w, "  %-8s %s   (latest allowed: %s)\n", "extend:", extend, stamp(maxExpiry))
 	fmt.Fprintf(w, "  %-8s %s\n", "destroy:", destroy)
+}
+
+// change names what update u does to the state s holds: a pause, a resume
+// or an update.
+func (s *Status) change(u *Update) string {
+	switch {
+	case u.Paused() && !s.Paused:
+		return "a pause"
+	case !u.Paused() && s.Paused:
+		return "a resume"
+	}
+	return "an update"
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
