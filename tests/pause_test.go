@@ -288,15 +288,8 @@ func TestResumeUpgradesChangeOnlyHelmsWait(t *testing.T) {
 	t.Parallel()
 	for _, stack := range []string{"dev", "private-nat", "pod-identity"} {
 		t.Run(stack, func(t *testing.T) {
-			cfg, err := offline.LoadStack(root, stack, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			running, err := mock.RunState(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cfg, err = offline.LoadStack(root, stack, map[string]string{"eks-lab:paused": "true"})
+			running := stackPlan(t, stack)
+			cfg, err := offline.LoadStack(root, stack, map[string]string{"eks-lab:paused": "true"})
 			if err != nil {
 				t.Fatal(err)
 			}

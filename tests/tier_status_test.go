@@ -59,6 +59,16 @@ func backendStack(t *testing.T, stack string, failPause bool) (auto.Stack, strin
 	return s, dir
 }
 
+// matchesAll checks that out matches every one of wants.
+func matchesAll(t *testing.T, out string, wants ...*regexp.Regexp) {
+	t.Helper()
+	for _, want := range wants {
+		if !want.MatchString(out) {
+			t.Errorf("no match for %s in:\n%s", want, out)
+		}
+	}
+}
+
 func TestStatusOfARealBackend(t *testing.T) {
 	s, dir := backendStack(t, "dev", false)
 	code, _, stderr := runLab(t, "status", "--stack", "dev", "--root", dir)
@@ -94,20 +104,16 @@ func TestStatusOfARealBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	rates := regexp.QuoteMeta(fmt.Sprintf("%s paused now; %s running", estimate.Dollars(golden.Estimates.States.PausedHourly), estimate.Dollars(golden.Estimates.States.RunningHourly)))
-	for _, want := range []*regexp.Regexp{
+	matchesAll(t, stdout,
 		regexp.MustCompile(`(?m)^stack dev: PAUSED$`),
 		regexp.MustCompile(`(?m)^  expiry        \S+ \((7h5\dm|8h) left\)$`),
 		// Running, then paused: two rates.
 		regexp.MustCompile(`(?m)^  cost so far   ~\$0\.\d\d over 2 interval\(s\)`),
-		regexp.MustCompile(`(?m)^  per hour      ` + rates + `$`),
+		regexp.MustCompile(`(?m)^  per hour      `+rates+`$`),
 		regexp.MustCompile(`(?m)^  last pause    took \d+s \(pulumi up at \S+Z\)$`),
 		regexp.MustCompile(`(?m)^  resume:  pulumi config set eks-lab:paused false --stack dev && pulumi up --stack dev$`),
 		regexp.MustCompile(`(?m)^  destroy: pulumi destroy --stack dev$`),
-	} {
-		if !want.MatchString(stdout) {
-			t.Errorf("no match for %s in:\n%s", want, stdout)
-		}
-	}
+	)
 
 	if _, err := s.Destroy(t.Context()); err != nil {
 		t.Fatal(err)
@@ -140,16 +146,12 @@ func TestStatusAfterAFailedPause(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []*regexp.Regexp{
+	matchesAll(t, stdout,
 		regexp.MustCompile(`(?m)^stack dev: RUNNING$`),
 		regexp.MustCompile(`(?m)^  the last update, a pause, failed at \S+Z; part of the lab may be paused, the rest still bills at the running rate below: run pulumi up --stack dev to finish the pause, then go run ./cmd/lab audit --stack dev --paused$`),
 		regexp.MustCompile(`(?m)^  per hour      \$\S+ running now; \$\S+ paused$`),
 		regexp.MustCompile(`(?m)^  pause:   pulumi config set eks-lab:paused true --stack dev && pulumi up --stack dev$`),
-	} {
-		if !want.MatchString(stdout) {
-			t.Errorf("no match for %s in:\n%s", want, stdout)
-		}
-	}
+	)
 }
 
 func TestExtendSetsTheExpiryWithinTheCap(t *testing.T) {

@@ -40,14 +40,14 @@ func StatesTable(rows []StateFigures) string {
 	return b.String()
 }
 
-// slowSteps is a critical path's steps of 12 seconds or more: what a
-// reader can act on.
+// slowSteps is a critical path's steps of 12 seconds or more, what a reader
+// can act on, as lab plan prints a path.
 func slowSteps(path []estimate.Step) string {
-	var parts []string
+	var slow []estimate.Step
 	for _, s := range path {
 		if s.Minutes >= 0.2 {
-			parts = append(parts, fmt.Sprintf("%s %s (%g)", s.Type[strings.LastIndex(s.Type, ":")+1:], s.Name, s.Minutes))
+			slow = append(slow, s)
 		}
 	}
-	return strings.Join(parts, " → ")
+	return estimate.PathString(slow)
 }

@@ -201,6 +201,16 @@ type Step struct {
 	Minutes float64 `json:"minutes"`
 }
 
+// PathString is a critical path as the plan prints it: each step's type
+// (the last part of its token: NodeGroup, Release), name and time.
+func PathString(steps []Step) string {
+	parts := make([]string, 0, len(steps))
+	for _, s := range steps {
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", s.Type[strings.LastIndex(s.Type, ":")+1:], s.Name, Span(s.Minutes)))
+	}
+	return strings.Join(parts, " -> ")
+}
+
 // CriticalPaths computes the longest chains of waits. Creation: a child
 // starts after its parent, and a resource starts after everything it depends
 // on is done, where depending on a component means depending on all of its

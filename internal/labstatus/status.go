@@ -263,11 +263,12 @@ func (s *Status) Write(w io.Writer, maxExpiry time.Time) {
 		fmt.Fprintf(w, "  %s is running since %s; what follows is the state before it\n", s.change(u), stamp(u.start()))
 	}
 	if u := s.Failed; u != nil {
-		fmt.Fprintf(w, "  the last update, %s, failed at %s; ", s.change(u), stamp(u.end()))
-		switch {
-		case u.Paused() && !s.Paused:
+		change := s.change(u)
+		fmt.Fprintf(w, "  the last update, %s, failed at %s; ", change, stamp(u.end()))
+		switch change {
+		case aPause:
 			fmt.Fprintf(w, "part of the lab may be paused, the rest still bills at the running rate below: run pulumi up --stack %s to finish the pause, then go run ./cmd/lab audit --stack %s --paused\n", s.Stack, s.Stack)
-		case !u.Paused() && s.Paused:
+		case aResume:
 			fmt.Fprintf(w, "part of the lab may be back and billing: run pulumi up --stack %s to finish the resume\n", s.Stack)
 		default:
 			fmt.Fprintf(w, "the state is uncertain: run pulumi up --stack %s\n", s.Stack)
@@ -305,16 +306,22 @@ func (s *Status) Write(w io.Writer, maxExpiry time.Time) {
 	fmt.Fprintf(w, "  %-8s %s\n", "destroy:", destroy)
 }
 
-// change names what update u does to the state s holds: a pause, a resume
-// or an update.
+// What an update does to the state a status holds.
+const (
+	aPause   = "a pause"
+	aResume  = "a resume"
+	anUpdate = "an update"
+)
+
+// change names what update u does to the state s holds.
 func (s *Status) change(u *Update) string {
 	switch {
 	case u.Paused() && !s.Paused:
-		return "a pause"
+		return aPause
 	case !u.Paused() && s.Paused:
-		return "a resume"
+		return aResume
 	}
-	return "an update"
+	return anUpdate
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }

@@ -359,16 +359,16 @@ func (r *renderer) durations() {
 	du := r.doc.Estimates.Duration
 	r.heading("Time estimate")
 	rows := [][]string{
-		{"pulumi up", estimate.Span(du.UpMinutes), pathString(du.UpPath)},
-		{"pulumi destroy", estimate.Span(du.DestroyMinutes), pathString(du.DestroyPath)},
+		{"pulumi up", estimate.Span(du.UpMinutes), estimate.PathString(du.UpPath)},
+		{"pulumi destroy", estimate.Span(du.DestroyMinutes), estimate.PathString(du.DestroyPath)},
 	}
 	if r.doc.Estimates.States.pausedPlan() {
 		rows = rows[1:] // a paused lab is not brought up from nothing
 	}
 	if s := r.doc.Estimates.States; s != nil {
 		rows = append(rows,
-			[]string{"pause (eks-lab:paused: true)", estimate.Span(s.Pause.Minutes), pathString(s.Pause.Path)},
-			[]string{"resume (eks-lab:paused: false)", estimate.Span(s.Resume.Minutes), pathString(s.Resume.Path)})
+			[]string{"pause (eks-lab:paused: true)", estimate.Span(s.Pause.Minutes), estimate.PathString(s.Pause.Path)},
+			[]string{"resume (eks-lab:paused: false)", estimate.Span(s.Resume.Minutes), estimate.PathString(s.Resume.Path)})
 	}
 	r.table([]string{"command", "about", "critical path"}, rows)
 	assumptions := du.Assumptions
@@ -376,14 +376,6 @@ func (r *renderer) durations() {
 		assumptions = append(slices.Clip(assumptions), s.Assumptions...)
 	}
 	r.details("How these are estimated", assumptions)
-}
-
-func pathString(steps []estimate.Step) string {
-	parts := make([]string, 0, len(steps))
-	for _, s := range steps {
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", shortType(s.Type), s.Name, estimate.Span(s.Minutes)))
-	}
-	return strings.Join(parts, " -> ")
 }
 
 func (r *renderer) outputs() {
@@ -530,14 +522,6 @@ func plural(unit string, n float64) string {
 		return unit + "es"
 	}
 	return unit + "s"
-}
-
-// shortType is the last part of a type token: Instance, NodeGroup, Release.
-func shortType(t string) string {
-	if i := strings.LastIndex(t, ":"); i >= 0 {
-		return t[i+1:]
-	}
-	return t
 }
 
 // urnName and urnType split "urn:pulumi:stack::project::type::name".
